@@ -1,0 +1,374 @@
+/**
+ * The contracts between the parts of l0-browser. Types only (plus one tiny error-data helper).
+ *
+ * Direction of imports: `llm/`, `sandbox/`, `store/`, `tools/` and `agent/` import only this file
+ * (and their own files). Only `ui/`, `embed/` and `eval/` wire real implementations together.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Errors as data. Anything that crosses a boundary carries a kind and a message, never a bare
+// string the caller has to parse.
+// ---------------------------------------------------------------------------------------------
+
+export type ErrorKind =
+  // model engines
+  | 'network' // could not reach the server / download failed
+  | 'cors' // the browser blocked a cross-origin response: the server must send CORS headers
+  | 'http' // the server answered with an error status
+  | 'bad-response' // malformed SSE / JSON from a server
+  | 'quota' // storage quota exceeded
+  | 'gpu-oom' // out of GPU memory
+  | 'device-lost' // WebGPU device lost
+  | 'unsupported' // no WebGPU / missing feature / no adapter
+  | 'aborted' // cancelled by the user
+  // sandbox and tools
+  | 'sandbox' // the Python worker failed (crashed, could not load)
+  | 'tool' // a tool failed
+  | 'timeout'
+  // agent and storage
+  | 'format' // model output could not be parsed
+  | 'storage' // IndexedDB unavailable / corrupt record
+  | 'internal';
+
+export interface ErrorData {
+  kind: ErrorKind;
+  message: string;
+  /** HTTP status, error name, etc. Must be JSON-serialisable. */
+  detail?: Record<string, unknown>;
+  /** True when retrying the same call may succeed (429, 5xx, transient network). */
+  retryable?: boolean;
+}
+
+/** An Error that carries ErrorData, so it can be thrown inside a part and turned into data at its boundary. */
+export class L0Error extends Error implements ErrorData {
+  readonly kind: ErrorKind;
+  readonly detail?: Record<string, unknown>;
+  readonly retryable?: boolean;
+  constructor(data: ErrorData) {
+    super(data.message);
+    this.name = 'L0Error';
+    this.kind = data.kind;
+    this.detail = data.detail;
+    this.retryable = data.retryable;
+  }
+  toJSON(): ErrorData {
+    return { kind: this.kind, message: this.message, detail: this.detail, retryable: this.retryable };
+  }
+}
+
+/** Turns anything thrown into ErrorData (L0Error keeps its kind; AbortError becomes 'aborted'). */
+export function toErrorData(e: unknown, fallback: ErrorKind = 'internal'): ErrorData {
+  if (e instanceof L0Error) return e.toJSON();
+  if (e && typeof e === 'object' && 'kind' in e && 'message' in e && typeof (e as ErrorData).message === 'string') {
+    const d = e as ErrorData;
+    return { kind: d.kind, message: d.message, detail: d.detail, retryable: d.retryable };
+  }
+  if (e instanceof Error) {
+    if (e.name === 'AbortError') return { kind: 'aborted', message: 'Cancelled.' };
+    return { kind: fallback, message: e.message || e.name };
+  }
+  return { kind: fallback, message: String(e) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------------------------
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface GenerateOptions {
+  /** Stop strings. The engine stops before emitting one; it may or may not include it in `text`. */
+  stop?: string[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  signal?: AbortSignal;
+  /** Called with each new piece of text as it is generated. */
+  onToken?: (delta: string) => void;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens that actually had to be prefilled (the rest came from a reused KV cache). */
+  prefillTokens?: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+export interface LLM {
+  /** Model id, recorded in trajectories. */
+  readonly id: string;
+  /** The engine's context window in tokens, when known. */
+  readonly contextWindow?: number;
+  /**
+   * Generates one assistant turn. Aborting `signal` ends the stream cleanly: the promise resolves
+   * with `finishReason: 'abort'` and the text so far. Failures reject with an L0Error.
+   */
+  generate(messages: ChatMessage[], options?: GenerateOptions): Promise<GenerateResult>;
+  /** Token count from the engine's own tokenizer, when it has one. */
+  countTokens?(text: string): number | Promise<number>;
+  dispose?(): Promise<void>;
+}
+
+/** Progress of loading a model (download, compile) or the Python runtime. */
+export interface LoadProgress {
+  phase: string; // e.g. 'detect' | 'download' | 'compile' | 'ready' | 'runtime' | 'stdlib'
+  /** 0..1 when known. */
+  fraction?: number;
+  loadedBytes?: number;
+  totalBytes?: number;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The notepad: the agent's durable memory (a Python object `notepad` in the sandbox)
+// ---------------------------------------------------------------------------------------------
+
+export interface TodoItem {
+  text: string;
+  done: boolean;
+}
+
+export interface NotepadState {
+  todos: TodoItem[];
+  facts: string[];
+  draft: string;
+}
+
+export const EMPTY_NOTEPAD: NotepadState = Object.freeze({ todos: [], facts: [], draft: '' }) as NotepadState;
+
+// ---------------------------------------------------------------------------------------------
+// Tools: host-side functions callable from Python as plain synchronous functions
+// ---------------------------------------------------------------------------------------------
+
+export interface ToolContext {
+  signal: AbortSignal;
+}
+
+export interface Tool {
+  /** Python name, e.g. 'web_search'. */
+  name: string;
+  /** Python signature shown to the model, e.g. 'web_search(query: str, k: int = 5) -> list[dict]'. */
+  signature: string;
+  /** Parameter names in positional order; Python positional args are mapped onto them. */
+  params: string[];
+  /** One paragraph for the system prompt. */
+  description: string;
+  /** One short example line of Python. */
+  example: string;
+  /** Runs on the host (never inside Python). Returns JSON-serialisable data; throws to raise ToolError. */
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+  /** Per-call timeout (default set by the gateway). */
+  timeoutMs?: number;
+  /** Cap on the JSON size of the result (default set by the gateway). */
+  maxResultChars?: number;
+}
+
+export interface ToolCallRecord {
+  name: string;
+  args: Record<string, unknown>;
+  ok: boolean;
+  /** JSON of the result, capped. */
+  result?: string;
+  error?: ErrorData;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox: a Python REPL with notebook semantics
+// ---------------------------------------------------------------------------------------------
+
+export type CellStatus = 'ok' | 'error' | 'timeout' | 'interrupted';
+
+/** Jupyter-style error data. */
+export interface CellError {
+  ename: string;
+  evalue: string;
+  /** Formatted traceback lines (cell frames only, no runtime internals). */
+  traceback: string[];
+}
+
+export interface StreamChunk {
+  name: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface CellResult {
+  status: CellStatus;
+  stdout: string;
+  stderr: string;
+  /** repr of the last expression, as Jupyter shows it (absent for None or a trailing `;`). */
+  result?: string;
+  error?: CellError;
+  durationMs: number;
+  /** True when output was cut to the cap. */
+  truncated: boolean;
+  /** True when the worker was terminated and a fresh interpreter started (variables lost). */
+  restarted: boolean;
+  /** The notepad after the cell ran. */
+  notepad?: NotepadState;
+  /** Set when the cell called submit_final_answer(answer). */
+  finalAnswer?: string;
+  /** Tool calls made by the cell, in order. */
+  toolCalls?: ToolCallRecord[];
+}
+
+export interface RunCellOptions {
+  timeoutMs?: number;
+  onStream?: (chunk: StreamChunk) => void;
+}
+
+export interface SandboxOptions {
+  /** Cap on stdout+stderr+result characters kept per cell (default 10,000). */
+  outputLimit?: number;
+  /** Default per-cell timeout (default 30,000 ms). */
+  timeoutMs?: number;
+  /** Tools exposed to Python as synchronous functions. */
+  tools?: Tool[];
+  /** Where Pyodide's runtime files are served (browser). Default: `pyodide/` next to the page. */
+  indexURL?: string;
+  /** Optional base URL of Pyodide package wheels (deployments that host them). */
+  packageBaseUrl?: string;
+  /** Restores a saved notepad into the fresh interpreter. */
+  notepad?: NotepadState;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface SandboxInfo {
+  /** How a runaway cell is stopped: Pyodide's interrupt buffer (namespace kept) or a worker restart. */
+  interrupt: 'interrupt-buffer' | 'restart';
+  /** How tools are called synchronously from Python. */
+  toolBridge: 'jspi' | 'atomics' | 'none';
+  pyodideVersion: string;
+  pythonVersion: string;
+}
+
+export interface Sandbox {
+  readonly info: SandboxInfo;
+  runCell(code: string, options?: RunCellOptions): Promise<CellResult>;
+  /** Interrupts the running cell (KeyboardInterrupt, or restart when that is impossible). */
+  interrupt(): Promise<void>;
+  /** A fresh namespace (notepad kept unless `clearNotepad`). */
+  reset(options?: { clearNotepad?: boolean }): Promise<void>;
+  getNotepad(): Promise<NotepadState>;
+  setNotepad(state: NotepadState): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trajectories and agent events
+// ---------------------------------------------------------------------------------------------
+
+export type RunStatus = 'running' | 'answered' | 'max-steps' | 'aborted' | 'error' | 'interrupted';
+
+export interface StepTimings {
+  startedAt: number; // epoch ms
+  generateMs: number;
+  cellMs: number;
+}
+
+export interface TrajectoryStep {
+  index: number; // 1-based
+  /** Raw model text exactly as generated (the assistant message content). */
+  raw: string;
+  think: string;
+  code: string;
+  formatErrors: string[];
+  finishReason: FinishReason;
+  /** The cell result (absent when no code ran). */
+  cell?: CellResult;
+  /** The user message that followed this step (`<output>..</output>` + notepad), exactly as the model saw it. */
+  observation: string;
+  notepad: NotepadState;
+  /** True when history was collapsed (memory limit) before this step's prompt. */
+  collapsedBefore: boolean;
+  timings: StepTimings;
+  usage: Usage;
+}
+
+export interface RunSettings {
+  maxSteps: number;
+  memoryTokens: number;
+  maxTokensPerStep: number;
+  temperature?: number;
+  topP?: number;
+  tools: string[];
+  [k: string]: unknown;
+}
+
+export interface Trajectory {
+  version: 1;
+  sessionId: string;
+  task: string;
+  systemPrompt: string;
+  modelId: string;
+  settings: RunSettings;
+  steps: TrajectoryStep[];
+  finalAnswer?: string;
+  status: RunStatus;
+  error?: ErrorData;
+  formatErrorCount: number;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export type AgentEvent =
+  | { type: 'start'; sessionId: string; task: string }
+  | { type: 'step-start'; step: number; collapsed: boolean }
+  | { type: 'think'; step: number; delta: string }
+  | { type: 'code-delta'; step: number; delta: string }
+  | { type: 'code'; step: number; code: string; formatErrors: string[] }
+  | { type: 'cell-output'; step: number; chunk?: StreamChunk; result?: CellResult }
+  | { type: 'tool-call'; step: number; call: ToolCallRecord }
+  | { type: 'notepad'; step: number; notepad: NotepadState }
+  | { type: 'step-end'; step: number; record: TrajectoryStep }
+  | { type: 'final-answer'; step: number; answer: string }
+  | { type: 'error'; step?: number; error: ErrorData }
+  | { type: 'done'; trajectory: Trajectory };
+
+// ---------------------------------------------------------------------------------------------
+// Persistence
+// ---------------------------------------------------------------------------------------------
+
+/** What the agent loop needs from storage: it saves after every step. */
+export interface NotepadStore {
+  loadNotepad(sessionId: string): Promise<NotepadState | undefined>;
+  saveNotepad(sessionId: string, state: NotepadState): Promise<void>;
+  appendStep(sessionId: string, step: TrajectoryStep): Promise<void>;
+  /** Saves the run's header (everything in Trajectory but `steps`). */
+  saveRun(sessionId: string, run: Omit<Trajectory, 'steps'>): Promise<void>;
+}
+
+export interface SessionMeta {
+  id: string;
+  title: string;
+  task: string;
+  status: RunStatus;
+  modelId: string;
+  stepCount: number;
+  createdAt: number;
+  updatedAt: number;
+  finalAnswer?: string;
+}
+
+export interface SessionStore extends NotepadStore {
+  listSessions(): Promise<SessionMeta[]>;
+  loadSession(id: string): Promise<Trajectory | undefined>;
+  renameSession(id: string, title: string): Promise<void>;
+  deleteSession(id: string): Promise<void>;
+  exportSession(id: string): Promise<string>;
+  importSession(json: string): Promise<string>;
+  getSetting<T = unknown>(key: string): Promise<T | undefined>;
+  setSetting(key: string, value: unknown): Promise<void>;
+}

@@ -1,0 +1,33 @@
+// Launches Debian's Chromium through playwright-core (no browser download needed).
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export function chromiumMissingMessage(): string {
+  return `Chromium was not found at ${CHROMIUM_PATH}. Install it with:\n\n    sudo apt-get update && sudo apt-get install -y chromium\n\n(or set CHROMIUM_PATH to a Chromium/Chrome binary).`;
+}
+
+export interface LaunchChromiumOptions {
+  /** Expose the software (SwiftShader) WebGPU adapter. */
+  webgpu?: boolean;
+  extraArgs?: string[];
+}
+
+export async function launchChromium(opts: LaunchChromiumOptions = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(chromiumMissingMessage());
+  const args = [
+    '--no-sandbox',
+    '--headless=new',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+    ...(opts.webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : ['--disable-gpu']),
+    ...(opts.extraArgs ?? []),
+  ];
+  const launch: LaunchOptions = { executablePath: CHROMIUM_PATH, args, headless: true };
+  return chromium.launch(launch);
+}
