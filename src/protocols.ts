@@ -372,3 +372,11 @@ export interface SessionStore extends NotepadStore {
   getSetting<T = unknown>(key: string): Promise<T | undefined>;
   setSetting(key: string, value: unknown): Promise<void>;
 }
+
+/** A random session id. `crypto.randomUUID` exists only in secure contexts (https, localhost), so fall back to getRandomValues. */
+export function newSessionId(): string {
+  const c = globalThis.crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  const b = c.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}

@@ -1,2 +1,29 @@
 // Public API of src/agent (re-exported by src/index.ts).
-export {};
+export { runAgent, type AgentRun, type RunAgentOptions } from './loop';
+export { parseStep, createStreamParser, literalFinalAnswer, EOC_MARKER, STOP_STRINGS, type ParsedStep } from './parse';
+export { buildSystemPrompt, renderToolDoc, NOTEPAD_DOC, type SystemPromptOptions } from './prompt';
+export {
+  messagesForStep,
+  firstMessages,
+  collapsedMessages,
+  collapseNote,
+  assistantContent,
+  stepMessages,
+  taskMessage,
+  buildObservation,
+  reasonNotRun,
+} from './context';
+export {
+  estimateTokens,
+  makeTokenCounter,
+  countMessages,
+  capTokens,
+  defaultMemoryTokens,
+  defaultObservationTokens,
+  CHARS_PER_TOKEN,
+  MESSAGE_OVERHEAD,
+  DEFAULT_CONTEXT_WINDOW,
+  DEFAULT_MAX_TOKENS_PER_STEP,
+  type TokenCounter,
+} from './memory';
+export { renderNotepad, isEmptyNotepad } from './notepad-render';

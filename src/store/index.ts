@@ -1,2 +1,25 @@
-// Public API of src/store (re-exported by src/index.ts).
-export {};
+// Public API of src/store (re-exported by src/index.ts). See docs/storage.md.
+export { KVSessionStore } from './session-store';
+export type { StoreOptions, NewSessionOptions, OpenedSession, StoreChange } from './session-store';
+export { IndexedDBStore, MemoryStore, ResilientStore, createIndexedDBStore, createResilientStore, DEFAULT_DB_NAME } from './stores';
+export type { ResilientStoreOptions } from './stores';
+export { acquireSession, isSessionOwned, sessionLockName } from './locks';
+export type { SessionLease, LeaseOptions, LeaseMechanism } from './locks';
+export { SCHEMA_VERSION, migrate as migrateStore, convertV0Session, V0_SESSION_PREFIX, V0_SETTINGS_KEY } from './migrate';
+export type { V0Session, MigrationResult } from './migrate';
+export type { StoreIssue, NotepadRecord, RunRecord, RunHeader } from './records';
+export { replayCells } from './replay';
+export type { ReplayOptions } from './replay';
+export { sessionToNotebook } from './ipynb';
+export type { Notebook as IpynbNotebook, NbCell as IpynbCell, NbOutput as IpynbOutput } from './ipynb';
+export { sessionToMarkdown, notepadMarkdown } from './markdown';
+export { sessionExportFile, sessionToJSON, parseSessionJSON, EXPORT_FORMAT, EXPORT_VERSION } from './export';
+export type { SessionExport, ExportKind, ExportedFile, ExportSource, ParsedImport } from './export';
+export { requestPersistentStorage, storageEstimate, formatStorageBytes } from './persist';
+export type { PersistResult, StorageEstimateResult } from './persist';
+export { memoryKV } from './kv';
+export type { KV as StoreBackend, KVEntry as StoreBackendEntry, WritePlan as StoreWritePlan } from './kv';
+export { idbKV, OBJECT_STORE_NAME } from './idb-kv';
+export { resilientKV, isStorageFailure, storageFailureData } from './resilient-kv';
+export type { ResilientKV } from './resilient-kv';
+export * as storeKeys from './keys';

@@ -1,0 +1,294 @@
+/**
+ * The pieces of one agent run that loop.ts strings together: the run's state, memory fitting,
+ * one generation, one cell, recording and saving a step.
+ */
+import {
+  EMPTY_NOTEPAD,
+  toErrorData,
+  type AgentEvent,
+  type CellResult,
+  type ChatMessage,
+  type FinishReason,
+  type LLM,
+  type NotepadState,
+  type NotepadStore,
+  newSessionId,
+  type Sandbox,
+  type Tool,
+  type Trajectory,
+  type TrajectoryStep,
+  type Usage,
+} from '../protocols';
+import { buildObservation, collapsedMessages, firstMessages, messagesForStep, stepMessages } from './context';
+import {
+  countMessages,
+  DEFAULT_MAX_TOKENS_PER_STEP,
+  defaultMemoryTokens,
+  defaultObservationTokens,
+  makeTokenCounter,
+  type TokenCounter,
+} from './memory';
+import { isEmptyNotepad } from './notepad-render';
+import { createStreamParser, EOC_MARKER, STOP_STRINGS, type ParsedStep } from './parse';
+import { buildSystemPrompt } from './prompt';
+
+export interface RunAgentOptions {
+  task: string;
+  llm: LLM;
+  /** Created by the caller with the same `tools` (the sandbox builds the Python gateway). */
+  sandbox: Sandbox;
+  notepadStore?: NotepadStore;
+  /** Documented in the system prompt only. */
+  tools?: Tool[];
+  maxSteps?: number;
+  /** Prompt budget in tokens; default: the model's context window (or 4,096) minus `maxTokensPerStep`. */
+  memoryTokens?: number;
+  /** Generation budget of one step; default 1,024 tokens. */
+  maxTokensPerStep?: number;
+  /** Cap on one cell's output in the observation; default a quarter of `memoryTokens` (at least 200). */
+  maxObservationTokens?: number;
+  temperature?: number;
+  topP?: number;
+  signal?: AbortSignal;
+  sessionId?: string;
+  /** Continue a saved run: its steps are kept and its context rebuilt. */
+  resumeFrom?: Trajectory;
+  /** Appended to the system prompt (e.g. the expected form of the answer). */
+  promptExtra?: string;
+}
+
+export interface Run {
+  traj: Trajectory;
+  llm: LLM;
+  sandbox: Sandbox;
+  store?: NotepadStore;
+  signal?: AbortSignal;
+  maxSteps: number;
+  memoryTokens: number;
+  maxTokensPerStep: number;
+  maxObservationTokens: number;
+  /** The context as the model will see it next. */
+  messages: ChatMessage[];
+  /** The newest notepad. */
+  notepad: NotepadState;
+  count: TokenCounter;
+  emit: (event: AgentEvent) => void;
+}
+
+export interface Turn {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  ms: number;
+}
+
+export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void): Run {
+  const maxTokensPerStep = o.maxTokensPerStep ?? DEFAULT_MAX_TOKENS_PER_STEP;
+  const memoryTokens = o.memoryTokens ?? defaultMemoryTokens(o.llm, maxTokensPerStep);
+  const maxSteps = o.maxSteps ?? 20;
+  const maxObservationTokens = o.maxObservationTokens ?? defaultObservationTokens(memoryTokens);
+  const tools = o.tools ?? [];
+  const settings = {
+    maxSteps,
+    memoryTokens,
+    maxTokensPerStep,
+    maxObservationTokens,
+    tools: tools.map((t) => t.name),
+    eocMarker: EOC_MARKER,
+    ...(o.temperature !== undefined && { temperature: o.temperature }),
+    ...(o.topP !== undefined && { topP: o.topP }),
+  };
+  const resumed = o.resumeFrom;
+  const traj: Trajectory = resumed
+    ? { ...resumed, steps: [...resumed.steps], settings: { ...resumed.settings, ...settings }, status: 'running', error: undefined, endedAt: undefined }
+    : {
+        version: 1,
+        sessionId: o.sessionId ?? newSessionId(),
+        task: o.task,
+        systemPrompt: buildSystemPrompt(tools, { maxSteps, extra: o.promptExtra }),
+        modelId: o.llm.id,
+        settings,
+        steps: [],
+        status: 'running',
+        formatErrorCount: 0,
+        startedAt: Date.now(),
+      };
+  const last = traj.steps.at(-1);
+  return {
+    traj,
+    llm: o.llm,
+    sandbox: o.sandbox,
+    store: o.notepadStore,
+    signal: o.signal,
+    maxSteps,
+    memoryTokens,
+    maxTokensPerStep,
+    maxObservationTokens,
+    messages: resumed ? messagesForStep(traj, traj.steps.length + 1) : firstMessages(traj.systemPrompt, traj.task, EMPTY_NOTEPAD),
+    notepad: last?.notepad ?? EMPTY_NOTEPAD,
+    count: makeTokenCounter(o.llm),
+    emit,
+  };
+}
+
+/**
+ * Gives a fresh sandbox the session's notepad: the last step's on resume, else the one saved
+ * under this session id (which then becomes part of the first message).
+ */
+export async function restoreNotepad(run: Run): Promise<void> {
+  const { traj, store } = run;
+  if (traj.steps.length === 0 && store) {
+    const saved = await store.loadNotepad(traj.sessionId);
+    if (saved && !isEmptyNotepad(saved)) {
+      run.notepad = saved;
+      traj.settings.initialNotepad = saved;
+      run.messages = firstMessages(traj.systemPrompt, traj.task, saved);
+    }
+  }
+  if (!isEmptyNotepad(run.notepad)) await run.sandbox.setNotepad(run.notepad);
+  await saveHeader(run);
+}
+
+/** Collapses history to system + task + notepad when the next prompt would exceed the budget. */
+export async function fitMemory(run: Run): Promise<boolean> {
+  if (run.messages.length <= 2) return false;
+  if ((await countMessages(run.messages, run.count)) <= run.memoryTokens) return false;
+  run.messages = collapsedMessages(run.traj.systemPrompt, run.traj.task, run.notepad, run.traj.steps.length);
+  return true;
+}
+
+/** One model turn, streamed as think / code-delta events. */
+export async function generateTurn(run: Run, step: number): Promise<Turn> {
+  const parser = createStreamParser();
+  const started = performance.now();
+  const result = await run.llm.generate([...run.messages], {
+    stop: STOP_STRINGS,
+    maxTokens: run.maxTokensPerStep,
+    signal: run.signal,
+    ...(run.traj.settings.temperature !== undefined && { temperature: run.traj.settings.temperature }),
+    ...(run.traj.settings.topP !== undefined && { topP: run.traj.settings.topP }),
+    onToken: (delta) => {
+      const { think, code } = parser.push(delta);
+      if (think) run.emit({ type: 'think', step, delta: think });
+      if (code) run.emit({ type: 'code-delta', step, delta: code });
+    },
+  });
+  return { ...result, ms: performance.now() - started };
+}
+
+/** How long an interrupted cell may take to come back before the run stops waiting for it. */
+export const INTERRUPT_GRACE_MS = 800;
+
+/** Runs one cell, streaming its output; an abort interrupts it and returns within the grace time. */
+export async function executeCell(run: Run, step: number, code: string): Promise<CellResult> {
+  const started = performance.now();
+  const onAbort = () => void run.sandbox.interrupt().catch(() => undefined);
+  run.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const cell = run.sandbox.runCell(code, { onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }) });
+    const result = await Promise.race([cell, abandonAfterAbort(run.signal, started)]);
+    run.emit({ type: 'cell-output', step, result });
+    for (const call of result.toolCalls ?? []) run.emit({ type: 'tool-call', step, call });
+    return result;
+  } finally {
+    run.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Resolves with an 'interrupted' result when the sandbox has not answered INTERRUPT_GRACE_MS after an abort. */
+function abandonAfterAbort(signal: AbortSignal | undefined, started: number): Promise<CellResult> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    const giveUp = () =>
+      setTimeout(() => {
+        const error = { ename: 'KeyboardInterrupt', evalue: 'the run was cancelled', traceback: [] };
+        resolve({ status: 'interrupted', stdout: '', stderr: '', error, durationMs: performance.now() - started, truncated: false, restarted: false });
+      }, INTERRUPT_GRACE_MS);
+    if (signal.aborted) giveUp();
+    else signal.addEventListener('abort', giveUp, { once: true });
+  });
+}
+
+export interface StepInput {
+  index: number;
+  turn: Turn;
+  parsed: ParsedStep;
+  cell?: CellResult;
+  collapsed: boolean;
+  startedAt: number;
+}
+
+/** Builds the observation, extends the context, records and saves the step. */
+export async function recordStep(run: Run, s: StepInput): Promise<TrajectoryStep> {
+  const notepad = await notepadAfter(run, s.cell);
+  const observation = await buildObservation({
+    parsed: s.parsed,
+    finishReason: s.turn.finishReason,
+    cell: s.cell,
+    notepad,
+    maxObservationTokens: run.maxObservationTokens,
+    count: run.count,
+  });
+  const record: TrajectoryStep = {
+    index: s.index,
+    raw: s.turn.text,
+    think: s.parsed.think,
+    code: s.parsed.code,
+    formatErrors: s.parsed.formatErrors,
+    finishReason: s.turn.finishReason,
+    ...(s.cell && { cell: s.cell }),
+    observation,
+    notepad,
+    collapsedBefore: s.collapsed,
+    timings: { startedAt: s.startedAt, generateMs: s.turn.ms, cellMs: s.cell?.durationMs ?? 0 },
+    usage: s.turn.usage,
+  };
+  run.notepad = notepad;
+  run.messages.push(...stepMessages(record));
+  run.traj.steps.push(record);
+  run.traj.formatErrorCount += record.formatErrors.length;
+  run.emit({ type: 'notepad', step: s.index, notepad });
+  await saveStep(run, record);
+  run.emit({ type: 'step-end', step: s.index, record });
+  return record;
+}
+
+/** The notepad after a cell; after a restart that lost it, the previous one is put back. */
+async function notepadAfter(run: Run, cell: CellResult | undefined): Promise<NotepadState> {
+  if (!cell) return run.notepad;
+  if (cell.restarted && (!cell.notepad || isEmptyNotepad(cell.notepad)) && !isEmptyNotepad(run.notepad)) {
+    await run.sandbox.setNotepad(run.notepad);
+    return run.notepad;
+  }
+  return cell.notepad ?? run.notepad;
+}
+
+/** The run's header without its steps. */
+function header(traj: Trajectory): Omit<Trajectory, 'steps'> {
+  const { steps: _steps, ...rest } = traj;
+  return rest;
+}
+
+async function saveStep(run: Run, record: TrajectoryStep): Promise<void> {
+  const { store, traj } = run;
+  if (!store) return;
+  await guardStorage(run, record.index, async () => {
+    await store.saveNotepad(traj.sessionId, record.notepad);
+    await store.appendStep(traj.sessionId, record);
+    await store.saveRun(traj.sessionId, header(traj));
+  });
+}
+
+export async function saveHeader(run: Run): Promise<void> {
+  const { store, traj } = run;
+  if (store) await guardStorage(run, undefined, () => store.saveRun(traj.sessionId, header(traj)));
+}
+
+/** A failed save is reported as an 'error' event with kind 'storage' and does not stop the run. */
+async function guardStorage(run: Run, step: number | undefined, save: () => Promise<void>): Promise<void> {
+  try {
+    await save();
+  } catch (e) {
+    run.emit({ type: 'error', ...(step !== undefined && { step }), error: toErrorData(e, 'storage') });
+  }
+}

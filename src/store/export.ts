@@ -1,0 +1,92 @@
+// The session export formats: JSON (re-importable), Jupyter .ipynb and Markdown.
+import { L0Error, type NotepadState, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
+import { sessionToNotebook } from './ipynb';
+import { sessionToMarkdown } from './markdown';
+import { checkNotepad, checkRun, checkStep } from './records';
+
+export const EXPORT_FORMAT = 'l0-session';
+export const EXPORT_VERSION = 1;
+
+export interface SessionExport {
+  format: typeof EXPORT_FORMAT;
+  formatVersion: number;
+  exportedAt: number;
+  meta: SessionMeta;
+  notepad: NotepadState;
+  trajectory: Trajectory;
+}
+
+export type ExportKind = 'json' | 'ipynb' | 'md';
+
+export interface ExportedFile {
+  filename: string;
+  mimeType: string;
+  text: string;
+}
+
+/** What exports are made from (the store's openSession() result fits). */
+export interface ExportSource {
+  meta: SessionMeta;
+  notepad: NotepadState;
+  trajectory: Trajectory;
+}
+
+export function sessionToJSON(s: ExportSource, now = Date.now()): string {
+  const doc: SessionExport = { format: EXPORT_FORMAT, formatVersion: EXPORT_VERSION, exportedAt: now, meta: s.meta, notepad: s.notepad, trajectory: s.trajectory };
+  return JSON.stringify(doc, null, 2);
+}
+
+const slug = (title: string): string =>
+  title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'session';
+
+export function sessionExportFile(s: ExportSource, kind: ExportKind): ExportedFile {
+  const base = slug(s.meta.title || s.trajectory.task);
+  switch (kind) {
+    case 'json':
+      return { filename: `${base}.l0.json`, mimeType: 'application/json', text: sessionToJSON(s) };
+    case 'ipynb':
+      return { filename: `${base}.ipynb`, mimeType: 'application/x-ipynb+json', text: JSON.stringify(sessionToNotebook(s.trajectory, s.notepad, s.meta.title), null, 1) + '\n' };
+    case 'md':
+      return { filename: `${base}.md`, mimeType: 'text/markdown', text: sessionToMarkdown(s.trajectory, s.notepad, s.meta.title) };
+  }
+}
+
+export interface ParsedImport {
+  title?: string;
+  notepad: NotepadState;
+  trajectory: Trajectory;
+  /** Steps that failed their check and were left out, with the reason. */
+  skippedSteps: Array<{ position: number; reason: string }>;
+}
+
+const bad = (why: string): L0Error => new L0Error({ kind: 'storage', message: `Cannot import: ${why}.` });
+
+/** Parses an export (or a bare Trajectory JSON). Throws L0Error 'storage' when it is not one. */
+export function parseSessionJSON(json: string): ParsedImport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (e) {
+    throw bad(`not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw bad('not a session export');
+  const d = doc as Partial<SessionExport> & Partial<Trajectory>;
+  const isEnvelope = d.format === EXPORT_FORMAT;
+  if (isEnvelope && typeof d.formatVersion === 'number' && d.formatVersion > EXPORT_VERSION) {
+    throw bad(`exported by a newer version (format v${d.formatVersion})`);
+  }
+  const trajectory = (isEnvelope ? d.trajectory : d) as Trajectory | undefined;
+  const runProblem = checkRun(trajectory);
+  if (!trajectory || runProblem || !Array.isArray(trajectory.steps)) throw bad(runProblem ?? 'no steps list');
+  const skippedSteps: ParsedImport['skippedSteps'] = [];
+  const steps: TrajectoryStep[] = [];
+  trajectory.steps.forEach((s, i) => {
+    const reason = checkStep(s);
+    if (reason) skippedSteps.push({ position: i, reason });
+    else steps.push(s);
+  });
+  const lastNotepad = steps.length ? steps[steps.length - 1].notepad : { todos: [], facts: [], draft: '' };
+  const notepad = isEnvelope && checkNotepad(d.notepad) === undefined ? d.notepad! : lastNotepad;
+  const title = isEnvelope && typeof d.meta?.title === 'string' ? d.meta.title : undefined;
+  return { title, notepad, trajectory: { ...trajectory, steps }, skippedSteps };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { buildSystemPrompt } from '../../src/agent/prompt';
+import { assistantContent, buildObservation, messagesForStep } from '../../src/agent/context';
+import { capTokens, estimateTokens, makeTokenCounter } from '../../src/agent/memory';
+import { renderNotepad } from '../../src/agent/notepad-render';
+import { EOC_MARKER, parseStep } from '../../src/agent/parse';
+import type { CellResult } from '../../src/protocols';
+import { FOUR_TOOLS } from './agent-support';
+
+const count = makeTokenCounter({});
+const cell = (r: Partial<CellResult>): CellResult => ({ status: 'ok', stdout: '', stderr: '', durationMs: 1, truncated: false, restarted: false, ...r });
+const notepad = { todos: [{ text: 'find it', done: true }, { text: 'answer', done: false }], facts: ['x = 42'], draft: '' };
+
+describe('buildSystemPrompt', () => {
+  it('documents the tools, the notepad and the rules, within 1,200 tokens with four tools', () => {
+    const prompt = buildSystemPrompt(FOUR_TOOLS, { maxSteps: 20 });
+    expect(estimateTokens(prompt)).toBeLessThanOrEqual(1200);
+    for (const t of FOUR_TOOLS) {
+      expect(prompt).toContain(t.signature);
+      expect(prompt).toContain(t.example);
+    }
+    for (const s of ['notepad.add_todo', 'notepad.mark_done', 'notepad.add_facts', 'notepad.write_draft', 'submit_final_answer(answer: str)', EOC_MARKER, 'at most 20 steps']) {
+      expect(prompt).toContain(s);
+    }
+  });
+});
+
+describe('renderNotepad', () => {
+  it('shows todos with 0-based indices and ticks, facts and draft', () => {
+    expect(renderNotepad(notepad)).toBe('<notepad>\n## Todo\n0. [x] find it\n1. [ ] answer\n## Facts\n- x = 42\n## Draft\n(empty)\n</notepad>');
+  });
+});
+
+describe('observations', () => {
+  const base = { finishReason: 'stop' as const, notepad, maxObservationTokens: 300, count };
+  it('shows output, the last value and the traceback, then the notepad', async () => {
+    const obs = await buildObservation({
+      ...base,
+      parsed: parseStep('<think>t</think><code>x</code>'),
+      cell: cell({ status: 'error', stdout: 'hi\n', result: '3', error: { ename: 'NameError', evalue: 'y', traceback: ['Traceback:', "NameError: name 'y' is not defined"] } }),
+    });
+    expect(obs).toBe(`<output>\nhi\n3\nTraceback:\nNameError: name 'y' is not defined\n</output>\n\n${renderNotepad(notepad)}`);
+  });
+  it('says when nothing ran and why', async () => {
+    const obs = await buildObservation({ ...base, parsed: parseStep('just prose') });
+    expect(obs).toContain('[No code ran: no code: prose only; missing <think>.');
+    const long = await buildObservation({ ...base, finishReason: 'length', parsed: parseStep('<think>t</think><code>x = [') });
+    expect(long).toContain('length limit');
+  });
+  it('caps long output in tokens, keeping head and tail', async () => {
+    const text = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n');
+    const capped = await capTokens(text, 200, count);
+    expect(capped.cut).toBe(true);
+    expect(estimateTokens(capped.text)).toBeLessThanOrEqual(200);
+    expect(capped.text.startsWith('line 0\n')).toBe(true);
+    expect(capped.text.endsWith('line 1999')).toBe(true);
+    const obs = await buildObservation({ ...base, parsed: parseStep('<think>t</think><code>x</code>'), cell: cell({ stdout: text }) });
+    expect(obs).toContain('[Output truncated.]');
+  });
+});
+
+describe('assistantContent', () => {
+  it('restores the marker the engine dropped, and leaves other texts alone', () => {
+    expect(assistantContent('<think>t</think><code>x</code>')).toBe(`<think>t</think><code>x</code>${EOC_MARKER}`);
+    expect(assistantContent(`<think>t</think><code>x</code>${EOC_MARKER}`)).toBe(`<think>t</think><code>x</code>${EOC_MARKER}`);
+    expect(assistantContent('<think>t</think><code>x</code>\n<output>')).toBe(`<think>t</think><code>x</code>\n${EOC_MARKER}`);
+    expect(assistantContent('prose only')).toBe('prose only');
+  });
+});
+
+describe('messagesForStep', () => {
+  it('rebuilds history, collapses where the trajectory says so', () => {
+    const step = (index: number, collapsedBefore = false) => ({
+      index, raw: `r${index}`, think: '', code: '', formatErrors: [], finishReason: 'stop' as const, observation: `o${index}`,
+      notepad: { todos: [], facts: [`f${index}`], draft: '' }, collapsedBefore, timings: { startedAt: 0, generateMs: 0, cellMs: 0 }, usage: { promptTokens: 0, completionTokens: 0 },
+    });
+    const traj = { systemPrompt: 'S', task: 'T', settings: { maxSteps: 5, memoryTokens: 1, maxTokensPerStep: 1, tools: [] }, steps: [step(1), step(2), step(3, true)] };
+    expect(messagesForStep(traj, 1).map((m) => m.content)).toEqual(['S', `T\n\n${renderNotepad({ todos: [], facts: [], draft: '' })}`]);
+    expect(messagesForStep(traj, 2).map((m) => m.content).slice(2)).toEqual(['r1', 'o1']);
+    const third = messagesForStep(traj, 3);
+    expect(third).toHaveLength(2);
+    expect(third[1].content).toContain('Steps 1-2 were cleared');
+    expect(third[1].content).toContain('- f2');
+    expect(messagesForStep(traj, 4).map((m) => m.content).slice(2)).toEqual(['r3', 'o3']);
+  });
+});
