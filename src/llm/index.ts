@@ -1,2 +1,64 @@
-// Public API of src/llm (re-exported by src/index.ts).
-export {};
+// Public API of src/llm (re-exported by src/index.ts). Nothing here imports @mlc-ai/web-llm
+// statically: WebLLMEngine and the cache helpers load it on first use.
+export { OpenAICompatibleLLM, chatCompletionsUrl, modelsUrl, listServerModels, parseRetryAfter, type OpenAICompatibleOptions } from './openai';
+export { ScriptedLLM, type Script, type ScriptedLLMOptions } from './scripted';
+export { WebLLMEngine, type WebLLMEngineOptions, type WebLLMStats } from './webllm';
+export {
+  listModels,
+  findModel,
+  filterForF16,
+  resolveModelId,
+  contextChoices,
+  vramForContext,
+  kvBytesPerToken,
+  buildAppConfig,
+  toModelRecord,
+  weightsFolder,
+  defaultL0WeightsBase,
+  DEFAULT_CONTEXT_WINDOW as DEFAULT_MODEL_CONTEXT_WINDOW,
+  CONTEXT_WINDOW_CHOICES,
+  WEBLLM_LIB_BASE,
+  type ModelInfo,
+  type ContextChoice,
+  type Quantization,
+  type RegistryOptions,
+  type AppConfigOptions,
+  type CacheBackend,
+  type WebLLMAppConfig,
+  type WebLLMModelRecord,
+} from './models';
+export {
+  detectWebGPU,
+  describeAdapter,
+  assessWebGPU,
+  ALTERNATIVES,
+  type AdapterDescription,
+  type WebGPUReport,
+  type ModelFit,
+  type ModelFitStatus,
+  type Alternative,
+} from './webgpu';
+export {
+  listCachedModels,
+  deleteCachedModel,
+  estimateModelStorage,
+  persistModelStorage,
+  WEBLLM_CACHE_NAMES,
+  type CachedModel,
+  type StorageInfo,
+  type CacheOptions,
+} from './cache';
+export {
+  parseEngineSpec,
+  engineSpecToParams,
+  createEngine,
+  loadReplayScript,
+  scriptFromJson,
+  type EngineSpec,
+  type EngineKind,
+  type ParsedEngineSpec,
+  type CreateEngineOptions,
+} from './engine-spec';
+export { classifyWebLLMError, classifyFetchFailure, CORS_MESSAGE } from './errors';
+export { parseInitProgress, type InitProgressReportLike } from './progress';
+export { StopStringFilter } from './stop';

@@ -1,0 +1,346 @@
+// WebLLMEngine: the L0 model on the visitor's GPU. WebLLM runs in its own module worker;
+// `@mlc-ai/web-llm` is imported dynamically, only when an engine is created, so the page's first
+// load stays small. Loading reports progress, can be cancelled, and fails with classified
+// ErrorData; generation streams, honours stop strings, aborts through interruptGenerate, reuses
+// the KV cache when the caller passes earlier turns back unchanged, and recovers from a lost
+// device by reloading the model.
+import type { ChatCompletionChunk, WebWorkerMLCEngine } from '@mlc-ai/web-llm';
+import {
+  L0Error,
+  type ChatMessage,
+  type FinishReason,
+  type GenerateOptions,
+  type GenerateResult,
+  type LLM,
+  type LoadProgress,
+  type Usage,
+  type ErrorData,
+} from '../protocols';
+import { classifyFetchFailure, classifyWebLLMError } from './errors';
+import { DEFAULT_CONTEXT_WINDOW, buildAppConfig, findModel, resolveModelId, type AppConfigOptions, type CacheBackend } from './models';
+import { parseInitProgress } from './progress';
+import { StopStringFilter } from './stop';
+import { detectWebGPU, type WebGPUReport } from './webgpu';
+
+export interface WebLLMEngineOptions {
+  modelId: string;
+  /** KV-cache size in tokens (default 4,096). */
+  contextWindow?: number;
+  /** Weights locations, library base (see models.ts). */
+  registry?: AppConfigOptions;
+  cacheBackend?: CacheBackend;
+  onProgress?: (p: LoadProgress) => void;
+  /** Aborting cancels the download/load (the worker is terminated). */
+  signal?: AbortSignal;
+  /** Run WebGPU detection before loading (default true). Unsupported -> 'unsupported' error, no download. */
+  detect?: boolean;
+  /** Told when the engine recovered from a lost GPU device by reloading the model. */
+  onRecovered?: (info: { reason: 'device-lost'; message: string }) => void;
+  /** Creates the worker (default: this package's webllm.worker). */
+  createWorker?: () => Worker;
+}
+
+/** The part of WebLLM's MLCEngineInterface this class uses (WebWorkerMLCEngine or an in-page MLCEngine). */
+export type MLCEngineLike = Pick<WebWorkerMLCEngine, 'chat' | 'interruptGenerate' | 'getMessage' | 'reload' | 'unload' | 'runtimeStatsText'>;
+
+/** Speed figures WebLLM reported for the last generation. */
+export interface WebLLMStats {
+  prefillTokensPerS?: number;
+  decodeTokensPerS?: number;
+  timeToFirstTokenS?: number;
+  e2eLatencyS?: number;
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('./webllm.worker.ts', import.meta.url), { type: 'module', name: 'webllm' });
+}
+
+/**
+ * WebLLM's download errors rarely say why (a Cache API `add` just "failed"). Asks the weights host
+ * for the model's config from the page to tell a 404 (wrong URL), a missing CORS header and an
+ * unreachable host apart.
+ */
+async function diagnoseWeights(weightsUrl: string, original: ErrorData): Promise<L0Error> {
+  const url = new URL('mlc-chat-config.json', weightsUrl).href;
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: 'no-store' });
+  } catch (e) {
+    const f = await classifyFetchFailure(e, url);
+    if (f.kind === 'cors') {
+      return new L0Error({ kind: 'cors', message: `The weights host ${new URL(url).origin} must send CORS headers (Access-Control-Allow-Origin) so this page can download the model.`, detail: { ...original.detail, url } });
+    }
+    return new L0Error({ ...original, detail: { ...original.detail, url, probe: f.message } });
+  }
+  await res.body?.cancel().catch(() => undefined);
+  if (!res.ok) {
+    return new L0Error({
+      kind: 'network',
+      message: `Downloading the model failed: the weights host answered ${res.status} for ${url}. Check the weights URL (it must point at a folder with mlc-chat-config.json, tensor-cache.json and the shards).`,
+      detail: { ...original.detail, url, status: res.status },
+      retryable: res.status >= 500,
+    });
+  }
+  return new L0Error({ ...original, detail: { ...original.detail, url } });
+}
+
+const sameMessages = (a: ChatMessage[], b: ChatMessage[]) =>
+  a.length === b.length && a.every((m, i) => m.role === b[i].role && m.content === b[i].content);
+
+export class WebLLMEngine implements LLM {
+  readonly id: string;
+  readonly contextWindow: number;
+  /** The detection report the load was based on (absent with `detect: false`). */
+  readonly webgpu?: WebGPUReport;
+  lastStats: WebLLMStats = {};
+
+  private engine: MLCEngineLike;
+  private worker?: Worker;
+  private readonly opts: WebLLMEngineOptions;
+  private disposed = false;
+  private busy: Promise<unknown> = Promise.resolve();
+  /** The conversation WebLLM holds in its KV cache after the last call (for usage accounting). */
+  private lastConversation?: { messages: ChatMessage[]; promptTokens: number; finish: FinishReason };
+
+  private constructor(args: {
+    id: string;
+    contextWindow: number;
+    engine: MLCEngineLike;
+    worker?: Worker;
+    opts: WebLLMEngineOptions;
+    webgpu?: WebGPUReport;
+  }) {
+    this.id = args.id;
+    this.contextWindow = args.contextWindow;
+    this.engine = args.engine;
+    this.worker = args.worker;
+    this.opts = args.opts;
+    this.webgpu = args.webgpu;
+  }
+
+  /** Detects WebGPU, then downloads (or loads from cache) and compiles the model in a worker. */
+  static async create(opts: WebLLMEngineOptions): Promise<WebLLMEngine> {
+    const { onProgress, signal } = opts;
+    const contextWindow = opts.contextWindow ?? DEFAULT_CONTEXT_WINDOW;
+    const cancelled = () => new L0Error({ kind: 'aborted', message: 'Model loading was cancelled.' });
+    if (signal?.aborted) throw cancelled();
+
+    let modelId = opts.modelId;
+    let webgpu: WebGPUReport | undefined;
+    if (opts.detect ?? true) {
+      onProgress?.({ phase: 'detect', message: 'Checking WebGPU…' });
+      webgpu = await detectWebGPU(opts.registry);
+      if (!webgpu.supported) throw new L0Error(webgpu.error ?? { kind: 'unsupported', message: webgpu.message });
+      const resolved = resolveModelId(modelId, webgpu.shaderF16, opts.registry);
+      if (resolved !== modelId) {
+        onProgress?.({ phase: 'detect', message: `This GPU lacks shader-f16: loading ${resolved} instead of ${modelId}.` });
+        modelId = resolved;
+      }
+      const fit = webgpu.models.find((f) => f.model.id === modelId);
+      if (fit?.status === 'no') {
+        throw new L0Error({ kind: 'unsupported', message: `${modelId} does not fit this GPU: ${fit.reasons.join('; ')}.`, detail: { modelId } });
+      }
+    }
+    if (!findModel(modelId, opts.registry)) {
+      throw new L0Error({ kind: 'internal', message: `Unknown model "${modelId}".`, detail: { modelId } });
+    }
+
+    onProgress?.({ phase: 'init', message: 'Starting the model engine…' });
+    const webllm = await import('@mlc-ai/web-llm');
+    if (signal?.aborted) throw cancelled();
+    const appConfig = buildAppConfig({
+      ...opts.registry,
+      cacheBackend: opts.cacheBackend ?? opts.registry?.cacheBackend,
+      modelIds: [modelId],
+      contextWindows: { [modelId]: contextWindow },
+    });
+    const worker = (opts.createWorker ?? defaultWorker)();
+
+    // Three ways the load ends early: the user cancels, the worker dies, or WebLLM throws.
+    let rejectEarly!: (e: unknown) => void;
+    const early = new Promise<never>((_, reject) => (rejectEarly = reject));
+    const onAbort = () => rejectEarly(cancelled());
+    const onWorkerError = (ev: ErrorEvent) =>
+      rejectEarly(new L0Error({ kind: 'internal', message: `The model worker failed to start: ${ev.message || 'script error'}.` }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.addEventListener('error', onWorkerError);
+    try {
+      const engine = await Promise.race([
+        webllm.CreateWebWorkerMLCEngine(worker, modelId, {
+          appConfig: appConfig as import('@mlc-ai/web-llm').AppConfig,
+          initProgressCallback: (r) => onProgress?.(parseInitProgress(r)),
+          logLevel: 'WARN',
+        }),
+        early,
+      ]);
+      onProgress?.({ phase: 'ready', fraction: 1, message: `${modelId} is ready.` });
+      return new WebLLMEngine({ id: modelId, contextWindow, engine, worker, opts: { ...opts, modelId }, webgpu });
+    } catch (e) {
+      worker.terminate(); // stops a download in flight; cached shards stay for the next attempt
+      if (e instanceof L0Error) throw e;
+      const data = classifyWebLLMError(e);
+      if (data.kind === 'network') throw await diagnoseWeights(findModel(modelId, opts.registry)!.weightsUrl, data);
+      throw new L0Error(data);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      worker.removeEventListener('error', onWorkerError);
+    }
+  }
+
+  /**
+   * Wraps an engine that is already loaded (e.g. an in-page `CreateMLCEngine` result, or a
+   * WebWorkerMLCEngine created elsewhere). `dispose` unloads it and terminates `worker` if given.
+   */
+  static fromLoadedEngine(
+    engine: MLCEngineLike,
+    opts: { modelId: string; contextWindow?: number; worker?: Worker; onRecovered?: WebLLMEngineOptions['onRecovered']; onProgress?: WebLLMEngineOptions['onProgress'] },
+  ): WebLLMEngine {
+    return new WebLLMEngine({
+      id: opts.modelId,
+      contextWindow: opts.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+      engine,
+      worker: opts.worker,
+      opts: { modelId: opts.modelId, onRecovered: opts.onRecovered, onProgress: opts.onProgress },
+    });
+  }
+
+  /** Calls are serialised: one WebLLM engine generates one reply at a time. */
+  generate(messages: ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    const run = this.busy.then(() => this.generateWithRecovery(messages, options));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generateWithRecovery(messages: ChatMessage[], options: GenerateOptions): Promise<GenerateResult> {
+    if (this.disposed) throw new L0Error({ kind: 'internal', message: 'This engine was disposed.' });
+    try {
+      return await this.generateOnce(messages, options);
+    } catch (e) {
+      const data = classifyWebLLMError(e);
+      // WebLLM unloads itself when the device is lost; the next call then reports "not loaded".
+      const lost = data.kind === 'device-lost' || /ModelNotLoaded|not loaded/i.test(String(data.detail?.error ?? ''));
+      if (!lost || options.signal?.aborted) throw new L0Error(data);
+      await this.reload();
+      const message = 'The GPU device was lost; the model was reloaded and the step restarted.';
+      this.opts.onRecovered?.({ reason: 'device-lost', message });
+      return await this.generateOnce(messages, options);
+    }
+  }
+
+  /** Reloads the model after a lost device (the weights come from the browser cache). */
+  async reload(): Promise<void> {
+    this.lastConversation = undefined;
+    this.opts.onProgress?.({ phase: 'init', message: 'Reloading the model after a GPU reset…' });
+    try {
+      await this.engine.reload(this.id);
+    } catch (e) {
+      throw new L0Error(classifyWebLLMError(e));
+    }
+    this.opts.onProgress?.({ phase: 'ready', fraction: 1, message: `${this.id} is ready again.` });
+  }
+
+  private async generateOnce(messages: ChatMessage[], options: GenerateOptions): Promise<GenerateResult> {
+    const { signal, onToken } = options;
+    if (signal?.aborted) return { text: '', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
+    const filter = new StopStringFilter(options.stop);
+    let text = '';
+    let finish: FinishReason | undefined;
+    let clientStop = false;
+    let usage: ChatCompletionChunk['usage'] | undefined;
+
+    const onAbort = () => this.engine.interruptGenerate();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const stream = await this.engine.chat.completions.create({
+        messages: messages.map((m) => ({ role: m.role, content: m.content })) as never,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(options.stop?.length ? { stop: options.stop } : {}),
+        ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.topP !== undefined ? { top_p: options.topP } : {}),
+      });
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        const delta = choice?.delta?.content ?? '';
+        if (delta && !clientStop) {
+          const r = filter.push(delta);
+          if (r.emit) {
+            text += r.emit;
+            onToken?.(r.emit);
+          }
+          if (r.stopped) {
+            clientStop = true;
+            this.engine.interruptGenerate();
+          }
+        }
+        if (choice?.finish_reason) {
+          finish = choice.finish_reason === 'length' ? 'length' : choice.finish_reason === 'abort' ? 'abort' : 'stop';
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (clientStop) finish = 'stop';
+    else if (signal?.aborted) finish = 'abort';
+    if (!clientStop) {
+      let finalText = text + filter.flush();
+      if (finish === 'stop') {
+        // The exact text WebLLM stored in its conversation (a stop string is cut from it even when
+        // part of it was streamed): passing it back byte-identical next turn keeps the KV cache.
+        finalText = await this.engine.getMessage().catch(() => finalText);
+      }
+      if (finalText.length > text.length && finalText.startsWith(text)) onToken?.(finalText.slice(text.length));
+      text = finalText;
+    }
+    const result: GenerateResult = { text, finishReason: finish ?? 'stop', usage: this.accountUsage(messages, text, finish ?? 'stop', usage) };
+    this.lastStats = {
+      prefillTokensPerS: usage?.extra?.prefill_tokens_per_s,
+      decodeTokensPerS: usage?.extra?.decode_tokens_per_s,
+      timeToFirstTokenS: usage?.extra?.time_to_first_token_s,
+      e2eLatencyS: usage?.extra?.e2e_latency_s,
+    };
+    return result;
+  }
+
+  /**
+   * WebLLM counts only newly prefilled tokens as prompt_tokens when it reused the KV cache. It
+   * reuses it when the earlier messages equal its stored conversation and the last reply ended
+   * with 'stop'; we mirror that test to report the whole prompt size as well.
+   */
+  private accountUsage(messages: ChatMessage[], text: string, finish: FinishReason, u: ChatCompletionChunk['usage'] | undefined): Usage {
+    const prefill = u?.prompt_tokens ?? 0;
+    const completion = u?.completion_tokens ?? 0;
+    const prev = this.lastConversation;
+    const reused = prev !== undefined && prev.finish === 'stop' && sameMessages(messages.slice(0, -1), prev.messages);
+    const promptTokens = reused ? prev.promptTokens + prefill : prefill;
+    this.lastConversation = {
+      messages: [...messages, { role: 'assistant', content: text }],
+      promptTokens: promptTokens + completion,
+      finish,
+    };
+    return { promptTokens, completionTokens: completion, prefillTokens: prefill };
+  }
+
+  /** Stops the current generation (same as aborting its signal). */
+  interrupt(): void {
+    this.engine.interruptGenerate();
+  }
+
+  /** WebLLM's own stats line for the last generation. */
+  runtimeStats(): Promise<string> {
+    return this.engine.runtimeStatsText();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      await Promise.race([this.engine.unload(), new Promise((r) => setTimeout(r, 2000))]);
+    } catch {
+      // unloading a broken engine may fail; terminating the worker frees everything anyway
+    }
+    this.worker?.terminate();
+  }
+}
