@@ -1,0 +1,91 @@
+// Options of an embedded agent, and how the <l0-agent> element's attributes map onto them.
+import type { AgentEvent, ErrorData, LLM, Tool, Trajectory, TrajectoryStep } from '../protocols';
+import type { CorpusOption } from './corpus';
+import type { EmbedTheme } from './view';
+
+/** Which model drives the agent. */
+export type EmbedEngine =
+  | { kind: 'webllm'; model: string }
+  | { kind: 'openai'; baseUrl: string; model: string; apiKey?: string }
+  /** Recorded assistant turns played back (demos, tests): a URL of a replay JSON file, or the turns. */
+  | { kind: 'replay'; scriptUrl?: string | URL; turns?: string[] };
+
+export interface MountOptions {
+  /** The engine, or a ready LLM object (e.g. a ScriptedLLM or your own adapter). */
+  engine?: EmbedEngine | LLM;
+  /** A URL of a JSON list of documents, the documents, or the host's own search function. */
+  corpus?: CorpusOption;
+  /** Host-defined tools, exposed to Python as functions. */
+  tools?: Tool[];
+  /** Put this task in the task box. */
+  task?: string;
+  /** Run `task` at once. */
+  autorun?: boolean;
+  /** Step limit of a run (default 8). */
+  maxSteps?: number;
+  theme?: EmbedTheme;
+  /** Names the IndexedDB database `l0-browser:<namespace>` (default 'default'). */
+  namespace?: string;
+  /** Where `pyodide/` and the workers are served. Default: next to the library's own files. */
+  assetsBaseUrl?: string | URL;
+  /** Heading of the widget. */
+  title?: string;
+  /** Appended to the system prompt (e.g. "Answer from the documentation of Foo; cite the page url."). */
+  promptExtra?: string;
+  onStep?(step: TrajectoryStep): void;
+  onAnswer?(answer: string): void;
+  onError?(error: ErrorData): void;
+  onDone?(trajectory: Trajectory): void;
+  /** Every agent event, for hosts that want to draw their own progress. */
+  onEvent?(event: AgentEvent): void;
+}
+
+export const DEFAULT_MAX_STEPS = 8;
+export const DEFAULT_NAMESPACE = 'default';
+
+/** The IndexedDB database of one embedding. */
+export function databaseName(namespace: string | undefined): string {
+  return `l0-browser:${namespace?.trim() || DEFAULT_NAMESPACE}`;
+}
+
+/** The attributes <l0-agent> reads. */
+export const ELEMENT_ATTRIBUTES = [
+  'engine',
+  'model',
+  'base-url',
+  'script-url',
+  'corpus-url',
+  'max-steps',
+  'theme',
+  'namespace',
+  'task',
+  'autorun',
+  'assets-base-url',
+  'heading',
+] as const;
+
+type Attr = (typeof ELEMENT_ATTRIBUTES)[number];
+
+/** Reads the element's attributes into options (callbacks and JS-only options come from properties). */
+export function optionsFromAttributes(get: (name: Attr) => string | null): MountOptions {
+  const opts: MountOptions = {};
+  const engine = (get('engine') ?? '').trim().toLowerCase();
+  const model = get('model') ?? '';
+  if (engine === 'openai') opts.engine = { kind: 'openai', baseUrl: get('base-url') ?? '', model };
+  else if (engine === 'replay') opts.engine = { kind: 'replay', scriptUrl: get('script-url') ?? '' };
+  else if (engine === 'webllm' || (engine === '' && model)) opts.engine = { kind: 'webllm', model };
+  else if (engine !== '') throw new Error(`<l0-agent>: unknown engine "${engine}" (use webllm, openai or replay)`);
+  const corpusUrl = get('corpus-url');
+  if (corpusUrl) opts.corpus = corpusUrl;
+  const maxSteps = Number.parseInt(get('max-steps') ?? '', 10);
+  if (Number.isFinite(maxSteps) && maxSteps > 0) opts.maxSteps = maxSteps;
+  const theme = get('theme');
+  if (theme === 'light' || theme === 'dark' || theme === 'auto') opts.theme = theme;
+  for (const [attr, key] of [['namespace', 'namespace'], ['task', 'task'], ['assets-base-url', 'assetsBaseUrl'], ['heading', 'title']] as const) {
+    const v = get(attr);
+    if (v) opts[key] = v;
+  }
+  const autorun = get('autorun');
+  if (autorun !== null && autorun !== 'false') opts.autorun = true;
+  return opts;
+}
