@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // COOP/COEP make `crossOriginIsolated` true on the dev and preview servers, which enables
 // SharedArrayBuffer (Pyodide's interrupt buffer). A static host without them still works; only
@@ -15,13 +16,68 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
+  plugins: [VitePWA(pwaOptions())],
   build: {
     target: 'es2022',
     rollupOptions: {
       input: {
         main: resolve(__dirname, 'index.html'),
         harness: resolve(__dirname, 'harness.html'),
+        eval: resolve(__dirname, 'eval.html'),
+        webllm: resolve(__dirname, 'bench/webllm.html'),
       },
     },
   },
 });
+
+// Offline app (owned by the UI): a service worker precaches the app shell and the self-hosted
+// Pyodide runtime, so after one visit the page and Python load with no network. WebLLM's code is
+// not precached (it would download on every first visit); it is cached when first used.
+// Registration is done by src/ui/main.ts (no inline script: the CSP forbids it).
+function pwaOptions(): Parameters<typeof VitePWA>[0] {
+  return {
+    injectRegister: null,
+    registerType: 'autoUpdate',
+    includeAssets: ['icon.svg'],
+    manifest: {
+      name: 'L0 notebook agent',
+      short_name: 'L0 agent',
+      description: 'An agent that thinks in Python, in your browser: WebLLM or any OpenAI-compatible model, Pyodide, a notepad.',
+      start_url: './',
+      scope: './',
+      display: 'standalone',
+      background_color: '#141416',
+      theme_color: '#2456c8',
+      icons: [
+        { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+        { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+        { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+      ],
+    },
+    workbox: {
+      globPatterns: ['**/*.{js,mjs,css,html,wasm,zip,json,svg,png,webmanifest}'],
+      globIgnores: ['**/harness*', '**/*webllm*', 'examples/**', 'lib/**', 'bench/**'],
+      // pyodide.asm.wasm is about 9.6 MB.
+      maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+      // Precache keys are relative to the service worker, so the app works from any sub-path.
+      navigateFallback: null,
+      cleanupOutdatedCaches: true,
+      // WebLLM's library chunks (several MB, named after web-llm's own files) are left out of the
+      // precache: every JS chunk over 1 MB outside pyodide/ is engine code loaded on demand.
+      manifestTransforms: [
+        async (entries) => ({
+          manifest: entries.filter((e) => !(e.url.endsWith('.js') && !e.url.startsWith('pyodide/') && e.size > 1024 * 1024)),
+          warnings: [],
+        }),
+      ],
+      // Engine code that was not precached is kept once used (hashed names: cache-first is safe).
+      runtimeCaching: [
+        {
+          urlPattern: ({ url, sameOrigin }) => sameOrigin && /\/assets\/[^/]+\.js$/.test(url.pathname),
+          handler: 'CacheFirst',
+          options: { cacheName: 'l0-engine-code' },
+        },
+      ],
+    },
+  };
+}

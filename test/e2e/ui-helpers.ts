@@ -1,0 +1,78 @@
+// Shared steps for the notebook page E2E tests (test/e2e/ui*.test.ts).
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export const SCREENSHOTS = 'docs/screenshots';
+
+/** Opens the app in a fresh context; collects page errors so tests can assert there were none. */
+export async function openApp(browser: Browser, url: string, contextOptions: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext(contextOptions);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const consoleLines: string[] = [];
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  await page.goto(url);
+  try {
+    await page.waitForSelector('.l0-app .task-form', { timeout: 60_000 });
+  } catch (e) {
+    const body = await page.evaluate(() => document.body.innerHTML.slice(0, 500)).catch((x: Error) => x.message);
+    throw new Error(`The app did not render: ${(e as Error).message}\nerrors: ${errors.join(' | ')}\nconsole: ${consoleLines.join(' | ')}\nbody: ${body}`);
+  }
+  return { context, page, errors };
+}
+
+export async function waitForPython(page: Page): Promise<void> {
+  await page.waitForFunction(() => /ready/.test(document.querySelector('.python-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+}
+
+/** Runs the bundled replay demo from the first-run card and waits for the answer. */
+export async function runDemo(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /Watch the demo/ }).click();
+  await waitForAnswer(page);
+}
+
+export async function waitForAnswer(page: Page): Promise<string> {
+  await page.waitForSelector('.final-answer:not([hidden])', { timeout: 90_000 });
+  return page.locator('.final-answer').innerText();
+}
+
+export async function waitForIdle(page: Page): Promise<void> {
+  await page.waitForFunction(() => !document.querySelector('.l0-app')?.classList.contains('is-running'), undefined, { timeout: 90_000 });
+}
+
+/** Points the app at an OpenAI-compatible server through the model dialog. */
+export async function useOpenAIEndpoint(page: Page, baseUrl: string, model: string): Promise<void> {
+  await page.locator('.engine-chip').click();
+  await page.getByLabel('Base URL').fill(baseUrl);
+  await page.getByLabel('Model name').fill(model);
+  await page.getByRole('button', { name: 'Use this endpoint' }).click();
+  await page.waitForFunction((m) => document.querySelector('.engine-chip')?.textContent?.includes(m), model);
+}
+
+export async function runTask(page: Page, task: string): Promise<void> {
+  await page.getByLabel('Task', { exact: true }).fill(task);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+}
+
+/** The JS chunks that hold WebLLM's library (its TVM runtime; found by content, names are hashed). */
+export function webllmChunks(dist = 'dist'): string[] {
+  const dir = join(dist, 'assets');
+  return readdirSync(dir).filter((f) => f.endsWith('.js') && readFileSync(join(dir, f), 'utf8').includes('tvmjs'));
+}
+
+/** One model turn in NB-Agent form. */
+export function turn(think: string, code: string): string {
+  return `<think>${think}</think>\n<code>\n${code}\n</code><end_code>`;
+}
+
+/** The text of the last <output> the model was shown (proves observations reach the model). */
+export function lastOutput(messages: { role: string; content: string }[]): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role !== 'user') continue; // the system prompt mentions <output>...</output> too
+    const m = /<output>([\s\S]*?)<\/output>/.exec(messages[i].content);
+    if (m) return m[1];
+  }
+  return undefined;
+}
