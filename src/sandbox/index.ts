@@ -1,2 +1,29 @@
 // Public API of src/sandbox (re-exported by src/index.ts).
-export {};
+import type { Sandbox } from '../protocols';
+import { browserPlatform } from './browser-host';
+import { PyodideSandbox, type PyodideSandboxOptions, type SandboxPlatform } from './host';
+
+export { FakeSandbox, type FakeCellScript, type FakeSandboxOptions } from './fake';
+export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
+export { DEFAULT_TOOL_TIMEOUT_MS, DEFAULT_TOOL_RESULT_CHARS, DEFAULT_TOOL_CALLS_PER_CELL, type ToolGatewayLimits } from './tool-gateway';
+
+function runningInNode(): boolean {
+  const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; WorkerGlobalScope?: unknown };
+  return typeof g.process?.versions?.node === 'string' && g.document === undefined && g.WorkerGlobalScope === undefined;
+}
+
+async function nodePlatform(): Promise<SandboxPlatform> {
+  // An opaque specifier: Vite must not follow it into the browser bundle (it pulls node: modules).
+  const spec = './node-host' + '.js';
+  const mod = (await import(/* @vite-ignore */ spec)) as typeof import('./node-host');
+  return mod.nodePlatform();
+}
+
+/**
+ * A Python REPL with notebook semantics: Pyodide in a module Web Worker (browser) or a worker thread
+ * (Node). Resolves once the interpreter is ready; `options.onProgress` reports loading.
+ */
+export async function createPyodideSandbox(options: PyodideSandboxOptions = {}): Promise<Sandbox> {
+  const platform = runningInNode() ? await nodePlatform() : browserPlatform(options.indexURL, options.preferToolBridge !== 'atomics');
+  return PyodideSandbox.start(platform, options);
+}

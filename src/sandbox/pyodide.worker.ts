@@ -1,0 +1,46 @@
+// Browser entry of the sandbox worker: a dedicated module worker (bundled by Vite) reached with
+// comlink. Pyodide is imported at run time from `indexURL` (our own site, never a CDN).
+import * as Comlink from 'comlink';
+import type { PyodideAPI } from 'pyodide';
+import { createWorkerApi } from './worker-api';
+import { hardenWorkerScope } from './harden';
+import { loadPyodideWarm } from './snapshot';
+
+/**
+ * What Python sees as the `js` module. The runtime itself needs nothing from it (host calls go
+ * through the registered `_l0_host` module and Pyodide's internals use `pyodide_js._api`);
+ * timers are kept so `pyodide.ffi.wrappers.set_timeout` and friends still work.
+ */
+function minimalJsGlobals(): object {
+  const g = globalThis as unknown as Record<string, unknown>;
+  const bind = (k: string) => (g[k] as (...a: unknown[]) => unknown).bind(globalThis);
+  return Object.freeze({
+    setTimeout: bind('setTimeout'),
+    clearTimeout: bind('clearTimeout'),
+    setInterval: bind('setInterval'),
+    clearInterval: bind('clearInterval'),
+  });
+}
+
+const api = createWorkerApi(
+  async (init, progress) => {
+    const indexURL = init.indexURL!;
+    const mod = (await import(/* @vite-ignore */ indexURL + 'pyodide.mjs')) as {
+      loadPyodide(o: Record<string, unknown>): Promise<PyodideAPI>;
+    };
+    progress({ phase: 'runtime', fraction: 0.1, message: 'Downloading and compiling Python' });
+    // Restored from this origin's saved memory snapshot when there is one (see snapshot.ts).
+    const py = await loadPyodideWarm(mod, progress, {
+      indexURL,
+      packageBaseUrl: init.packageBaseUrl,
+      jsglobals: minimalJsGlobals(),
+      stdout: () => undefined,
+      stderr: () => undefined,
+    });
+    progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
+    return py;
+  },
+  (py) => hardenWorkerScope(py),
+);
+
+Comlink.expose(api);

@@ -1,0 +1,490 @@
+// The Python side of the sandbox, kept as a TS string module so it loads the same way under Vite
+// (browser worker) and under plain Node/tsx (worker_threads): no `?raw` import needed.
+//
+// It is executed once into a private module `_l0_runtime` (not the user namespace). The host
+// functions it calls come from the JS module `_l0_host` (see core.ts):
+//   stream(name, text)            -> None      batched stdout/stderr for live display
+//   call_tool(name, args_json)    -> str       blocking tool call (SharedArrayBuffer + Atomics)
+//   call_tool_async(name, args)   -> Promise   tool call awaited through JSPI (pyodide.ffi.run_sync)
+//   tool_bridge                   -> 'jspi' | 'atomics' | 'none'
+export const RUNTIME_PY = String.raw`
+import ast
+import asyncio
+import builtins
+import io
+import json
+import linecache
+import re
+import sys
+import time
+import traceback
+import types
+
+import _l0_host
+from pyodide.code import CodeRunner
+
+_MODULE_NAME = "_l0_runtime"
+_STREAM_FLUSH_CHARS = 4096
+_STREAM_FLUSH_SECONDS = 0.05
+
+# ---------------------------------------------------------------------------------------------
+# Notepad: the real state lives here; the user namespace only holds a thin facade.
+# ---------------------------------------------------------------------------------------------
+
+_notepad_state = {"todos": [], "facts": [], "draft": ""}
+_final_answer = None
+_tool_specs = {}          # name -> list of parameter names
+_tool_functions = {}      # name -> python callable
+_counter = 0
+user_ns = {}
+
+
+def _as_items(items, what):
+    if isinstance(items, str):
+        items = [items]
+    try:
+        items = list(items)
+    except TypeError:
+        raise TypeError(f"{what} expects a string or a list of strings, got {type(items).__name__}") from None
+    out = []
+    for it in items:
+        if not isinstance(it, str):
+            it = str(it)
+        it = it.strip()
+        if it:
+            out.append(it)
+    return out
+
+
+def _find_todo(key):
+    todos = _notepad_state["todos"]
+    if isinstance(key, bool):
+        raise TypeError("mark_done expects an index (int) or the text of a todo item")
+    if isinstance(key, int):
+        idx = key if key >= 0 else len(todos) + key
+        if 0 <= idx < len(todos):
+            return idx
+        raise IndexError(f"notepad has {len(todos)} todo item(s); index {key} is out of range (indexes start at 0)")
+    if isinstance(key, str):
+        text = key.strip()
+        for i, t in enumerate(todos):
+            if t["text"] == text:
+                return i
+        low = text.lower()
+        for i, t in enumerate(todos):
+            if low and (low in t["text"].lower()):
+                return i
+        raise ValueError(f"no todo item matches {key!r}")
+    raise TypeError("mark_done expects an index (int) or the text of a todo item")
+
+
+class Notepad:
+    """Your durable memory: a todo list, facts and a draft. It is shown to you before every step."""
+
+    __slots__ = ()
+
+    def add_todo(self, items):
+        """Add one todo (a string) or several (a list of strings)."""
+        for it in _as_items(items, "add_todo"):
+            _notepad_state["todos"].append({"text": it, "done": False})
+
+    def mark_done(self, index_or_text):
+        """Mark a todo done by its 0-based index or by (part of) its text; a list marks several."""
+        keys = index_or_text if isinstance(index_or_text, (list, tuple)) else [index_or_text]
+        for k in keys:
+            _notepad_state["todos"][_find_todo(k)]["done"] = True
+
+    def add_facts(self, items):
+        """Add one fact (a string) or several (a list of strings)."""
+        _notepad_state["facts"].extend(_as_items(items, "add_facts"))
+
+    def write_draft(self, text):
+        """Replace the draft answer."""
+        _notepad_state["draft"] = text if isinstance(text, str) else str(text)
+
+    @property
+    def todos(self):
+        return [dict(t) for t in _notepad_state["todos"]]
+
+    @property
+    def facts(self):
+        return list(_notepad_state["facts"])
+
+    @property
+    def draft(self):
+        return _notepad_state["draft"]
+
+    def __repr__(self):
+        return render_notepad()
+
+    __str__ = __repr__
+
+
+def render_notepad():
+    s = _notepad_state
+    lines = ["Notepad", "Todo:"]
+    if s["todos"]:
+        for i, t in enumerate(s["todos"]):
+            lines.append(f"  {i}. [{'x' if t['done'] else ' '}] {t['text']}")
+    else:
+        lines.append("  (empty)")
+    lines.append("Facts:")
+    if s["facts"]:
+        lines.extend(f"  - {f}" for f in s["facts"])
+    else:
+        lines.append("  (none)")
+    lines.append("Draft:")
+    lines.append("  " + s["draft"].replace("\n", "\n  ") if s["draft"] else "  (empty)")
+    return "\n".join(lines)
+
+
+notepad = Notepad()
+
+
+def submit_final_answer(answer):
+    """Submit the final answer to the user's task. Call it once, when you are done."""
+    global _final_answer
+    _final_answer = answer if isinstance(answer, str) else str(answer)
+    print(f"Final answer submitted: {_final_answer}")
+
+
+def get_notepad_json():
+    return json.dumps(_notepad_state)
+
+
+def set_notepad_json(text):
+    data = json.loads(text)
+    todos = []
+    for t in data.get("todos") or []:
+        if isinstance(t, dict) and isinstance(t.get("text"), str):
+            todos.append({"text": t["text"], "done": bool(t.get("done"))})
+    facts = [str(f) for f in (data.get("facts") or [])]
+    draft = data.get("draft") or ""
+    _notepad_state["todos"] = todos
+    _notepad_state["facts"] = facts
+    _notepad_state["draft"] = draft if isinstance(draft, str) else str(draft)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools: plain synchronous Python functions whose work runs on the host.
+# ---------------------------------------------------------------------------------------------
+
+
+class ToolError(Exception):
+    """Raised when a tool call fails (the message starts with the tool's name)."""
+
+
+ToolError.__module__ = "builtins"
+
+
+def _make_tool(name, params, doc):
+    def tool(*args, **kwargs):
+        if len(args) > len(params):
+            raise TypeError(f"{name}() takes {len(params)} positional argument(s) but {len(args)} were given")
+        call = dict(zip(params, args))
+        for k, v in kwargs.items():
+            if k not in params:
+                raise TypeError(f"{name}() got an unexpected keyword argument {k!r} (parameters: {', '.join(params)})")
+            if k in call:
+                raise TypeError(f"{name}() got multiple values for argument {k!r}")
+            call[k] = v
+        try:
+            args_json = json.dumps(call)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name}(): arguments must be JSON-serialisable ({e})") from None
+        bridge = _l0_host.tool_bridge
+        if bridge == "jspi":
+            from pyodide.ffi import run_sync
+            reply = run_sync(_l0_host.call_tool_async(name, args_json))
+        elif bridge == "atomics":
+            reply = _l0_host.call_tool(name, args_json)
+        else:
+            raise ToolError(f"{name}: tools cannot be called in this browser (needs JS Promise Integration or cross-origin isolation)")
+        reply = json.loads(str(reply))
+        if reply.get("interrupted"):
+            raise KeyboardInterrupt(f"{name}: interrupted while waiting for the tool")
+        if not reply.get("ok"):
+            raise ToolError(f"{name}: {reply.get('error', 'failed')}")
+        return reply.get("result")
+
+    tool.__name__ = tool.__qualname__ = name
+    tool.__doc__ = doc
+    tool.__module__ = "builtins"
+    return tool
+
+
+def set_tools(specs_json):
+    _tool_specs.clear()
+    _tool_functions.clear()
+    for spec in json.loads(specs_json):
+        _tool_specs[spec["name"]] = spec["params"]
+        _tool_functions[spec["name"]] = _make_tool(spec["name"], spec["params"], spec.get("doc") or "")
+
+
+def _no_input(prompt=""):
+    raise RuntimeError("input() is not available: cells run without a keyboard; put the value in the code instead")
+
+
+def _restore_names():
+    # Model code may delete or rebind these; the agent relies on them, so put them back every cell.
+    user_ns["notepad"] = notepad
+    user_ns["submit_final_answer"] = submit_final_answer
+    user_ns["ToolError"] = ToolError
+    user_ns.update(_tool_functions)
+    user_ns.setdefault("__name__", "__main__")
+    user_ns.setdefault("__builtins__", builtins)
+    builtins.input = _no_input
+
+
+def reset_namespace():
+    # A fresh namespace is a fresh notebook: cell numbers restart, so tracebacks ("Cell In[1]")
+    # do not depend on what ran before (the eval runner reuses one sandbox across questions).
+    global _counter
+    _counter = 0
+    user_ns.clear()
+    _restore_names()
+
+
+# ---------------------------------------------------------------------------------------------
+# Output capture: a per-cell character budget shared by stdout, stderr and the result repr.
+# ---------------------------------------------------------------------------------------------
+
+
+class _Capture:
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = 0
+        self.kept = {"stdout": [], "stderr": []}
+        self.dropped = {"stdout": 0, "stderr": 0}
+        self.pending = []
+        self.pending_chars = 0
+        self.last_flush = 0.0
+
+    def write(self, name, s):
+        n = len(s)
+        room = self.limit - self.used
+        if room <= 0:
+            self.dropped[name] += n
+            return
+        if n > room:
+            self.dropped[name] += n - room
+            s = s[:room]
+        self.used += len(s)
+        self.kept[name].append(s)
+        self.pending.append((name, s))
+        self.pending_chars += len(s)
+        now = time.monotonic()
+        if self.pending_chars >= _STREAM_FLUSH_CHARS or now - self.last_flush >= _STREAM_FLUSH_SECONDS or self.used >= self.limit:
+            self.flush(now)
+
+    def flush(self, now=None):
+        if not self.pending:
+            return
+        # Merge consecutive chunks of the same stream into one message.
+        merged = []
+        for name, s in self.pending:
+            if merged and merged[-1][0] == name:
+                merged[-1][1].append(s)
+            else:
+                merged.append((name, [s]))
+        self.pending = []
+        self.pending_chars = 0
+        self.last_flush = time.monotonic() if now is None else now
+        for name, parts in merged:
+            _l0_host.stream(name, "".join(parts))
+
+    def text(self, name):
+        return "".join(self.kept[name])
+
+
+class _Writer(io.TextIOBase):
+    def __init__(self, capture, name):
+        self._capture = capture
+        self._name = name
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def name(self):
+        return "<" + self._name + ">"
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        self._capture.write(self._name, s)
+        return len(s)
+
+    def flush(self):
+        pass
+
+
+def _marker(cut, limit):
+    return f"\n[... output truncated: {cut:,} more characters were cut (limit {limit:,} characters per cell) ...]\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracebacks: only the cells' own frames, named like Jupyter ("Cell In[3], line 2").
+# ---------------------------------------------------------------------------------------------
+
+_CELL_FILE = re.compile(r'File "<cell-(\d+)>", line (\d+)')
+_INTERNAL = ("/_pyodide/", "/pyodide/", "<l0-runtime>", "/asyncio/")
+
+
+def _keep_frame(fs):
+    fn = fs.filename or ""
+    if fn.startswith("<cell-"):
+        return True
+    return not any(p in fn for p in _INTERNAL) and fn not in ("<exec>", "<string>")
+
+
+def _filter_te(te, seen=None):
+    seen = set() if seen is None else seen
+    if id(te) in seen:
+        return
+    seen.add(id(te))
+    te.stack = traceback.StackSummary.from_list([f for f in te.stack if _keep_frame(f)])
+    for sub in (te.__cause__, te.__context__):
+        if sub is not None:
+            _filter_te(sub, seen)
+    for sub in getattr(te, "exceptions", None) or []:
+        _filter_te(sub, seen)
+
+
+def _offline_message(e):
+    name = (getattr(e, "name", None) or "").split(".")[0]
+    if not name:
+        return None
+    return (
+        f"No module named '{name}'. The package '{name}' is not available offline in this sandbox: "
+        "only the Python standard library is bundled (no pip, no network)."
+    )
+
+
+def format_error(e):
+    ename = type(e).__name__
+    if isinstance(e, ModuleNotFoundError) and not _l0_host.can_load_packages:
+        msg = _offline_message(e)
+        if msg:
+            e.args = (msg,)
+            e.msg = msg
+            if hasattr(e, "__notes__"):
+                del e.__notes__
+    te = traceback.TracebackException(type(e), e, e.__traceback__, compact=True)
+    _filter_te(te)
+    lines = []
+    for chunk in te.format():
+        chunk = _CELL_FILE.sub(lambda m: f"Cell In[{m.group(1)}], line {m.group(2)}", chunk)
+        lines.extend(chunk.rstrip("\n").split("\n"))
+    if isinstance(e, SyntaxError):
+        evalue = str(e.msg) + (f" (Cell In[{_counter}], line {e.lineno})" if e.lineno else "")
+    else:
+        try:
+            evalue = str(e)
+        except BaseException:
+            evalue = "<unprintable>"
+    return {"ename": ename, "evalue": evalue, "traceback": lines}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a cell
+# ---------------------------------------------------------------------------------------------
+
+
+def _safe_repr(value):
+    try:
+        return repr(value)
+    except BaseException as e:  # a broken __repr__ should not lose the cell
+        return f"<repr failed: {type(e).__name__}: {e}>"
+
+
+_current_task = None
+
+
+def cancel_current():
+    """Cancels the running cell when it waits on an await (the interrupt buffer only acts while Python runs)."""
+    if _current_task is not None and not _current_task.done():
+        _current_task.cancel()
+
+
+async def run_cell(code, limit):
+    global _counter, _final_answer, _current_task
+    _counter += 1
+    n = _counter
+    filename = f"<cell-{n}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    _restore_names()
+    _final_answer = None
+    cap = _Capture(int(limit))
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Writer(cap, "stdout"), _Writer(cap, "stderr")
+    result = None
+    error = None
+    started = time.monotonic()
+    try:
+        _current_task = asyncio.current_task()
+    except RuntimeError:
+        _current_task = None
+    try:
+        try:
+            runner = CodeRunner(
+                code,
+                return_mode="last_expr",
+                quiet_trailing_semicolon=True,
+                filename=filename,
+                flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            ).compile()
+            value = await runner.run_async(user_ns)
+            if value is not None:
+                result = _safe_repr(value)
+        except BaseException as e:  # KeyboardInterrupt (interrupt/timeout) included: it is data too
+            error = format_error(e)
+            e.__traceback__ = None
+            del e
+    finally:
+        sys.stdout, sys.stderr = saved
+        _current_task = None
+    truncated = False
+    if result is not None:
+        room = cap.limit - cap.used
+        if len(result) > room:
+            cut = len(result) - max(room, 0)
+            result = result[: max(room, 0)] + _marker(cut, cap.limit).rstrip("\n")
+            truncated = True
+    for name in ("stdout", "stderr"):
+        if cap.dropped[name]:
+            truncated = True
+            m = _marker(cap.dropped[name], cap.limit)
+            cap.kept[name].append(m)
+            cap.pending.append((name, m))
+    cap.flush()
+    out = {
+        "n": n,
+        "stdout": cap.text("stdout"),
+        "stderr": cap.text("stderr"),
+        "truncated": truncated,
+        "notepad": _notepad_state,
+        "elapsed": time.monotonic() - started,
+    }
+    if result is not None:
+        out["result"] = result
+    if error is not None:
+        out["error"] = error
+    if _final_answer is not None:
+        out["finalAnswer"] = _final_answer
+    return json.dumps(out)
+
+
+def python_version():
+    return sys.version.split()[0]
+
+
+reset_namespace()
+`;
