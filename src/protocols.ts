@@ -335,6 +335,8 @@ export type AgentEvent =
   | { type: 'step-end'; step: number; record: TrajectoryStep }
   | { type: 'final-answer'; step: number; answer: string }
   | { type: 'error'; step?: number; error: ErrorData }
+  /** A saved run was continued: before `step`, `restoredCells` saved cells were re-run (0 unless asked); `note` is what the model was told. */
+  | { type: 'resumed'; step: number; restoredCells: number; failedSteps: number[]; variablesRestored: boolean; note: string }
   | { type: 'done'; trajectory: Trajectory };
 
 // ---------------------------------------------------------------------------------------------

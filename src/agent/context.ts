@@ -7,7 +7,8 @@
  *   user       <output>..</output> of step 1 + the notepad after step 1
  *   ...        (one assistant/user pair per step; earlier messages are never rewritten)
  *
- * So the newest notepad is always the last thing before the model's turn. When the prompt would
+ * So the newest notepad is always the last thing before the model's turn (a resumed run adds one
+ * user message after the last observation saying whether the notebook's variables were restored). When the prompt would
  * exceed the memory budget, history collapses to system + task + a one-line note + the notepad
  * (L0's rule); that breaks the prefix once.
  *
@@ -56,6 +57,24 @@ export function stepMessages(step: Pick<TrajectoryStep, 'raw' | 'observation'>):
   ];
 }
 
+/** A one-line note the model saw just before step `beforeStep`. */
+/** Written by resume.ts when a saved run is continued. */
+export interface ResumeNote {
+  beforeStep: number;
+  note: string;
+}
+
+export function resumeNotesOf(traj: Pick<Trajectory, 'settings'>): ResumeNote[] {
+  return (traj.settings.resumeNotes as ResumeNote[] | undefined) ?? [];
+}
+
+/** The note messages to place right before step `stepIndex`'s turn (after any collapse). */
+export function resumeNoteMessages(traj: Pick<Trajectory, 'settings'>, stepIndex: number): ChatMessage[] {
+  return resumeNotesOf(traj)
+    .filter((n) => n.beforeStep === stepIndex)
+    .map((n) => ({ role: 'user', content: n.note }));
+}
+
 export function initialNotepadOf(traj: Pick<Trajectory, 'settings'>): NotepadState {
   return (traj.settings.initialNotepad as NotepadState | undefined) ?? EMPTY_NOTEPAD;
 }
@@ -63,18 +82,19 @@ export function initialNotepadOf(traj: Pick<Trajectory, 'settings'>): NotepadSta
 /**
  * The exact messages the model received at step `stepIndex` (1-based), rebuilt from a trajectory
  * alone (RL export, tests). `stepIndex = steps.length + 1` gives the history before the next
- * step, before any collapse the next step may need.
+ * step, before any collapse the next step may need. Resume notes sit after any collapse.
  */
 export function messagesForStep(traj: Pick<Trajectory, 'systemPrompt' | 'task' | 'settings' | 'steps'>, stepIndex: number): ChatMessage[] {
   let notepad = initialNotepadOf(traj);
   let messages = firstMessages(traj.systemPrompt, traj.task, notepad);
   for (const step of traj.steps) {
     if (step.collapsedBefore) messages = collapsedMessages(traj.systemPrompt, traj.task, notepad, step.index - 1);
+    messages.push(...resumeNoteMessages(traj, step.index));
     if (step.index === stepIndex) return messages;
     messages.push(...stepMessages(step));
     notepad = step.notepad;
   }
-  return messages;
+  return [...messages, ...resumeNoteMessages(traj, stepIndex)];
 }
 
 // ---------------------------------------------------------------------------------------------

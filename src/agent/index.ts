@@ -27,3 +27,5 @@ export {
   type TokenCounter,
 } from './memory';
 export { renderNotepad, isEmptyNotepad } from './notepad-render';
+export { resumeNotesOf, resumeNoteMessages, type ResumeNote } from './context';
+export { replayableSteps, resumeNote, isAnswered } from './resume';

@@ -1,6 +1,6 @@
 /**
  * The NB-Agent run: Think -> Code -> Observe until an answer, the step limit, an abort or a fatal
- * error. This file is the whole loop; its pieces live in run-state.ts.
+ * error. This file is the whole loop; its pieces live in run-state.ts (and resume.ts).
  *
  * `runAgent` starts the run at once and returns an `AgentRun`: iterate it (once) for the events,
  * and/or await `trajectory`, which always resolves (errors are in `trajectory.error`, never thrown).
@@ -10,6 +10,7 @@ import { toErrorData, type AgentEvent, type Trajectory } from '../protocols';
 import { createChannel } from './channel';
 import { reasonNotRun } from './context';
 import { parseStep } from './parse';
+import { isAnswered, prepareResume, returnAsIs } from './resume';
 import { createRun, executeCell, fitMemory, generateTurn, recordStep, restoreNotepad, saveHeader, type RunAgentOptions } from './run-state';
 
 export type { RunAgentOptions } from './run-state';
@@ -26,10 +27,12 @@ export function runAgent(options: RunAgentOptions): AgentRun {
 }
 
 async function runLoop(options: RunAgentOptions, emit: (e: AgentEvent) => void): Promise<Trajectory> {
+  if (isAnswered(options.resumeFrom)) return returnAsIs(options.resumeFrom, emit);
   const run = createRun(options, emit);
   const { traj, signal } = run;
   emit({ type: 'start', sessionId: traj.sessionId, task: traj.task });
   try {
+    await prepareResume(run, !!options.restoreCells);
     await restoreNotepad(run);
     while (traj.status === 'running') {
       if (signal?.aborted) traj.status = 'aborted';

@@ -19,7 +19,7 @@ import {
   type TrajectoryStep,
   type Usage,
 } from '../protocols';
-import { buildObservation, collapsedMessages, firstMessages, messagesForStep, stepMessages } from './context';
+import { buildObservation, collapsedMessages, firstMessages, messagesForStep, resumeNoteMessages, stepMessages } from './context';
 import {
   countMessages,
   DEFAULT_MAX_TOKENS_PER_STEP,
@@ -51,14 +51,25 @@ export interface RunAgentOptions {
   topP?: number;
   signal?: AbortSignal;
   sessionId?: string;
-  /** Continue a saved run: its steps are kept and its context rebuilt. */
+  /**
+   * Continue a saved run in a fresh sandbox: its steps are kept, its context rebuilt and its
+   * notepad restored. An 'answered' run is returned as is (nothing generated).
+   */
   resumeFrom?: Trajectory;
+  /**
+   * With `resumeFrom`: re-run the saved cells that ran without error (in order, not as new steps)
+   * before the next step, to restore the notebook's variables. Default false: the model is told
+   * its variables are gone. Tool calls in those cells run again.
+   */
+  restoreCells?: boolean;
   /** Appended to the system prompt (e.g. the expected form of the answer). */
   promptExtra?: string;
 }
 
 export interface Run {
   traj: Trajectory;
+  /** True when continuing a saved run. */
+  resumed: boolean;
   llm: LLM;
   sandbox: Sandbox;
   store?: NotepadStore;
@@ -116,6 +127,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
   const last = traj.steps.at(-1);
   return {
     traj,
+    resumed: !!resumed,
     llm: o.llm,
     sandbox: o.sandbox,
     store: o.notepadStore,
@@ -153,7 +165,8 @@ export async function restoreNotepad(run: Run): Promise<void> {
 export async function fitMemory(run: Run): Promise<boolean> {
   if (run.messages.length <= 2) return false;
   if ((await countMessages(run.messages, run.count)) <= run.memoryTokens) return false;
-  run.messages = collapsedMessages(run.traj.systemPrompt, run.traj.task, run.notepad, run.traj.steps.length);
+  const { traj } = run;
+  run.messages = [...collapsedMessages(traj.systemPrompt, traj.task, run.notepad, traj.steps.length), ...resumeNoteMessages(traj, traj.steps.length + 1)];
   return true;
 }
 

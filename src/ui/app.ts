@@ -8,6 +8,7 @@ import { createFirstRun } from './first-run';
 import { renderMarkdown } from './markdown';
 import { createModelPanel, describeChoice, shortChoice } from './model-panel';
 import { createNotepadPanel } from './notepad-panel';
+import { createResumeNotice, resumedNote } from './resume-notice';
 import { createSessionsSidebar } from './sessions-sidebar';
 import { createSettingsPanel } from './settings-panel';
 import { initialTheme, saveTheme, type Theme } from './theme';
@@ -46,6 +47,7 @@ const ENGINE_KEY = 'ui.engine';
 
 interface RunOptions {
   resumeFrom?: Trajectory;
+  restoreCells?: boolean;
   sessionId?: string;
   engine?: EngineChoice;
 }
@@ -77,7 +79,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
   const settingsPanel = createSettingsPanel((s) => void saveSettings(s), services.addCorpusFiles ? addCorpus : undefined);
   const sidebar = createSessionsSidebar({
     open: (id) => void openSession(id),
-    continue: (id) => void continueSession(id),
+    continue: (id, restoreCells) => void continueSession(id, restoreCells),
     rename: async (id, title) => { await services.store.renameSession(id, title); await refreshSessions(); },
     remove: async (id) => {
       await services.store.deleteSession(id);
@@ -148,11 +150,14 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     },
     openModelPanel: () => openDialog(modelDialog),
   });
+  const resumeNotice = createResumeNotice((restoreCells) => {
+    if (activeSessionId) void continueSession(activeSessionId, restoreCells);
+  });
   const cellsEl = h('div', { class: 'cells' });
   const answerBody = h('div', { class: 'markdown answer-body' });
   const answer = h('section', { class: 'final-answer', hidden: true, 'aria-labelledby': 'l0-answer-heading' }, h('h2', { id: 'l0-answer-heading' }, 'Answer'), answerBody);
 
-  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, runStatus, firstRun, cellsEl, answer);
+  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, runStatus, resumeNotice.el, firstRun, cellsEl, answer);
   const sessionsAside = h('div', { class: 'sidebar', id: 'l0-sessions' }, sidebar.el);
   const side = h('aside', { class: 'side', 'aria-label': 'Notepad' }, notepad.el);
   const layout = h('div', { class: 'layout' }, compact ? null : sessionsAside, main, side);
@@ -355,6 +360,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
   function clearNotebook(): void {
     cells.clear();
     cellsEl.replaceChildren();
+    resumeNotice.hide();
     answer.hidden = true;
     answerBody.replaceChildren();
     notepad.update(EMPTY_NOTEPAD);
@@ -393,6 +399,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     if (t.finalAnswer !== undefined) showAnswer(t.finalAnswer);
     stepCounter.textContent = `${t.steps.length} step${t.steps.length === 1 ? '' : 's'}`;
     statusText.textContent = `Session: ${t.status}`;
+    resumeNotice.show(t);
     if (t.error) showBanner(`${t.error.kind}: ${t.error.message}`);
   }
 
@@ -409,13 +416,13 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     container.classList.remove('sidebar-open');
   }
 
-  async function continueSession(id: string): Promise<void> {
+  async function continueSession(id: string, restoreCells = false): Promise<void> {
     if (running) return;
     const t = await services.store.loadSession(id);
     if (!t) return;
     activeSessionId = id;
     renderTrajectory(t);
-    await run(t.task, { resumeFrom: t, sessionId: id });
+    await run(t.task, { resumeFrom: t, sessionId: id, restoreCells });
   }
 
   async function exportSession(id: string, format: 'ipynb' | 'md' | 'json'): Promise<void> {
@@ -483,6 +490,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     setRunning(true);
     if (!ro.resumeFrom) clearNotebook();
     showBanner(undefined);
+    resumeNotice.hide();
     firstRun.hidden = true;
     activeSessionId = sessionId;
     const t0 = performance.now();
@@ -504,8 +512,8 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
       const resumeNotepad: NotepadState | undefined = ro.resumeFrom?.steps.at(-1)?.notepad;
       if (resumeNotepad) await box.setNotepad(resumeNotepad);
       if (controller.signal.aborted) throw new DOMException('Stopped', 'AbortError');
-      statusText.textContent = 'Running…';
-      const agentRun = services.runAgent({ task, llm: model, sandbox: box, settings, tools: enabledTools(), sessionId, signal: controller.signal, resumeFrom: ro.resumeFrom });
+      statusText.textContent = ro.resumeFrom && ro.restoreCells ? 'Re-running saved cells…' : 'Running…';
+      const agentRun = services.runAgent({ task, llm: model, sandbox: box, settings, tools: enabledTools(), sessionId, signal: controller.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells });
       void refreshSessionsSoon();
       for await (const ev of agentRun) {
         handleEvent(ev, settings.maxSteps);
@@ -562,6 +570,10 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
 
   function handleEvent(ev: AgentEvent, maxSteps: number): void {
     switch (ev.type) {
+      case 'resumed':
+        cellsEl.append(resumedNote(ev));
+        statusText.textContent = 'Running…';
+        break;
       case 'step-start':
         stepCounter.textContent = `Step ${ev.step} / ${maxSteps}`;
         cellFor(ev.step);

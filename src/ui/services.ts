@@ -60,6 +60,7 @@ export function createPageServices(): UiServices {
         signal: req.signal,
         sessionId: req.sessionId,
         resumeFrom: req.resumeFrom,
+        restoreCells: req.restoreCells,
       });
     },
     createEngine: (choice, onProgress, signal) => createEngineFor(choice, onProgress, signal),

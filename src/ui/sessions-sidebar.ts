@@ -4,7 +4,8 @@ import { h, setChildren } from './dom';
 
 export interface SessionsActions {
   open(id: string): void;
-  continue(id: string): void;
+  /** `restoreCells`: re-run the saved cells first to bring the Python variables back. */
+  continue(id: string, restoreCells: boolean): void;
   rename(id: string, title: string): Promise<void>;
   remove(id: string): Promise<void>;
   exportAs(id: string, format: 'ipynb' | 'md' | 'json'): Promise<void>;
@@ -51,6 +52,9 @@ export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar
       h('span', { class: 'session-title' }, title),
       h('span', { class: 'session-meta' }, `${STATUS_LABEL[s.status] ?? s.status} · ${s.stepCount} step${s.stepCount === 1 ? '' : 's'} · ${new Date(s.updatedAt).toLocaleString()}`),
     );
+    // Re-running restores the variables a reload lost; off by default since tool calls run again.
+    const rerunBox = h('input', { type: 'checkbox', class: 'rerun-cells' });
+    const rerun = h('label', { class: 'menu-check', title: 'Runs the saved cells that worked again first, to bring the Python variables back' }, rerunBox, ' Re-run saved cells');
     const menu = h(
       'details',
       { class: 'session-menu' },
@@ -58,7 +62,8 @@ export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar
       h(
         'div',
         { class: 'menu-items' },
-        h('button', { type: 'button', onclick: () => actions.continue(s.id) }, 'Continue'),
+        rerun,
+        h('button', { type: 'button', onclick: () => actions.continue(s.id, rerunBox.checked) }, 'Continue'),
         h('button', {
           type: 'button',
           onclick: async () => {
@@ -82,7 +87,7 @@ export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar
     menu.addEventListener('click', (e) => {
       if ((e.target as Element).closest('button')) menu.open = false;
     });
-    return h('li', { class: active ? 'active' : '', 'data-session-id': s.id }, openBtn, menu);
+    return h('li', { class: active ? 'active' : '', 'data-session-id': s.id, 'data-status': s.status }, openBtn, menu);
   }
 
   return {

@@ -61,6 +61,8 @@ export interface RunRequest {
   sessionId: string;
   signal: AbortSignal;
   resumeFrom?: Trajectory;
+  /** With resumeFrom: re-run the saved cells first to restore the notebook's variables. */
+  restoreCells?: boolean;
 }
 
 export interface UiServices {

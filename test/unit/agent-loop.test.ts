@@ -81,7 +81,9 @@ describe('runAgent mechanics', () => {
     expect(traj.steps).toHaveLength(2);
     expect(traj.status).toBe('answered');
     expect(llm.calls[0]).toEqual(messagesForStep(traj, 2));
-    expect(llm.calls[0]).toHaveLength(4);
+    // The four earlier messages, then the one-line resume note (variables were not restored).
+    expect(llm.calls[0]).toHaveLength(5);
+    expect(llm.calls[0][4].content).toMatch(/are gone/);
   });
 
   it('a model failure ends the run with status error and the error as data', async () => {
