@@ -41,7 +41,7 @@ export function createNotepadPanel(): NotepadPanel {
             )
           : [h('li', { class: 'muted' }, 'none yet')],
       );
-      setChildren(facts, state.facts.length ? state.facts.map((f) => h('li', {}, f)) : [h('li', { class: 'muted' }, 'none yet')]);
+      setChildren(facts, state.facts.length ? state.facts.map((f) => h('li', {}, f)) : [h('li', { class: 'muted empty-item' }, 'none yet')]);
       if (state.draft.trim()) renderMarkdown(draft, state.draft);
       else setChildren(draft, h('p', { class: 'muted' }, 'empty'));
     },
