@@ -198,7 +198,19 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     void ensureSandbox().catch(() => undefined);
     void refreshSessions();
     void refreshModelInfo();
+    void preloadCachedModel();
   })();
+
+  /** A WebLLM model already in the browser's cache loads (from disk, onto the GPU) while the page
+   * renders, so the first Run does not wait for it. Nothing is downloaded here: a model that is not
+   * cached waits for the user's Run. */
+  async function preloadCachedModel(): Promise<void> {
+    if (engine.kind !== 'webllm' || !services.listCachedModels) return;
+    const wanted = engine.modelId;
+    const cached = await services.listCachedModels().catch(() => []);
+    if (!cached.some((m) => m.id === wanted)) return;
+    await ensureEngine(new AbortController().signal).catch(() => undefined); // errors are shown in the model panel
+  }
 
   // ---- behaviour ---------------------------------------------------------------------------
   function applyTheme(): void {
