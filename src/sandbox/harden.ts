@@ -1,0 +1,256 @@
+// Hardening of the browser sandbox worker. Runs once, after Pyodide and the notebook runtime are
+// loaded and before any model-written code, in the worker itself.
+//
+// Threat model (docs/security.md): after the first cell, assume the model controls everything in
+// this worker realm, including arbitrary JS reached through Pyodide's FFI. So the guarantee does
+// not rest on hiding objects from Python; it rests on what the realm can still do:
+//   1. Every host capability (storage, network, workers, cross-context channels, GPU, files) is
+//      deleted from the worker global and its prototype chain. A deleted interface cannot be
+//      recovered inside a realm, and the realm cannot make a new one (Worker is gone too).
+//   2. JS code evaluation is neutered: `eval` deleted, the Function constructors replaced by
+//      throwing stand-ins, string timers refused. The page CSP (no 'unsafe-eval'), inherited by the
+//      blob-URL worker, blocks the same at the engine level; each holds without the other.
+//   3. What remains — intrinsics, timers, TextEncoder/Decoder, crypto.getRandomValues, and
+//      postMessage to the host — only reaches the host, which treats every message as untrusted data.
+// A Python-level guard (replacing the `js`/`pyodide_js` modules, blocking pyodide.http, ctypes)
+// is defence in depth: Python introspection can get around it, the JS-side removal is what counts.
+
+import type { PyodideAPI } from 'pyodide';
+
+export interface HardenOptions {
+  /**
+   * Deployments that host Pyodide wheels: a restricted `fetch` stays for GET requests whose URL
+   * starts with this prefix (no query string), so package loading keeps working. Default: none
+   * (offline standard library, no fetch at all).
+   */
+  packageBaseUrl?: string;
+  /** Extra global names to keep (for runtimes that need them). Each one widens the attack surface. */
+  keepGlobals?: string[];
+}
+
+export interface HardenReport {
+  /** Names deleted from the worker global and its prototype chain. */
+  removed: string[];
+  /** Names that could not be deleted (non-configurable) and were overwritten with undefined. */
+  overwritten: string[];
+  /** Names kept on the global. */
+  kept: string[];
+  /** True once the Python-level guard is installed. */
+  pythonGuard: boolean;
+}
+
+/** ECMAScript intrinsics: no host capability in them (eval and Function are handled apart). */
+const INTRINSICS = [
+  'Object', 'Function', 'Array', 'Number', 'parseFloat', 'parseInt', 'Infinity', 'NaN', 'undefined',
+  'Boolean', 'String', 'Symbol', 'Date', 'Promise', 'RegExp', 'Error', 'AggregateError', 'EvalError',
+  'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError', 'SuppressedError',
+  'globalThis', 'JSON', 'Math', 'Intl', 'ArrayBuffer', 'SharedArrayBuffer', 'Atomics', 'DataView',
+  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
+  'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+  'BigInt', 'Set', 'Map', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Proxy', 'Reflect',
+  'Iterator', 'decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape',
+  'unescape', 'isFinite', 'isNaN', 'WebAssembly', 'DisposableStack', 'AsyncDisposableStack',
+];
+
+/**
+ * Host names the runtime needs after load: Pyodide (text codecs, randomness, clocks, timers for
+ * asyncio), comlink (message events on the global) and the Atomics tool bridge. None of them
+ * reaches storage, the network or the DOM.
+ */
+const RUNTIME_NEEDS = [
+  'console', 'TextEncoder', 'TextDecoder', 'crypto', 'performance', 'setTimeout', 'clearTimeout',
+  'setInterval', 'clearInterval', 'queueMicrotask', 'structuredClone', 'postMessage',
+  'addEventListener', 'removeEventListener', 'dispatchEvent', 'self', 'origin', 'isSecureContext',
+  'crossOriginIsolated', 'URL', 'URLSearchParams', 'atob', 'btoa', 'reportError',
+];
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+function stripObject(target: object, keep: Set<string>, report: HardenReport, where: string): void {
+  for (const key of Reflect.ownKeys(target)) {
+    if (typeof key === 'symbol') continue; // Symbol.toStringTag and friends: no capabilities
+    if (keep.has(key) || key === 'constructor') continue;
+    const name = `${where}.${key}`;
+    if (Reflect.deleteProperty(target, key)) {
+      report.removed.push(name);
+      continue;
+    }
+    const d = Reflect.getOwnPropertyDescriptor(target, key);
+    if (d && 'value' in d && typeof d.value !== 'object' && typeof d.value !== 'function') continue; // a constant
+    try {
+      Object.defineProperty(target, key, { value: undefined, writable: false });
+      report.overwritten.push(name);
+    } catch {
+      report.overwritten.push(`${name} (FAILED)`);
+    }
+  }
+}
+
+/** Deletes every non-allowlisted name from the worker global and its prototypes up to EventTarget. */
+function stripGlobalScope(keep: Set<string>, report: HardenReport): void {
+  const g = globalThis as object;
+  const eventTargetProto = typeof EventTarget === 'function' ? EventTarget.prototype : Object.prototype;
+  let obj: object | null = g;
+  let where = 'self';
+  while (obj && obj !== eventTargetProto && obj !== Object.prototype) {
+    const next = Object.getPrototypeOf(obj) as object | null;
+    stripObject(obj, keep, report, where);
+    where = next?.constructor?.name ? `${next.constructor.name}.prototype` : 'proto';
+    obj = next;
+  }
+  report.kept = Reflect.ownKeys(g).filter((k): k is string => typeof k === 'string');
+}
+
+/** Replaces the Function constructors (reachable from any function's `.constructor`). */
+function neuterCodeEvaluation(): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  // Not deleted: Emscripten's emscripten_run_script (reachable through ctypes) calls the global
+  // `eval` from a wasm import, and a throw there is a fatal error that kills the interpreter.
+  // A stand-in that evaluates nothing keeps the interpreter alive and runs no code.
+  Object.defineProperty(g, 'eval', { value: () => undefined, writable: false, configurable: false });
+  const protos = [
+    Function.prototype,
+    Object.getPrototypeOf(async function () {}) as object,
+    Object.getPrototypeOf(function* () {}) as object,
+    Object.getPrototypeOf(async function* () {}) as object,
+  ];
+  for (const proto of protos) {
+    const original = (proto as { constructor: { name: string } }).constructor;
+    const name = original.name;
+    // Same name and prototype, so `instanceof` and `.constructor.name` checks keep working.
+    const blocked = function () {
+      throw new EvalError(`${name}() is disabled in the l0 sandbox`);
+    };
+    Object.defineProperty(blocked, 'name', { value: name });
+    Object.defineProperty(blocked, 'prototype', { value: proto });
+    Object.defineProperty(proto, 'constructor', { value: blocked, writable: false, configurable: false });
+    if (g[name] === original) Object.defineProperty(g, name, { value: blocked, writable: false, configurable: false });
+  }
+}
+
+/** Timers that refuse string handlers (an eval) and call back with `this` undefined (not the global). */
+function safeTimers(): Record<string, AnyFn> {
+  const g = globalThis as unknown as Record<string, AnyFn>;
+  const wrap = (set: AnyFn) =>
+    function (handler: unknown, ms?: unknown, ...args: unknown[]) {
+      if (typeof handler !== 'function') throw new TypeError('timers take a function, not a string');
+      return set.call(globalThis, () => Reflect.apply(handler as AnyFn, undefined, args), ms);
+    };
+  const clear = (fn: AnyFn) => (id: unknown) => fn.call(globalThis, id);
+  return {
+    setTimeout: wrap(g.setTimeout),
+    setInterval: wrap(g.setInterval),
+    clearTimeout: clear(g.clearTimeout),
+    clearInterval: clear(g.clearInterval),
+  };
+}
+
+/** A `fetch` that only GETs Pyodide wheels under `prefix` (deployments that host them). */
+function packageOnlyFetch(realFetch: typeof fetch, prefix: string): typeof fetch {
+  return ((input: unknown) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : String((input as Request)?.url);
+    if (!url.startsWith(prefix) || url.includes('?') || url.includes('#') || url.slice(prefix.length).includes('..')) {
+      return Promise.reject(new TypeError(`fetch is disabled in the l0 sandbox (only ${prefix} packages load)`));
+    }
+    return realFetch(url, { method: 'GET', credentials: 'omit', cache: 'force-cache' });
+  }) as typeof fetch;
+}
+
+const PYTHON_GUARD = String.raw`
+import sys, types, importlib.abc
+
+# Modules that lead out of the sandbox: refused at import.
+_BLOCKED = {"ctypes", "_ctypes", "micropip", "pyodide.http", "webbrowser"}
+# Modules re-imported so they resolve to the facades registered from JS.
+_FACADES = {"js", "pyodide_js", "pyodide_js._api"}
+
+def _blocked(name):
+    return name in _BLOCKED or name.startswith(("pyodide.http.", "ctypes.", "pyodide_js._module"))
+
+class _L0SandboxImportGuard(importlib.abc.MetaPathFinder):
+    """Refuses modules that lead out of the sandbox. Defence in depth only (see docs/security.md)."""
+    def find_spec(self, fullname, path=None, target=None):
+        if _blocked(fullname):
+            raise ModuleNotFoundError(
+                f"module {fullname!r} is not available in the l0 sandbox "
+                "(no JavaScript or network access from Python; use the provided tools)", name=fullname)
+        return None
+
+for _name in list(sys.modules):
+    if _blocked(_name) or _name in _FACADES:
+        sys.modules.pop(_name, None)
+sys.meta_path.insert(0, _L0SandboxImportGuard())
+
+# Module-level references to the original modules (pyodide's own modules keep a few) go too.
+for _mod in list(sys.modules.values()):
+    _d = getattr(_mod, "__dict__", None)
+    if not isinstance(_d, dict):
+        continue
+    for _k, _v in list(_d.items()):
+        if isinstance(_v, types.ModuleType) and (getattr(_v, "__name__", "") in _FACADES or _blocked(getattr(_v, "__name__", ""))):
+            _d.pop(_k, None)
+del _name, _mod, _d
+`;
+
+let done: HardenReport | undefined;
+
+/**
+ * Hardens the worker this runs in. Call once, after Pyodide and the runtime are loaded and before
+ * any model code runs. Irreversible for the life of the worker (a reset keeps it; a restarted
+ * worker hardens again).
+ */
+export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): HardenReport {
+  // Once per worker: the realm-level changes are irreversible and non-configurable.
+  if (done) return done;
+  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false };
+  done = report;
+  const g = globalThis as unknown as Record<string, unknown>;
+  const api = (py as unknown as { _api?: { config?: Record<string, unknown>; scheduleCallback?: unknown } })._api;
+  // Only an explicit option: Pyodide's own config defaults packageBaseUrl to its indexURL.
+  const packageBaseUrl = options.packageBaseUrl;
+  const realFetch = typeof g.fetch === 'function' ? (g.fetch as typeof fetch).bind(globalThis) : undefined;
+  const timers = safeTimers();
+
+  // Python guard first: it needs the FFI (registerJsModule) that the JS-side pass leaves intact.
+  // What Python's `js` and `pyodide_js` become: safe timers and a few intrinsics Pyodide's own
+  // Python imports lazily, and the two fields its asyncio loop reads (enableRunUntilComplete,
+  // scheduleCallback).
+  const jsFacade = Object.freeze({ ...timers, Array, Object, Date, WeakRef });
+  const apiFacade = Object.freeze({
+    config: Object.freeze({ enableRunUntilComplete: api?.config?.enableRunUntilComplete ?? true }),
+    scheduleCallback: api?.scheduleCallback,
+  });
+  py.registerJsModule('js', jsFacade);
+  py.registerJsModule('pyodide_js', Object.freeze({ version: py.version, _api: apiFacade, loadedPackages: Object.freeze({}) }));
+  py.runPython(PYTHON_GUARD);
+  report.pythonGuard = true;
+
+  // JS side: what counts.
+  const keep = new Set([...INTRINSICS, ...RUNTIME_NEEDS, ...(options.keepGlobals ?? [])]);
+  stripGlobalScope(keep, report);
+  neuterCodeEvaluation();
+  for (const [name, fn] of Object.entries(timers)) {
+    Object.defineProperty(g, name, { value: fn, writable: false, configurable: false });
+  }
+  // Blob URLs would let code import attacker-written modules (the CSP allows blob: for the worker).
+  const urlStatics = URL as unknown as Record<string, unknown>;
+  for (const k of ['createObjectURL', 'revokeObjectURL']) if (Reflect.deleteProperty(urlStatics, k)) report.removed.push(`URL.${k}`);
+  if (packageBaseUrl && realFetch) {
+    Object.defineProperty(g, 'fetch', { value: packageOnlyFetch(realFetch, packageBaseUrl), writable: false, configurable: false });
+    report.kept.push('fetch (package base URL only)');
+  }
+  // Pyodide's own loaders are reached through the API object: make them fail fast and clearly.
+  const refuse = () => Promise.reject(new Error('loading code at run time is disabled in the l0 sandbox'));
+  const apiObj = py as unknown as Record<string, unknown>;
+  if (!packageBaseUrl) {
+    for (const k of ['loadPackage', 'loadPackagesFromImports']) {
+      try { Object.defineProperty(apiObj, k, { value: refuse, writable: false, configurable: false }); } catch { /* frozen by Pyodide */ }
+    }
+  }
+  if (api) {
+    for (const k of ['loadBinaryFile', 'loadDynlib']) {
+      try { Object.defineProperty(api, k, { value: refuse, writable: false, configurable: false }); } catch { /* absent */ }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,176 @@
+// Red team: escape attempts from model-written Python against the built app in Chromium.
+// Each attempt must fail, and the canaries (IndexedDB record, localStorage, cookie, Cache Storage,
+// DOM node, BroadcastChannel, app prototypes) must be untouched and the canary server must
+// receive zero requests. A control run proves every `control: true` attempt really escapes a bare
+// Pyodide worker, so "blocked" means the defence worked.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser';
+import type { StaticServer } from '../support/static-server';
+import { ATTEMPTS, prelude, type Attempt } from './attempts';
+import { INTACT, plantCanaries, readCanaries, startCanaryServer, type CanaryServer } from './support/canaries';
+import { openAppSandbox, openProto, serveDist, type Target } from './support/targets';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function attempt(target: Target, canary: CanaryServer, at: Attempt) {
+  const out = await target.run(prelude(canary.url) + '\n' + at.code);
+  // Late effects (a request fired by a timer) must show up before we look.
+  await new Promise((r) => setTimeout(r, 150));
+  return out;
+}
+
+describe('control: the attempts are real (they escape a bare Pyodide worker)', () => {
+  let server: StaticServer;
+  let canary: CanaryServer;
+  let target: Target;
+  beforeAll(async () => {
+    server = await serveDist(false);
+    canary = await startCanaryServer();
+    target = await openProto(browser, server, 'control');
+    await plantCanaries(target.page);
+  });
+  afterAll(async () => {
+    await target?.close();
+    await Promise.all([server?.close(), canary?.close()]);
+  });
+
+  it('every attempt marked control escapes the unprotected worker', async () => {
+    const failed: string[] = [];
+    for (const at of ATTEMPTS.filter((x) => x.control)) {
+      const out = await attempt(target, canary, at);
+      if (!out.stdout.includes('ESCAPED')) failed.push(`${at.id}: ${out.error ?? out.stderr ?? ''}`.slice(0, 300));
+    }
+    expect(failed).toEqual([]);
+    // And the canaries noticed: the control worker reached the canary server and the app's IndexedDB.
+    expect(canary.requests.length).toBeGreaterThan(10);
+    const state = await readCanaries(target.page);
+    expect(state.idb).not.toBe('intact');
+  });
+});
+
+for (const isolation of [true, false]) {
+  describe(`app sandbox (built harness, ${isolation ? 'COOP/COEP' : 'no special headers'})`, () => {
+    let server: StaticServer;
+    let canary: CanaryServer;
+    let target: Target;
+    beforeAll(async () => {
+      server = await serveDist(isolation);
+      canary = await startCanaryServer();
+      target = await openAppSandbox(browser, server);
+      await plantCanaries(target.page);
+    });
+    afterAll(async () => {
+      await target?.close();
+      await Promise.all([server?.close(), canary?.close()]);
+    });
+
+    it.each(ATTEMPTS.map((x) => [x.id, x] as const))('blocks %s', async (_id, at) => {
+      const out = await attempt(target, canary, at);
+      expect(out.stdout, `${at.title}: ${out.error}`).not.toContain('ESCAPED');
+      expect(await readCanaries(target.page)).toEqual(INTACT);
+      expect(canary.requests).toEqual([]);
+    });
+
+    it('still runs ordinary Python after all attempts', async () => {
+      const out = await target.run('import json, asyncio\nawait asyncio.sleep(0.01)\nprint(json.dumps({"ok": sum(range(10))}))');
+      expect(out.status).toBe('ok');
+      expect(out.stdout).toContain('{"ok": 45}');
+    });
+  });
+}
+
+for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare worker with the page CSP (blob worker, ${isolation ? 'COOP/COEP' : 'no headers'})`, () => {
+  let server: StaticServer;
+  let canary: CanaryServer;
+  let target: Target;
+  beforeAll(async () => {
+    server = await serveDist(isolation);
+    canary = await startCanaryServer();
+    target = await openProto(browser, server, 'hardened');
+    await plantCanaries(target.page);
+  });
+  afterAll(async () => {
+    await target?.close();
+    await Promise.all([server?.close(), canary?.close()]);
+  });
+
+  it('hardening removed the capabilities and reports no failure', () => {
+    const r = target.report!;
+    expect(r.pythonGuard).toBe(true);
+    expect(r.overwritten.filter((x) => x.includes('FAILED'))).toEqual([]);
+    for (const name of ['fetch', 'indexedDB', 'caches', 'importScripts', 'XMLHttpRequest', 'WebSocket', 'Worker', 'navigator']) {
+      expect(r.removed.some((x) => x.endsWith(`.${name}`)), name).toBe(true);
+    }
+    expect(r.kept).not.toContain('fetch');
+  });
+
+  it('blocks every attempt, canaries intact, zero canary requests', async () => {
+    const escapedIds: string[] = [];
+    for (const at of ATTEMPTS) {
+      const out = await attempt(target, canary, at);
+      if (out.stdout.includes('ESCAPED')) escapedIds.push(at.id);
+    }
+    expect(escapedIds).toEqual([]);
+    expect(await readCanaries(target.page)).toEqual(INTACT);
+    expect(canary.requests).toEqual([]);
+  });
+
+  it('leaves no capability even to arbitrary JS in the worker (worst case: the FFI was fully escaped)', async () => {
+    const r = (await target.page.evaluate((u) => (window as any).__sec.probe(u), canary.url)) as { ok: boolean; findings: string[]; error?: string };
+    expect(r.error).toBeUndefined();
+    expect(r.findings).toEqual([]);
+    expect(canary.requests).toEqual([]);
+  });
+
+  it('the probes are real: they find the capabilities in a bare Pyodide worker', async () => {
+    const control = await openProto(browser, server, 'control');
+    try {
+      const r = (await control.page.evaluate((u) => (window as any).__sec.probe(u), canary.url + '/control')) as { findings: string[] };
+      expect(r.findings).toEqual(expect.arrayContaining(['global fetch still present', 'global indexedDB still present', 'new Function evaluated code', 'dynamic import() of a cross-origin module succeeded']));
+      expect(r.findings.some((f) => f.includes('=== original'))).toBe(true);
+    } finally {
+      await control.close();
+      canary.requests.length = 0;
+    }
+  });
+});
+
+describe('hardenWorkerScope alone, no CSP anywhere (an embedder\'s page)', () => {
+  let server: StaticServer;
+  let canary: CanaryServer;
+  let target: Target;
+  beforeAll(async () => {
+    server = await serveDist(false);
+    canary = await startCanaryServer();
+    target = await openProto(browser, server, 'hardened-nocsp');
+    await plantCanaries(target.page);
+  });
+  afterAll(async () => {
+    await target?.close();
+    await Promise.all([server?.close(), canary?.close()]);
+  });
+
+  it('blocks every attempt from Python, canaries intact, zero canary requests', async () => {
+    const escapedIds: string[] = [];
+    for (const at of ATTEMPTS) {
+      const out = await attempt(target, canary, at);
+      if (out.stdout.includes('ESCAPED')) escapedIds.push(at.id);
+    }
+    expect(escapedIds).toEqual([]);
+    expect(await readCanaries(target.page)).toEqual(INTACT);
+    expect(canary.requests).toEqual([]);
+  });
+
+  it('what the CSP adds: only cross-origin import() by code already running as JS', async () => {
+    const r = (await target.page.evaluate((u) => (window as any).__sec.probe(u), canary.url)) as { findings: string[] };
+    expect(r.findings).toEqual(['dynamic import() of a cross-origin module succeeded']);
+    canary.requests.length = 0;
+  });
+});
