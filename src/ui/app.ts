@@ -44,6 +44,8 @@ export interface AppHandle {
 
 const SETTINGS_KEY = 'ui.settings';
 const ENGINE_KEY = 'ui.engine';
+/** From this step on a session counts as long: its data is worth asking the browser to keep. */
+const LONG_SESSION_STEPS = 5;
 
 interface RunOptions {
   resumeFrom?: Trajectory;
@@ -258,7 +260,18 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     modelPanel.setModels(services.models(), engine);
     modelPanel.setGpu(await services.detectGpu().catch((e) => ({ available: false, message: toErrorData(e).message })));
     modelPanel.setCache(services.listCachedModels ? await services.listCachedModels().catch(() => undefined) : undefined);
-    modelPanel.setStorage(services.storageInfo ? await services.storageInfo().catch(() => undefined) : undefined);
+    const storage = services.storageInfo ? await services.storageInfo().catch(() => undefined) : undefined;
+    modelPanel.setStorage(storage);
+    settingsPanel.setStorage(storage);
+  }
+
+  /** Asks the browser to keep this site's data (sessions, model weights) when the user invests in
+   * it: a downloaded model or a long session. Browsers may grant it silently or ignore it. */
+  let persistenceAsked = false;
+  function askPersistence(): void {
+    if (persistenceAsked || !services.requestPersistence) return;
+    persistenceAsked = true;
+    void services.requestPersistence().then(() => refreshModelInfo(), () => undefined);
   }
 
   async function chooseEngine(c: EngineChoice): Promise<void> {
@@ -300,6 +313,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     try {
       const created = await services.createEngine(resolved, onProgress, signal);
       llm = { key, llm: created };
+      if (resolved.kind === 'webllm') askPersistence(); // gigabytes of weights are now cached
       modelPanel.setProgress(undefined);
       return created;
     } catch (e) {
@@ -588,6 +602,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
         break;
       case 'step-start':
         stepCounter.textContent = `Step ${ev.step} / ${maxSteps}`;
+        if (ev.step === LONG_SESSION_STEPS) askPersistence();
         cellFor(ev.step);
         if (ev.collapsed) cellFor(ev.step).el.prepend(h('p', { class: 'collapsed-note' }, 'Memory budget reached: history collapsed to the task and the notepad.'));
         keepScrolled();

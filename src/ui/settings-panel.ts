@@ -1,12 +1,14 @@
 // Settings: max steps, memory budget, temperature, enabled tools, corpus upload.
 import type { Tool } from '../protocols';
-import { h, setChildren, uid } from './dom';
-import type { UiSettings } from './types';
+import { formatBytes, h, setChildren, uid } from './dom';
+import type { StorageInfo, UiSettings } from './types';
 
 export interface SettingsPanel {
   readonly el: HTMLElement;
   show(settings: UiSettings, tools: Tool[]): void;
   setCorpusStatus(text: string): void;
+  /** Storage used by this site (sessions, Python snapshot, model weights). */
+  setStorage(info: StorageInfo | undefined): void;
 }
 
 function numberField(label: string, name: string, value: number, attrs: { min: number; max: number; step: number }, hint: string): HTMLElement {
@@ -18,7 +20,8 @@ function numberField(label: string, name: string, value: number, attrs: { min: n
 export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined): SettingsPanel {
   const form = h('form', { class: 'settings-form' });
   const corpusStatus = h('p', { class: 'hint', role: 'status' });
-  const el = h('section', { class: 'settings', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), form);
+  const storageLine = h('p', { class: 'hint storage-use' }, 'Storage use unknown.');
+  const el = h('section', { class: 'settings', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), form, storageLine);
 
   form.addEventListener('submit', onSubmit);
 
@@ -26,6 +29,12 @@ export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: (
     el,
     setCorpusStatus(text) {
       corpusStatus.textContent = text;
+    },
+    setStorage(info) {
+      storageLine.textContent =
+        info?.usage === undefined
+          ? 'Storage use unknown.'
+          : `Storage used by this site: ${formatBytes(info.usage)} of ${formatBytes(info.quota)}${info.persisted ? ' (persistent: the browser will not evict it)' : ' (the browser may evict it under storage pressure)'}.`;
     },
     show(settings, tools) {
       const toolBoxes = tools.map((t) => {
