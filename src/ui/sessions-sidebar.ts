@@ -93,7 +93,19 @@ export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar
   return {
     el,
     render(sessions, activeId) {
+      // The list re-renders whenever the store changes (a run saving a step, another tab): a menu the
+      // user has open stays open, with its checkbox as it was.
+      const openMenu = list.querySelector<HTMLDetailsElement>('details.session-menu[open]');
+      const openId = openMenu?.closest('li')?.dataset.sessionId;
+      const rerunChecked = openMenu?.querySelector<HTMLInputElement>('.rerun-cells')?.checked ?? false;
       setChildren(list, sessions.length ? sessions.map((s) => item(s, s.id === activeId)) : [h('li', { class: 'muted empty' }, 'No saved sessions yet.')]);
+      if (!openId) return;
+      const again = [...list.querySelectorAll<HTMLLIElement>('li[data-session-id]')].find((li) => li.dataset.sessionId === openId);
+      const menu = again?.querySelector<HTMLDetailsElement>('details.session-menu');
+      if (!menu) return;
+      menu.open = true;
+      const box = menu.querySelector<HTMLInputElement>('.rerun-cells');
+      if (box) box.checked = rerunChecked;
     },
   };
 }
