@@ -21,10 +21,10 @@ export default defineConfig({
     target: 'es2022',
     rollupOptions: {
       input: {
-        main: resolve(__dirname, 'index.html'),
-        harness: resolve(__dirname, 'harness.html'),
-        eval: resolve(__dirname, 'eval.html'),
-        webllm: resolve(__dirname, 'bench/webllm.html'),
+        main: resolve(import.meta.dirname, 'index.html'),
+        harness: resolve(import.meta.dirname, 'harness.html'),
+        eval: resolve(import.meta.dirname, 'eval.html'),
+        webllm: resolve(import.meta.dirname, 'bench/webllm.html'),
       },
     },
   },
