@@ -2,7 +2,7 @@
 // UI's own components (cells, notepad panel, Markdown): the same rendering as the full page, laid
 // out for a sidebar-sized box.
 import type { AgentEvent, ErrorData, LoadProgress, NotepadState } from '../protocols';
-import { createCellView, type CellView } from '../ui/cell-view';
+import { applyCellEvent, createCellView, type CellView } from '../ui/cell-view';
 import { h, setChildren, uid } from '../ui/dom';
 import { renderMarkdown } from '../ui/markdown';
 import { createNotepadPanel } from '../ui/notepad-panel';
@@ -121,6 +121,10 @@ export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: n
       notepad.update({ todos: [], facts: [], draft: '' });
     },
     apply(event) {
+      if (applyCellEvent(cellOf, event)) {
+        scrollToEnd();
+        return;
+      }
       switch (event.type) {
         case 'start':
           status.textContent = 'Running…';
@@ -129,27 +133,8 @@ export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: n
           cellOf(event.step);
           status.textContent = `Step ${event.step} of at most ${maxSteps}${event.collapsed ? ' (memory cleared, notepad kept)' : ''}`;
           break;
-        case 'think':
-          cellOf(event.step).appendThink(event.delta);
-          break;
-        case 'code-delta':
-          cellOf(event.step).appendCode(event.delta);
-          break;
-        case 'code':
-          cellOf(event.step).setCode(event.code, event.formatErrors);
-          break;
-        case 'cell-output':
-          if (event.chunk) cellOf(event.step).appendOutput(event.chunk);
-          if (event.result) cellOf(event.step).setResult(event.result);
-          break;
-        case 'tool-call':
-          cellOf(event.step).addToolCall(event.call);
-          break;
         case 'notepad':
           notepad.update(event.notepad, event.step);
-          break;
-        case 'step-end':
-          cellOf(event.step).finish(event.record);
           break;
         case 'final-answer':
           answer.hidden = false;

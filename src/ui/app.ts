@@ -2,7 +2,7 @@
 // It only wires views to the services it is given; engines, sandbox, store and tools live elsewhere.
 import type { AgentEvent, LLM, LoadProgress, NotepadState, Sandbox, SessionMeta, Tool, Trajectory } from '../protocols';
 import { EMPTY_NOTEPAD, toErrorData } from '../protocols';
-import { createCellView, renderSavedStep, type CellView } from './cell-view';
+import { applyCellEvent, createCellView, renderSavedStep, type CellView } from './cell-view';
 import { h, setChildren, formatMs } from './dom';
 import { createFirstRun } from './first-run';
 import { renderMarkdown } from './markdown';
@@ -595,6 +595,11 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
   }
 
   function handleEvent(ev: AgentEvent, maxSteps: number): void {
+    if (applyCellEvent(cellFor, ev)) {
+      if (ev.type === 'step-end') void refreshSessions(); // the sidebar shows the step count as it grows
+      keepScrolled();
+      return;
+    }
     switch (ev.type) {
       case 'resumed':
         cellsEl.append(resumedNote(ev));
@@ -607,31 +612,8 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
         if (ev.collapsed) cellFor(ev.step).el.prepend(h('p', { class: 'collapsed-note' }, 'Memory budget reached: history collapsed to the task and the notepad.'));
         keepScrolled();
         break;
-      case 'think':
-        cellFor(ev.step).appendThink(ev.delta);
-        keepScrolled();
-        break;
-      case 'code-delta':
-        cellFor(ev.step).appendCode(ev.delta);
-        keepScrolled();
-        break;
-      case 'code':
-        cellFor(ev.step).setCode(ev.code, ev.formatErrors);
-        break;
-      case 'cell-output':
-        if (ev.chunk) cellFor(ev.step).appendOutput(ev.chunk);
-        if (ev.result) cellFor(ev.step).setResult(ev.result);
-        keepScrolled();
-        break;
-      case 'tool-call':
-        cellFor(ev.step).addToolCall(ev.call);
-        break;
       case 'notepad':
         notepad.update(ev.notepad, ev.step);
-        break;
-      case 'step-end':
-        cellFor(ev.step).finish(ev.record);
-        void refreshSessions(); // the sidebar shows the step count as it grows
         break;
       case 'final-answer':
         showAnswer(ev.answer);

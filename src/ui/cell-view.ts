@@ -1,6 +1,6 @@
 // One agent step as a notebook cell: thinking (streamed, collapsible), code (highlighted),
 // output (streamed, truncated with "Show all"), tracebacks, tool calls, timing.
-import type { CellResult, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
+import type { AgentEvent, CellResult, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
 import { h, formatMs } from './dom';
 import { highlightPython } from './highlight';
 
@@ -147,4 +147,35 @@ export function renderSavedStep(step: TrajectoryStep, maxSteps?: number): CellVi
   if (step.cell) view.setResult(step.cell);
   view.finish(step);
   return view;
+}
+
+/**
+ * Applies the agent events that belong to one step's cell (streamed thinking and code, output,
+ * tool calls, the finished step) to the cell `cellFor(step)` returns. Shared by the notebook page
+ * and the embed widget. Returns false for every other event, which the caller handles.
+ */
+export function applyCellEvent(cellFor: (step: number) => CellView, ev: AgentEvent): boolean {
+  switch (ev.type) {
+    case 'think':
+      cellFor(ev.step).appendThink(ev.delta);
+      return true;
+    case 'code-delta':
+      cellFor(ev.step).appendCode(ev.delta);
+      return true;
+    case 'code':
+      cellFor(ev.step).setCode(ev.code, ev.formatErrors);
+      return true;
+    case 'cell-output':
+      if (ev.chunk) cellFor(ev.step).appendOutput(ev.chunk);
+      if (ev.result) cellFor(ev.step).setResult(ev.result);
+      return true;
+    case 'tool-call':
+      cellFor(ev.step).addToolCall(ev.call);
+      return true;
+    case 'step-end':
+      cellFor(ev.step).finish(ev.record);
+      return true;
+    default:
+      return false;
+  }
 }
