@@ -43,6 +43,25 @@ export function jspiSupported(): boolean {
   return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
 }
 
+/**
+ * Runs the runtime source into the module `_l0_runtime`, unless a warm-start snapshot already holds
+ * that module made from this very source (snapshot.ts): then only its `_l0_host` global, bound to
+ * a pure-Python stand-in when the snapshot was made, is pointed at the real host module.
+ */
+const INSTALL_RUNTIME_PY = `
+import sys, types
+_m = sys.modules.get("_l0_runtime")
+if _m is not None and getattr(_m, "__l0_source__", None) == _src:
+    import _l0_host
+    _m._l0_host = _l0_host
+else:
+    _m = types.ModuleType("_l0_runtime")
+    _m.__file__ = "<l0-runtime>"
+    sys.modules["_l0_runtime"] = _m
+    exec(compile(_src, "<l0-runtime>", "exec"), _m.__dict__)
+_m
+`;
+
 export async function installRuntime(
   py: PyodideAPI,
   init: WorkerInit,
@@ -73,13 +92,9 @@ export async function installRuntime(
   py.setStdin({ error: true });
 
   progress({ phase: 'runtime', fraction: 0.9, message: 'Starting the notebook runtime' });
-  const mod = py.runPython(
-    `import sys, types\n_m = types.ModuleType("_l0_runtime")\n_m.__file__ = "<l0-runtime>"\nsys.modules["_l0_runtime"] = _m\n_m`,
-  );
-  py.runPython(`exec(compile(_src, "<l0-runtime>", "exec"), _m.__dict__)`, {
-    globals: py.toPy({ _src: RUNTIME_PY, _m: mod }),
-  });
-  const rt = mod as unknown as PyRuntime;
+  const globals = py.toPy({ _src: RUNTIME_PY });
+  const rt = py.runPython(INSTALL_RUNTIME_PY, { globals }) as PyRuntime;
+  globals.destroy();
   rt.set_tools(JSON.stringify(init.tools));
   rt.set_notepad_json(JSON.stringify(init.notepad));
   rt.reset_namespace();

@@ -5,6 +5,7 @@ import { PyodideSandbox, type PyodideSandboxOptions, type SandboxPlatform } from
 
 export { FakeSandbox, type FakeCellScript, type FakeSandboxOptions } from './fake';
 export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
+export { readSnapshotInfo, clearSnapshot, type SnapshotInfo } from './snapshot';
 export { DEFAULT_TOOL_TIMEOUT_MS, DEFAULT_TOOL_RESULT_CHARS, DEFAULT_TOOL_CALLS_PER_CELL, type ToolGatewayLimits } from './tool-gateway';
 
 function runningInNode(): boolean {

@@ -5,6 +5,7 @@ import type { PyodideAPI } from 'pyodide';
 import { createWorkerApi } from './worker-api';
 import { hardenWorkerScope } from './harden';
 import { loadPyodideWarm } from './snapshot';
+import { compileWasmEarly, withCompiledWasm } from './precompile';
 
 /**
  * What Python sees as the `js` module. The runtime itself needs nothing from it (host calls go
@@ -25,12 +26,16 @@ function minimalJsGlobals(): object {
 const api = createWorkerApi(
   async (init, progress) => {
     const indexURL = init.indexURL!;
+    // Compiling the Wasm module overlaps importing Pyodide's JS and reading the snapshot (precompile.ts).
+    const compiled = compileWasmEarly(indexURL + 'pyodide.asm.wasm');
     const mod = (await import(/* @vite-ignore */ indexURL + 'pyodide.mjs')) as {
       loadPyodide(o: Record<string, unknown>): Promise<PyodideAPI>;
+      version?: string;
     };
     progress({ phase: 'runtime', fraction: 0.1, message: 'Downloading and compiling Python' });
+    const loadPyodide = (o: Record<string, unknown>) => withCompiledWasm(compiled, () => mod.loadPyodide(o));
     // Restored from this origin's saved memory snapshot when there is one (see snapshot.ts).
-    const py = await loadPyodideWarm(mod, progress, {
+    const py = await loadPyodideWarm({ loadPyodide, version: mod.version }, progress, {
       indexURL,
       packageBaseUrl: init.packageBaseUrl,
       jsglobals: minimalJsGlobals(),

@@ -5,7 +5,10 @@
 // No wall-time assertions: the speed-up is measured by bench/warm-start.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchChromium, launchChromiumProfile } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
 
 const DB = 'l0-pyodide-snapshot';
@@ -108,7 +111,7 @@ function writeRecord(ctx: BrowserContext, key: string, bytes: number) {
           req.onsuccess = () => {
             const tx = req.result.transaction('snapshot', 'readwrite');
             const pages = Uint32Array.from({ length: bytes / 4096 }, (_, i) => i);
-            tx.objectStore('snapshot').put({ key, size: bytes, pageBytes: 4096, pages, data: new Uint8Array(bytes).fill(7) }, 'pages');
+            tx.objectStore('snapshot').put({ key, size: bytes, pageBytes: 4096, pages, data: new Blob([new Uint8Array(bytes).fill(7)]) }, 'pages');
             tx.objectStore('snapshot').put({ key, size: bytes, savedAt: 0 }, 'meta');
             tx.oncomplete = () => (req.result.close(), resolve());
             tx.onerror = () => reject(tx.error);
@@ -185,6 +188,52 @@ describe('warm start from a Pyodide memory snapshot', () => {
       expect((await readRecord(ctx))?.bytes).toBe(current.bytes);
     } finally {
       await ctx.close();
+    }
+  });
+
+  it('reports the saved snapshot through the library API, and clearing it makes the next start cold', async () => {
+    const ctx = await browser.newContext();
+    try {
+      await visit(ctx, ['1']);
+      const info = await withPage(ctx, (page) => page.evaluate(() => (window as unknown as { l0: any }).l0.readSnapshotInfo()));
+      expect(info.key).toMatch(/^pyodide-[\w.]+-rt-[0-9a-f]{32}$/);
+      // Zero pages are not stored: what is kept is well under the heap it restores.
+      expect(info.storedBytes).toBeGreaterThan(1_000_000);
+      expect(info.storedBytes).toBeLessThan(info.heapBytes);
+      expect(info.savedAt).toBeGreaterThan(Date.now() - 10 * 60_000);
+      const after = await withPage(ctx, (page) =>
+        page.evaluate(async () => {
+          const l0 = (window as unknown as { l0: any }).l0;
+          await l0.clearSnapshot();
+          return l0.readSnapshotInfo();
+        }),
+      );
+      expect(after).toBeUndefined();
+      const next = await visit(ctx, CELLS);
+      expect(next.phases).toEqual(['snapshot-created']);
+      expectWorkingRuntime(next);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('fetches the Wasm module once on a first visit (early compile shares the HTTP cache with Pyodide) and not at all on the next', async () => {
+    // A real profile (disk HTTP cache), as users have; private-window contexts do not cache a 9.6 MB file.
+    const dir = mkdtempSync(join(tmpdir(), 'l0-e2e-profile-'));
+    const profile = await launchChromiumProfile(dir);
+    const wasmRequests = () => server.requests.filter((u) => u.endsWith('/pyodide.asm.wasm')).length;
+    try {
+      const before = wasmRequests();
+      const first = await visit(profile, ['1']);
+      expect(first.phases).toEqual(['snapshot-created']);
+      expect(wasmRequests() - before).toBe(1);
+      const second = await visit(profile, CELLS);
+      expect(second.phases).toEqual(['snapshot-restored']);
+      expectWorkingRuntime(second);
+      expect(wasmRequests() - before).toBe(1);
+    } finally {
+      await profile.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

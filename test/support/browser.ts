@@ -1,6 +1,6 @@
 // Launches Debian's Chromium through playwright-core (no browser download needed).
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -14,9 +14,9 @@ export interface LaunchChromiumOptions {
   extraArgs?: string[];
 }
 
-export async function launchChromium(opts: LaunchChromiumOptions = {}): Promise<Browser> {
+function chromiumArgs(opts: LaunchChromiumOptions): string[] {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(chromiumMissingMessage());
-  const args = [
+  return [
     '--no-sandbox',
     '--headless=new',
     '--disable-quic',
@@ -28,6 +28,18 @@ export async function launchChromium(opts: LaunchChromiumOptions = {}): Promise<
     ...(opts.webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : ['--disable-gpu']),
     ...(opts.extraArgs ?? []),
   ];
-  const launch: LaunchOptions = { executablePath: CHROMIUM_PATH, args, headless: true };
+}
+
+export async function launchChromium(opts: LaunchChromiumOptions = {}): Promise<Browser> {
+  const launch: LaunchOptions = { executablePath: CHROMIUM_PATH, args: chromiumArgs(opts), headless: true };
   return chromium.launch(launch);
+}
+
+/**
+ * Chromium with a real profile in `userDataDir`: an on-disk HTTP cache and V8 code cache, as a
+ * user's browser has. (Contexts from launchChromium() are private windows: their in-memory HTTP
+ * cache does not keep files as large as Pyodide's 9.6 MB Wasm module.)
+ */
+export async function launchChromiumProfile(userDataDir: string, opts: LaunchChromiumOptions = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: chromiumArgs(opts), headless: true });
 }

@@ -103,14 +103,23 @@ describe('loadPyodideWithSnapshot (real Pyodide)', () => {
     const second = await loadPyodideWithSnapshot(load, quiet, opts);
     expect(second.outcome).toBe('restored');
     expect(second.key).toBe(first.key);
-    // The runtime's imports came with the snapshot.
+    // The runtime's imports came with the snapshot, and so did the runtime module itself.
     expect(second.py.runPython('import sys; "ast" in sys.modules and "pyodide.code" in sys.modules')).toBe(true);
+    const moduleId = second.py.runPython('import sys; id(sys.modules["_l0_runtime"])') as number;
+    const streamed: string[] = [];
     const { api, info } = await installRuntime(
       second.py,
       { tools: [], notepad: { todos: [{ text: 'restored', done: false }], facts: [], draft: '' }, preferJspi: false },
-      host,
+      { ...host, stream: (_cell, _name, text) => void streamed.push(text) },
       () => undefined,
     );
+    // installRuntime reused that module (no second compile) and pointed it at the real host module:
+    // output streams to the host, not into the stand-in the snapshot was made with.
+    expect(second.py.runPython('import sys; id(sys.modules["_l0_runtime"])')).toBe(moduleId);
+    expect(second.py.runPython('import sys; type(sys.modules["_l0_runtime"]._l0_host).__name__')).toBe('JsProxy');
+    const printed = await api.runCell(9, "print('to the real host')", 10_000);
+    expect(printed.error).toBeUndefined();
+    expect(streamed.join('')).toContain('to the real host');
     expect(info.pythonVersion).toMatch(/^3\./);
     const cell = await api.runCell(1, "notepad.add_facts(['from a snapshot'])\nnotepad.mark_done(0)\nx = 6 * 7\nx", 10_000);
     expect(cell.result).toBe('42');
