@@ -14,12 +14,13 @@ import { resolve } from 'node:path';
 // The runtime files Pyodide loads (same list as scripts/copy-pyodide.mjs).
 const PYODIDE_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'];
 
-function copyPyodide(outDir: string): Plugin {
+function copyPyodide(): Plugin {
   return {
     name: 'l0-copy-pyodide',
     apply: 'build',
-    writeBundle() {
-      const dest = resolve(outDir, 'pyodide');
+    // Into the folder actually written (a build with another --outDir gets its own copy).
+    writeBundle(options) {
+      const dest = resolve(options.dir ?? outDir, 'pyodide');
       mkdirSync(dest, { recursive: true });
       for (const f of PYODIDE_FILES) copyFileSync(resolve(import.meta.dirname, 'node_modules/pyodide', f), resolve(dest, f));
     },
@@ -37,7 +38,7 @@ export default defineConfig({
   // Lib mode leaves process.env.NODE_ENV for a bundler to replace; a plain <script> has none.
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   worker: { format: 'es' },
-  plugins: [copyPyodide(outDir)],
+  plugins: [copyPyodide()],
   build: {
     outDir,
     emptyOutDir: true,

@@ -1,9 +1,12 @@
 // The browser's copy of downloaded models: which are cached and how big, deleting one, the
-// storage estimate, and asking for persistent storage. Presence checks and deletion go through
-// WebLLM's own helpers (loaded on demand); sizes are read from the Cache API when that is the
-// backend, and estimated from the registry otherwise.
+// storage estimate, and asking for persistent storage. Presence checks and deletion are WebLLM's
+// own helpers, run in a short-lived WebLLM worker (webllm-worker-api.ts), so the page never loads
+// the library and WebLLM stays the one authority on its cache layout (Cache API, IndexedDB or
+// OPFS). Sizes are read from the Cache API when that is the backend, and estimated from the
+// registry otherwise.
 import { L0Error } from '../protocols';
 import { buildAppConfig, listModels, type AppConfigOptions, type CacheBackend, type ModelInfo } from './models';
+import { withWebLLMWorker } from './webllm-client';
 
 export interface CachedModel {
   id: string;
@@ -27,28 +30,30 @@ export interface CacheOptions extends AppConfigOptions {
 const WEIGHTS_CACHE = 'webllm/model';
 const WASM_CACHE = 'webllm/wasm';
 
-async function webllm() {
-  return import('@mlc-ai/web-llm');
-}
-
-function appConfigFor(opts: CacheOptions) {
-  return buildAppConfig(opts) as import('@mlc-ai/web-llm').AppConfig;
+/**
+ * False when the Cache API backend holds nothing at all (WebLLM opens its weights cache on the
+ * first download): then no worker needs to start. Other backends are always asked.
+ */
+async function mayHaveModels(backend: CacheBackend): Promise<boolean> {
+  if (backend !== 'cache' || typeof caches === 'undefined') return true;
+  return caches.has(WEIGHTS_CACHE).catch(() => true);
 }
 
 /** Models with their weights fully in the browser cache. */
 export async function listCachedModels(opts: CacheOptions = {}): Promise<CachedModel[]> {
-  const { hasModelInCache } = await webllm();
-  const appConfig = appConfigFor(opts);
   const backend = opts.cacheBackend ?? 'cache';
+  if (!(await mayHaveModels(backend))) return [];
+  const appConfig = buildAppConfig(opts);
+  const models = listModels(opts);
+  let present: boolean[];
+  try {
+    present = await withWebLLMWorker((api) => api.hasModelsInCache(models.map((m) => m.id), appConfig));
+  } catch (e) {
+    throw new L0Error({ kind: 'storage', message: `Could not read the model cache: ${(e as Error)?.message ?? e}` });
+  }
   const out: CachedModel[] = [];
-  for (const m of listModels(opts)) {
-    let cached = false;
-    try {
-      cached = await hasModelInCache(m.id, appConfig);
-    } catch {
-      cached = false; // no tensor-cache manifest cached yet
-    }
-    if (!cached) continue;
+  for (const [i, m] of models.entries()) {
+    if (!present[i]) continue;
     const measured = backend === 'cache' ? await measureCacheApi(m) : undefined;
     out.push({
       id: m.id,
@@ -80,17 +85,15 @@ async function measureCacheApi(m: ModelInfo): Promise<number | undefined> {
  * cached model uses the same library (L0-7B and Qwen2.5-7B share one).
  */
 export async function deleteCachedModel(id: string, opts: CacheOptions = {}): Promise<void> {
-  const lib = await webllm();
-  const appConfig = appConfigFor(opts);
+  const appConfig = buildAppConfig(opts);
   const model = listModels(opts).find((m) => m.id === id);
   if (!model) throw new L0Error({ kind: 'storage', message: `Unknown model "${id}".` });
+  const sharers = listModels(opts).filter((m) => m.id !== id && m.modelLib === model.modelLib);
   try {
-    await lib.deleteModelInCache(id, appConfig);
-    await lib.deleteChatConfigInCache(id, appConfig);
-    const sharers = listModels(opts).filter((m) => m.id !== id && m.modelLib === model.modelLib);
-    let shared = false;
-    for (const s of sharers) if (await lib.hasModelInCache(s.id, appConfig).catch(() => false)) shared = true;
-    if (!shared) await lib.deleteModelWasmInCache(id, appConfig);
+    await withWebLLMWorker(async (api) => {
+      const shared = (await api.hasModelsInCache(sharers.map((s) => s.id), appConfig)).some(Boolean);
+      await api.deleteModelFromCache(id, appConfig, { wasm: !shared });
+    });
   } catch (e) {
     throw new L0Error({ kind: 'storage', message: `Could not delete ${id} from the cache: ${(e as Error)?.message ?? e}`, detail: { id } });
   }

@@ -200,7 +200,8 @@ export async function createEngine(spec: EngineSpec, opts: CreateEngineOptions =
       return new ScriptedLLM(script, { id: `replay:${modelId ?? spec.script}`, tokenDelayMs: spec.tokenDelayMs });
     }
     case 'webllm': {
-      // WebLLMEngine.create imports @mlc-ai/web-llm on demand: pages that never pick it never fetch it.
+      // WebLLMEngine.create starts the engine worker (the only code importing @mlc-ai/web-llm) on demand:
+      // pages that never pick it never fetch it.
       return WebLLMEngine.create({
         modelId: spec.model,
         contextWindow: spec.contextWindow,

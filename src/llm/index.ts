@@ -1,5 +1,6 @@
-// Public API of src/llm (re-exported by src/index.ts). Nothing here imports @mlc-ai/web-llm
-// statically: WebLLMEngine and the cache helpers load it on first use.
+// Public API of src/llm (re-exported by src/index.ts). Nothing here imports @mlc-ai/web-llm: it
+// runs only in the WebLLM worker (webllm.worker.ts), which WebLLMEngine.create and the cache
+// helpers start on first use, so the build emits the library once, in that worker's chunk.
 export { OpenAICompatibleLLM, chatCompletionsUrl, modelsUrl, listServerModels, parseRetryAfter, type OpenAICompatibleOptions } from './openai';
 export { ScriptedLLM, type Script, type ScriptedLLMOptions } from './scripted';
 export { WebLLMEngine, type WebLLMEngineOptions, type WebLLMStats } from './webllm';

@@ -1,10 +1,10 @@
-// WebLLMEngine: the L0 model on the visitor's GPU. WebLLM runs in its own module worker;
-// `@mlc-ai/web-llm` is imported dynamically, only when an engine is created, so the page's first
-// load stays small. Loading reports progress, can be cancelled, and fails with classified
-// ErrorData; generation streams, honours stop strings, aborts through interruptGenerate, reuses
-// the KV cache when the caller passes earlier turns back unchanged, and recovers from a lost
-// device by reloading the model.
-import type { ChatCompletionChunk, WebWorkerMLCEngine } from '@mlc-ai/web-llm';
+// WebLLMEngine: the L0 model on the visitor's GPU. WebLLM runs in its own module worker, the only
+// place `@mlc-ai/web-llm` is loaded (the page talks to it through webllm-worker-api.ts), and only
+// when an engine is created, so the page's first load stays small. Loading reports progress, can
+// be cancelled, and fails with classified ErrorData; generation streams, honours stop strings,
+// aborts through interruptGenerate, reuses the KV cache when the caller passes earlier turns back
+// unchanged, and recovers from a lost device by reloading the model.
+import type { ChatCompletionChunk } from '@mlc-ai/web-llm';
 import {
   L0Error,
   type ChatMessage,
@@ -21,6 +21,9 @@ import { DEFAULT_CONTEXT_WINDOW, buildAppConfig, findModel, resolveModelId, type
 import { parseInitProgress } from './progress';
 import { StopStringFilter } from './stop';
 import { detectWebGPU, type WebGPUReport } from './webgpu';
+import { connectWebLLMWorker, engineOverWorker, progressListener, spawnWebLLMWorker, type MLCEngineLike } from './webllm-client';
+
+export type { MLCEngineLike } from './webllm-client';
 
 export interface WebLLMEngineOptions {
   modelId: string;
@@ -36,12 +39,9 @@ export interface WebLLMEngineOptions {
   detect?: boolean;
   /** Told when the engine recovered from a lost GPU device by reloading the model. */
   onRecovered?: (info: { reason: 'device-lost'; message: string }) => void;
-  /** Creates the worker (default: this package's webllm.worker). */
+  /** Creates the worker (default: this package's webllm.worker; a replacement must serve webllm-worker-api.ts). */
   createWorker?: () => Worker;
 }
-
-/** The part of WebLLM's MLCEngineInterface this class uses (WebWorkerMLCEngine or an in-page MLCEngine). */
-export type MLCEngineLike = Pick<WebWorkerMLCEngine, 'chat' | 'interruptGenerate' | 'getMessage' | 'reload' | 'unload' | 'runtimeStatsText'>;
 
 /** Speed figures WebLLM reported for the last generation. */
 export interface WebLLMStats {
@@ -49,10 +49,6 @@ export interface WebLLMStats {
   decodeTokensPerS?: number;
   timeToFirstTokenS?: number;
   e2eLatencyS?: number;
-}
-
-function defaultWorker(): Worker {
-  return new Worker(new URL('./webllm.worker.ts', import.meta.url), { type: 'module', name: 'webllm' });
 }
 
 /**
@@ -146,15 +142,13 @@ export class WebLLMEngine implements LLM {
     }
 
     onProgress?.({ phase: 'init', message: 'Starting the model engine…' });
-    const webllm = await import('@mlc-ai/web-llm');
-    if (signal?.aborted) throw cancelled();
     const appConfig = buildAppConfig({
       ...opts.registry,
       cacheBackend: opts.cacheBackend ?? opts.registry?.cacheBackend,
       modelIds: [modelId],
       contextWindows: { [modelId]: contextWindow },
     });
-    const worker = (opts.createWorker ?? defaultWorker)();
+    const worker = (opts.createWorker ?? spawnWebLLMWorker)();
 
     // Three ways the load ends early: the user cancels, the worker dies, or WebLLM throws.
     let rejectEarly!: (e: unknown) => void;
@@ -165,14 +159,9 @@ export class WebLLMEngine implements LLM {
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.addEventListener('error', onWorkerError);
     try {
-      const engine = await Promise.race([
-        webllm.CreateWebWorkerMLCEngine(worker, modelId, {
-          appConfig: appConfig as import('@mlc-ai/web-llm').AppConfig,
-          initProgressCallback: (r) => onProgress?.(parseInitProgress(r)),
-          logLevel: 'WARN',
-        }),
-        early,
-      ]);
+      const api = connectWebLLMWorker(worker);
+      await Promise.race([api.reload(modelId, appConfig, progressListener((r) => onProgress?.(parseInitProgress(r)))), early]);
+      const engine = engineOverWorker(api);
       onProgress?.({ phase: 'ready', fraction: 1, message: `${modelId} is ready.` });
       return new WebLLMEngine({ id: modelId, contextWindow, engine, worker, opts: { ...opts, modelId }, webgpu });
     } catch (e) {
@@ -223,7 +212,11 @@ export class WebLLMEngine implements LLM {
       await this.reload();
       const message = 'The GPU device was lost; the model was reloaded and the step restarted.';
       this.opts.onRecovered?.({ reason: 'device-lost', message });
-      return await this.generateOnce(messages, options);
+      try {
+        return await this.generateOnce(messages, options);
+      } catch (again) {
+        throw new L0Error(classifyWebLLMError(again));
+      }
     }
   }
 

@@ -1,8 +1,9 @@
 // WebLLM's engine runs here, in its own module worker, so model loading and generation never block
-// the page. The page talks to it through WebLLM's own WebWorkerMLCEngine protocol.
-import { WebWorkerMLCEngineHandler } from '@mlc-ai/web-llm';
+// the page. This is the only module that imports `@mlc-ai/web-llm` at run time: the page reaches
+// the engine and WebLLM's model cache through webllm-worker-api.ts over comlink, so the build
+// emits the library once, in this worker's chunk.
+import * as Comlink from 'comlink';
+import { MLCEngine, deleteChatConfigInCache, deleteModelInCache, deleteModelWasmInCache, hasModelInCache } from '@mlc-ai/web-llm';
+import { createWebLLMWorkerApi } from './webllm-worker-api';
 
-const handler = new WebWorkerMLCEngineHandler();
-self.onmessage = (msg: MessageEvent) => {
-  handler.onmessage(msg);
-};
+Comlink.expose(createWebLLMWorkerApi({ MLCEngine, hasModelInCache, deleteModelInCache, deleteChatConfigInCache, deleteModelWasmInCache }));

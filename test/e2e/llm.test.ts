@@ -1,13 +1,16 @@
 // Model engines in real Chromium, through the built harness page (window.l0 = the library):
 // WebGPU detection with and without the software adapter, the OpenAI client against a local
 // server (streaming, abort, CORS failure, unreachable server), and WebLLMEngine's load boundary
-// (a 404 weights server -> 'network', a cancelled load -> 'aborted') without real weights.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+// (a 404 weights server -> 'network', a cancelled load -> 'aborted') without real weights; the
+// model-cache helpers against WebLLM's real cache layout (Cache API and IndexedDB); and the build:
+// @mlc-ai/web-llm must be emitted once, in the engine worker's chunk (app and library builds).
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
@@ -223,7 +226,7 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
     await new Promise<void>((r) => weights.close(() => r()));
   });
 
-  it('first page load does not fetch @mlc-ai/web-llm; creating an engine does', async () => {
+  it('first page load does not fetch @mlc-ai/web-llm; creating an engine loads it once, in the worker', async () => {
     const page = await browser.newPage();
     const scripts: string[] = [];
     page.on('response', async (res) => {
@@ -248,8 +251,12 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
     expect(err?.detail?.status).toBe(404);
     expect(weightRequests.some((u) => u === '/missing/L0-4B-q4f32_1-MLC/resolve/main/mlc-chat-config.json')).toBe(true);
     expect(scripts.some((u) => u.includes('webllm.worker'))).toBe(true);
-    const later = scripts.filter((u) => !initial.has(u));
-    expect(Math.max(...(await sizeOf(later)))).toBeGreaterThan(3_000_000);
+    // WebLLM's code arrives once, as the engine worker's script: no copy is loaded into the page.
+    const later = [...new Set(scripts.filter((u) => !initial.has(u)))];
+    const sizes = await sizeOf(later);
+    const large = later.filter((_, i) => sizes[i] > 1_000_000);
+    expect(large).toEqual([expect.stringMatching(/\/assets\/webllm\.worker-[\w-]+\.js$/)]);
+    expect(sizes[later.indexOf(large[0])]).toBeGreaterThan(3_000_000);
     await page.close();
   });
 
@@ -340,5 +347,217 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
     }));
     expect(r.cached).toEqual([]);
     expect(r.storage.quotaBytes).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// WebLLM's model cache, as WebLLM 0.2.86 lays it out (cache_util.ts + tvmjs ArtifactCache /
+// ArtifactIndexedDBCache): scope "webllm/model" holds tensor-cache.json, its shards and the
+// tokenizer under the model URL; "webllm/config" its mlc-chat-config.json; "webllm/wasm" the
+// model library by URL. The Cache API keys by request URL; IndexedDB uses one database per scope
+// with an object store "urls" of {url, data} (tensor-cache.json stored as parsed JSON).
+// ---------------------------------------------------------------------------------------------
+
+type Layout = { weightsUrl: string; modelLib: string; shards: number[]; missingShard?: number };
+
+describe('model cache helpers in Chromium, on WebLLM\'s cache layout', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium({ webgpu: false });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  // Weights and libraries are never fetched: every entry the helpers read is already stored.
+  const registry = { l0WeightsBase: 'https://weights.example/l0/', fallbackWeightsBase: 'https://weights.example/hf/', modelLibBase: 'https://libs.example/' };
+
+  async function openWithWorkerCount(): Promise<Page> {
+    const page = await openHarness(browser);
+    await page.evaluate(() => {
+      // Count the workers the page starts (the cache helpers run WebLLM in one).
+      const Native = window.Worker;
+      const w = window as unknown as { workersStarted: number };
+      w.workersStarted = 0;
+      window.Worker = class extends Native {
+        constructor(url: string | URL, opts?: WorkerOptions) {
+          super(url, opts);
+          w.workersStarted++;
+        }
+      };
+    });
+    return page;
+  }
+
+  it('Cache API: lists complete models with measured sizes, deletes one, keeps a shared library', async () => {
+    const page = await openWithWorkerCount();
+    const r = await page.evaluate(async (opts) => {
+      const w = window as unknown as { workersStarted: number };
+      const models = window.l0.listModels(opts);
+      const a = models.find((m) => m.id === 'L0-7B-q4f32_1-MLC')!;
+      const sharer = models.find((m) => m.id !== a.id && m.modelLib === a.modelLib)!;
+      const partial = models.find((m) => m.id === 'L0-4B-q4f32_1-MLC')!;
+      const lay = async (l: Layout) => {
+        const model = await caches.open('webllm/model');
+        const records = l.shards.map((_, i) => ({ dataPath: `params_shard_${i}.bin` }));
+        await model.put(new URL('tensor-cache.json', l.weightsUrl).href, Response.json({ records }));
+        for (const [i, bytes] of l.shards.entries()) {
+          if (i === l.missingShard) continue;
+          await model.put(new URL(`params_shard_${i}.bin`, l.weightsUrl).href, new Response(new Uint8Array(bytes), { headers: { 'Content-Length': String(bytes) } }));
+        }
+        await model.put(new URL('tokenizer.json', l.weightsUrl).href, new Response('{"tok": 1}'));
+        await (await caches.open('webllm/config')).put(new URL('mlc-chat-config.json', l.weightsUrl).href, Response.json({ tokenizer_files: ['tokenizer.json'] }));
+        await (await caches.open('webllm/wasm')).put(l.modelLib, new Response(new Uint8Array(64)));
+      };
+      const urls = async (name: string) => (await (await caches.open(name)).keys()).map((k) => k.url);
+
+      const empty = await window.l0.listCachedModels(opts);
+      const workersWhenEmpty = w.workersStarted;
+      await lay({ weightsUrl: a.weightsUrl, modelLib: a.modelLib, shards: [1000, 2000] });
+      await lay({ weightsUrl: sharer.weightsUrl, modelLib: sharer.modelLib, shards: [3000] });
+      await lay({ weightsUrl: partial.weightsUrl, modelLib: partial.modelLib, shards: [10, 20], missingShard: 1 });
+      let t = performance.now();
+      const listed = await window.l0.listCachedModels(opts);
+      const firstListMs = performance.now() - t;
+      t = performance.now();
+      await window.l0.listCachedModels(opts);
+      const secondListMs = performance.now() - t;
+      const tensorJsonBytes = async (u: string) => (await (await caches.open('webllm/model')).match(new URL('tensor-cache.json', u).href))!.blob().then((b) => b.size);
+      const expectedA = 1000 + 2000 + '{"tok": 1}'.length + (await tensorJsonBytes(a.weightsUrl));
+
+      await window.l0.deleteCachedModel(a.id, opts);
+      const afterFirst = { model: await urls('webllm/model'), config: await urls('webllm/config'), wasm: await urls('webllm/wasm'), listed: (await window.l0.listCachedModels(opts)).map((m) => m.id) };
+      await window.l0.deleteCachedModel(sharer.id, opts);
+      const afterSecond = { model: await urls('webllm/model'), wasm: await urls('webllm/wasm') };
+      return {
+        empty, workersWhenEmpty, workersTotal: w.workersStarted, listed, expectedA, firstListMs, secondListMs,
+        a: { id: a.id, weightsUrl: a.weightsUrl, lib: a.modelLib }, sharer: { id: sharer.id, weightsUrl: sharer.weightsUrl }, partial: { id: partial.id, weightsUrl: partial.weightsUrl, lib: partial.modelLib },
+        afterFirst, afterSecond,
+      };
+    }, registry);
+    console.log(`listCachedModels through the WebLLM worker: ${r.firstListMs.toFixed(0)} ms with the worker starting, ${r.secondListMs.toFixed(0)} ms with it up`);
+    // Nothing was ever downloaded: answered without starting WebLLM.
+    expect(r.empty).toEqual([]);
+    expect(r.workersWhenEmpty).toBe(0);
+    // The half-downloaded model is not listed; sizes are what is stored under each model's folder.
+    expect(r.listed.map((m) => m.id).sort()).toEqual([r.a.id, r.sharer.id].sort());
+    expect(r.listed.find((m) => m.id === r.a.id)).toMatchObject({ sizeBytes: r.expectedA, sizeSource: 'measured' });
+    // Deleting the first model removes its shards, tokenizer and config, not the library its sibling
+    // uses. (WebLLM's deleteModelInCache leaves the small tensor-cache.json manifest; without its
+    // shards the model no longer counts as cached.)
+    expect(r.afterFirst.model.filter((u) => u.startsWith(r.a.weightsUrl))).toEqual([r.a.weightsUrl + 'tensor-cache.json']);
+    expect(r.afterFirst.model.filter((u) => u.startsWith(r.sharer.weightsUrl)).length).toBe(3);
+    expect(r.afterFirst.config.some((u) => u.startsWith(r.a.weightsUrl))).toBe(false);
+    expect(r.afterFirst.wasm).toContain(r.a.lib);
+    expect(r.afterFirst.listed).toEqual([r.sharer.id]);
+    // Deleting the last user of the library removes it; the partial model's files are untouched.
+    expect(r.afterSecond.wasm).not.toContain(r.a.lib);
+    expect(r.afterSecond.wasm).toContain(r.partial.lib);
+    expect(r.afterSecond.model.filter((u) => !u.startsWith(r.partial.weightsUrl) && !u.endsWith('/tensor-cache.json'))).toEqual([]);
+    // Every query ran WebLLM in a worker, never in the page: one worker, kept between queries close together.
+    expect(r.workersTotal).toBe(1);
+    await page.close();
+  });
+
+  it('IndexedDB backend: the same queries go to WebLLM\'s IndexedDB stores', async () => {
+    const page = await openWithWorkerCount();
+    const r = await page.evaluate(async (opts) => {
+      const models = window.l0.listModels(opts);
+      const m = models.find((x) => x.id === 'Qwen3-0.6B-q4f32_1-MLC')!;
+      const open = (scope: string) =>
+        new Promise<IDBDatabase>((resolve, reject) => {
+          const req = indexedDB.open(scope, 1);
+          req.onupgradeneeded = () => req.result.createObjectStore('urls', { keyPath: 'url' });
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error);
+        });
+      const put = async (scope: string, url: string, data: unknown) => {
+        const db = await open(scope);
+        await new Promise<void>((resolve, reject) => {
+          const tx = db.transaction('urls', 'readwrite');
+          tx.objectStore('urls').put({ url, data });
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        });
+        db.close();
+      };
+      const keys = async (scope: string) => {
+        const db = await open(scope);
+        const all = await new Promise<string[]>((resolve) => {
+          const req = db.transaction('urls').objectStore('urls').getAllKeys();
+          req.onsuccess = () => resolve(req.result as string[]);
+        });
+        db.close();
+        return all;
+      };
+      const w = new URL('tensor-cache.json', m.weightsUrl).href;
+      await put('webllm/model', w, { records: [{ dataPath: 'params_shard_0.bin' }] });
+      await put('webllm/model', new URL('params_shard_0.bin', m.weightsUrl).href, new ArrayBuffer(16));
+      await put('webllm/model', new URL('tokenizer.json', m.weightsUrl).href, new ArrayBuffer(4));
+      await put('webllm/config', new URL('mlc-chat-config.json', m.weightsUrl).href, {});
+      await put('webllm/wasm', m.modelLib, new ArrayBuffer(8));
+      const idbOpts = { ...opts, cacheBackend: 'indexeddb' as const };
+      const listed = await window.l0.listCachedModels(idbOpts);
+      const viaCacheApi = await window.l0.listCachedModels(opts);
+      await window.l0.deleteCachedModel(m.id, idbOpts);
+      return {
+        id: m.id, listed, viaCacheApi,
+        after: { model: await keys('webllm/model'), config: await keys('webllm/config'), wasm: await keys('webllm/wasm') },
+        listedAfter: await window.l0.listCachedModels(idbOpts),
+      };
+    }, registry);
+    expect(r.listed).toEqual([expect.objectContaining({ id: r.id, sizeSource: 'estimated' })]);
+    expect(r.viaCacheApi).toEqual([]);
+    // WebLLM deletes the shards and tokenizer (tensor-cache.json stays, as WebLLM leaves it).
+    expect(r.after.model.filter((u) => !u.endsWith('tensor-cache.json'))).toEqual([]);
+    expect(r.after.config).toEqual([]);
+    expect(r.after.wasm).toEqual([]);
+    expect(r.listedAfter).toEqual([]);
+    await page.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Build: one copy of @mlc-ai/web-llm (6 MB), in the engine worker's chunk. A page-side import of
+// the library (even a dynamic one, e.g. for a cache helper) would make the bundler emit a second.
+// ---------------------------------------------------------------------------------------------
+
+// Strings only WebLLM's bundle contains (its TVM runtime's wasm name, its worker handler class).
+const WEBLLM_MARKERS = ['tvmjs_runtime.wasm', 'WebWorkerMLCEngineHandler'];
+
+async function scripts(dir: string): Promise<{ file: string; bytes: number; webllm: boolean }[]> {
+  const out: { file: string; bytes: number; webllm: boolean }[] = [];
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !/\.m?js$/.test(e.name)) continue;
+    const path = join(e.parentPath, e.name);
+    const file = relative(dir, path);
+    if (file.startsWith('pyodide/')) continue; // the Python runtime, not JS we bundle
+    const text = await readFile(path, 'utf8');
+    out.push({ file, bytes: text.length, webllm: WEBLLM_MARKERS.some((m) => text.includes(m)) });
+  }
+  return out;
+}
+
+function expectOneWebLLMChunk(files: { file: string; bytes: number; webllm: boolean }[]): void {
+  const withLib = files.filter((f) => f.webllm);
+  expect(withLib.map((f) => f.file)).toEqual([expect.stringMatching(/^assets\/webllm\.worker-[\w-]+\.js$/)]);
+  expect(withLib[0].bytes).toBeGreaterThan(3_000_000);
+  // Nothing else of library size: every other chunk is ours.
+  expect(files.filter((f) => !f.webllm && f.bytes > 1_000_000).map((f) => f.file)).toEqual([]);
+}
+
+describe('build size: web-llm appears in exactly one emitted chunk', () => {
+  it('in the app build (dist/)', async () => {
+    expectOneWebLLMChunk(await scripts(snapshot));
+  });
+
+  it('in the library build (vite.lib.config.ts)', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'l0-lib-build-'));
+    try {
+      await build({ configFile: 'vite.lib.config.ts', logLevel: 'silent', build: { outDir: out, emptyOutDir: true } });
+      expectOneWebLLMChunk(await scripts(out));
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
