@@ -78,7 +78,11 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     deleteCached: services.deleteCachedModel ? async (id) => { await services.deleteCachedModel!(id); await refreshModelInfo(); } : undefined,
     persist: services.requestPersistence ? async () => { await services.requestPersistence!(); await refreshModelInfo(); } : undefined,
   });
-  const settingsPanel = createSettingsPanel((s) => void saveSettings(s), services.addCorpusFiles ? addCorpus : undefined);
+  const snapshotControls =
+    services.pythonSnapshot && services.clearPythonSnapshot
+      ? { read: () => services.pythonSnapshot!(), clear: async () => { await services.clearPythonSnapshot!(); void refreshModelInfo(); } }
+      : undefined;
+  const settingsPanel = createSettingsPanel((s) => void saveSettings(s), services.addCorpusFiles ? addCorpus : undefined, snapshotControls);
   const sidebar = createSessionsSidebar({
     open: (id) => void openSession(id),
     continue: (id, restoreCells) => void continueSession(id, restoreCells),

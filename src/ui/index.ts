@@ -3,5 +3,5 @@
 export { mountApp, type AppHandle, type MountOptions } from './app';
 export { createPageServices, engineChoiceFromUrl, engineSpecFor } from './services';
 export { UI_CSS } from './styles-inline';
-export type { UiServices, UiSettings, EngineChoice, ModelCard, GpuStatus, CachedModel, StorageInfo, RunRequest, AgentRun } from './types';
+export type { UiServices, UiSettings, EngineChoice, ModelCard, GpuStatus, CachedModel, StorageInfo, PythonSnapshotInfo, RunRequest, AgentRun } from './types';
 export { DEFAULT_SETTINGS } from './types';

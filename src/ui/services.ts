@@ -4,7 +4,7 @@
 import { L0Error, type LLM, type LoadProgress, type Tool } from '../protocols';
 
 import { runAgent } from '../agent/index';
-import { createPyodideSandbox } from '../sandbox/index';
+import { clearSnapshot, createPyodideSandbox, readSnapshotInfo } from '../sandbox/index';
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
 import { createEngine, parseEngineSpec, type EngineSpec } from '../llm/engine-spec';
@@ -86,6 +86,11 @@ export function createPageServices(): UiServices {
     async requestPersistence() {
       return (await requestPersistentStorage()).persisted;
     },
+    async pythonSnapshot() {
+      const info = await readSnapshotInfo();
+      return info && { storedBytes: info.storedBytes, heapBytes: info.heapBytes, savedAt: info.savedAt };
+    },
+    clearPythonSnapshot: () => clearSnapshot(),
     async acquireSession(id) {
       const lease = await store.acquireSession(id);
       if (!lease.owned) return undefined;

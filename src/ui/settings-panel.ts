@@ -1,7 +1,9 @@
-// Settings: max steps, memory budget, temperature, enabled tools, corpus upload.
+// Settings: max steps, memory budget, temperature, enabled tools, corpus upload; storage use and
+// the Python warm-start snapshot (with Clear).
 import type { Tool } from '../protocols';
+import { toErrorData } from '../protocols';
 import { formatBytes, h, setChildren, uid } from './dom';
-import type { StorageInfo, UiSettings } from './types';
+import type { PythonSnapshotInfo, StorageInfo, UiSettings } from './types';
 
 export interface SettingsPanel {
   readonly el: HTMLElement;
@@ -11,17 +13,24 @@ export interface SettingsPanel {
   setStorage(info: StorageInfo | undefined): void;
 }
 
+/** Reads and deletes the saved Python warm-start snapshot (UiServices.pythonSnapshot / clearPythonSnapshot). */
+export interface SnapshotControls {
+  read(): Promise<PythonSnapshotInfo | undefined>;
+  clear(): Promise<void>;
+}
+
 function numberField(label: string, name: string, value: number, attrs: { min: number; max: number; step: number }, hint: string): HTMLElement {
   const id = uid(name);
   const hintId = `${id}-hint`;
   return h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name, type: 'number', value, min: attrs.min, max: attrs.max, step: attrs.step, required: true, 'aria-describedby': hintId }), h('span', { class: 'hint', id: hintId }, hint));
 }
 
-export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined): SettingsPanel {
+export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined, snapshot?: SnapshotControls): SettingsPanel {
   const form = h('form', { class: 'settings-form' });
   const corpusStatus = h('p', { class: 'hint', role: 'status' });
   const storageLine = h('p', { class: 'hint storage-use' }, 'Storage use unknown.');
-  const el = h('section', { class: 'settings', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), form, storageLine);
+  const snapshotRow = snapshot ? createSnapshotRow(snapshot) : undefined;
+  const el = h('section', { class: 'settings', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), form, storageLine, snapshotRow?.el);
 
   form.addEventListener('submit', onSubmit);
 
@@ -37,6 +46,7 @@ export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: (
           : `Storage used by this site: ${formatBytes(info.usage)} of ${formatBytes(info.quota)}${info.persisted ? ' (persistent: the browser will not evict it)' : ' (the browser may evict it under storage pressure)'}.`;
     },
     show(settings, tools) {
+      void snapshotRow?.refresh();
       const toolBoxes = tools.map((t) => {
         const id = uid(`tool-${t.name}`);
         return h('div', { class: 'check-field' }, h('input', { type: 'checkbox', id, name: 'tool', value: t.name, checked: settings.tools.includes(t.name) }), h('label', { for: id }, h('code', {}, t.name), ' ', h('span', { class: 'hint' }, t.description.split('. ')[0])));
@@ -70,4 +80,51 @@ export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: (
     if (!form.reportValidity()) return;
     onSave(read());
   }
+}
+
+/** "Python warm-start snapshot: 14.6 MB, saved <date> [Clear]", or "none saved yet". The sandbox
+ * saves the snapshot in the background after Python starts, so the row is read again on every open. */
+function createSnapshotRow(snapshot: SnapshotControls): { el: HTMLElement; refresh(): Promise<void> } {
+  const textId = uid('snapshot-text');
+  // Focus lands here after Clear (the button goes away), and the new text is announced.
+  const text = h('span', { id: textId, class: 'snapshot-text', role: 'status', tabindex: -1 }, 'Python warm-start snapshot: checking…');
+  const clear = h('button', { type: 'button', class: 'small-button', 'aria-label': 'Clear the Python snapshot', 'aria-describedby': textId, hidden: true }, 'Clear');
+  const el = h('p', { class: 'hint snapshot-use' }, text, ' ', clear);
+  let reads = 0;
+
+  function show(info: PythonSnapshotInfo | undefined, note = ''): void {
+    text.textContent = info
+      ? `Python warm-start snapshot: ${formatBytes(info.storedBytes)}, saved ${new Date(info.savedAt).toLocaleString()}.`
+      : `Python warm-start snapshot: none saved yet.${note}`;
+    clear.hidden = !info;
+  }
+
+  async function refresh(): Promise<void> {
+    const n = ++reads; // a slow read must not overwrite a newer one (or a Clear)
+    try {
+      const info = await snapshot.read();
+      if (n === reads) show(info);
+    } catch (e) {
+      if (n !== reads) return;
+      text.textContent = `Python warm-start snapshot: unknown (${toErrorData(e, 'storage').message}).`;
+      clear.hidden = true;
+    }
+  }
+
+  clear.addEventListener('click', async () => {
+    reads++;
+    clear.disabled = true;
+    text.textContent = 'Python warm-start snapshot: clearing…';
+    try {
+      await snapshot.clear();
+      show(undefined, ' The next start of Python makes a new one.');
+    } catch (e) {
+      text.textContent = `Python warm-start snapshot: could not clear it (${toErrorData(e, 'storage').message}).`;
+    } finally {
+      clear.disabled = false;
+    }
+    text.focus();
+  });
+
+  return { el, refresh };
 }

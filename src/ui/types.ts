@@ -48,6 +48,16 @@ export interface StorageInfo {
   persisted?: boolean;
 }
 
+/** The Python warm-start snapshot the sandbox keeps in its own IndexedDB database. */
+export interface PythonSnapshotInfo {
+  /** Bytes it takes in storage. */
+  storedBytes: number;
+  /** Bytes of Python memory it restores. */
+  heapBytes: number;
+  /** When it was saved (ms since the epoch). */
+  savedAt: number;
+}
+
 export interface AgentRun extends AsyncIterable<AgentEvent> {
   trajectory: Promise<Trajectory>;
 }
@@ -85,6 +95,10 @@ export interface UiServices {
   deleteCachedModel?(id: string): Promise<void>;
   storageInfo?(): Promise<StorageInfo>;
   requestPersistence?(): Promise<boolean>;
+  /** The saved Python warm-start snapshot, or undefined when none is saved yet. */
+  pythonSnapshot?(): Promise<PythonSnapshotInfo | undefined>;
+  /** Deletes the saved snapshot: the next Python start boots normally and saves a new one. */
+  clearPythonSnapshot?(): Promise<void>;
   /** Claims a session for this tab; returns a release function, or undefined when another tab holds it. */
   acquireSession?(id: string): Promise<(() => void) | undefined>;
   /** Builds an export file for a session. */

@@ -3,23 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Ajv from 'ajv-draft-04';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { TrajectoryStep } from '../../src/protocols';
-import { launchChromium } from '../support/browser';
-import { startStaticServer, type StaticServer } from '../support/static-server';
+import { useBuiltApp } from '../support/built-app';
 
-let browser: Browser;
-let site: StaticServer;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  site = await startStaticServer({ root: 'dist' });
-});
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const app = useBuiltApp();
 
 async function openHarness(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
@@ -27,7 +16,7 @@ async function openHarness(context: BrowserContext): Promise<Page> {
   // One retry: on this shared machine dist/ may be mid-rebuild by another build for a moment.
   for (let attempt = 1; ; attempt++) {
     try {
-      await page.goto(site.url + 'harness.html');
+      await page.goto(app.site.url + 'harness.html');
       await page.waitForFunction(() => window.l0Ready === true, undefined, { timeout: 30_000 });
       return page;
     } catch (e) {
@@ -63,7 +52,7 @@ declare global {
 
 describe('store in Chromium', () => {
   it('round-trips through real IndexedDB and survives a reload mid-run as interrupted', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await openHarness(context);
     const before = await page.evaluate(async (steps) => {
       const store = window.l0.createIndexedDBStore();
@@ -94,7 +83,7 @@ describe('store in Chromium', () => {
   });
 
   it('two tabs: the second is read-only until it takes over; the first is told; stale writes are rejected', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const a = await openHarness(context);
     const b = await openHarness(context);
     const id = await a.evaluate(async () => {
@@ -142,7 +131,7 @@ describe('store in Chromium', () => {
   });
 
   it('skips and reports a corrupt record injected into the database', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await openHarness(context);
     const result = await page.evaluate(async (steps) => {
       const store = window.l0.createIndexedDBStore('l0-browser');
@@ -172,7 +161,7 @@ describe('store in Chromium', () => {
   });
 
   it('exports JSON / ipynb / Markdown and imports the JSON back', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await openHarness(context);
     const out = await page.evaluate(async (steps) => {
       const store = window.l0.createIndexedDBStore();
@@ -202,7 +191,7 @@ describe('store in Chromium', () => {
   });
 
   it('keeps running in memory with a quota warning when IndexedDB writes hit the quota', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await openHarness(context);
     const out = await page.evaluate(async (steps) => {
       const warnings: Array<{ kind: string; message: string }> = [];
@@ -224,7 +213,7 @@ describe('store in Chromium', () => {
   });
 
   it('works in memory with a storage warning when IndexedDB is blocked', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     await context.addInitScript(() => {
       Object.defineProperty(window, 'indexedDB', {
         get() {

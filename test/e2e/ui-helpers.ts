@@ -5,12 +5,18 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 export const SCREENSHOTS = 'docs/screenshots';
 
-/** Opens the app in a fresh context; collects page errors so tests can assert there were none. */
-export async function openApp(browser: Browser, url: string, contextOptions: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+/** Opens the app in a fresh context; collects page errors, and native dialogs (alert, confirm,
+ * prompt: the app must never open one; they are dismissed), so tests can assert there were none. */
+export async function openApp(browser: Browser, url: string, contextOptions: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[]; dialogs: string[] }> {
   const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
   const consoleLines: string[] = [];
   page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   await page.goto(url);
@@ -20,7 +26,7 @@ export async function openApp(browser: Browser, url: string, contextOptions: Par
     const body = await page.evaluate(() => document.body.innerHTML.slice(0, 500)).catch((x: Error) => x.message);
     throw new Error(`The app did not render: ${(e as Error).message}\nerrors: ${errors.join(' | ')}\nconsole: ${consoleLines.join(' | ')}\nbody: ${body}`);
   }
-  return { context, page, errors };
+  return { context, page, errors, dialogs };
 }
 
 export async function waitForPython(page: Page): Promise<void> {
@@ -75,4 +81,27 @@ export function lastOutput(messages: { role: string; content: string }[]): strin
     if (m) return m[1];
   }
   return undefined;
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+let axeSource: string | undefined;
+
+/** Runs axe-core in the page; returns serious and critical violations (WCAG 2.x A/AA + best practice). */
+export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(() =>
+    (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    }),
+  )) as { violations: AxeViolation[] };
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
 }

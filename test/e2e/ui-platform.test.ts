@@ -1,52 +1,19 @@
 // The notebook page as a web app (issue 8, points 7-9): offline after one visit, a sub-path,
 // phone width, accessibility (axe), theme, and a first load without WebLLM's code.
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { startStaticServer, type StaticServer } from '../support/static-server';
-import { SCREENSHOTS, openApp, runDemo, waitForIdle, waitForPython, webllmChunks } from './ui-helpers';
+import { useBuiltApp } from '../support/built-app';
+import { startStaticServer } from '../support/static-server';
+import { SCREENSHOTS, openApp, runDemo, seriousViolations, waitForIdle, waitForPython, webllmChunks } from './ui-helpers';
 
-let browser: Browser;
-let site: StaticServer;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  site = await startStaticServer({ root: 'dist' });
-});
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-const AXE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** Runs axe-core in the page; returns serious and critical violations (WCAG 2.x A/AA + best practice). */
-async function seriousViolations(page: Page): Promise<AxeViolation[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(() =>
-    (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    }),
-  )) as { violations: AxeViolation[] };
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
-}
+const app = useBuiltApp();
 
 describe('notebook page as a web app', () => {
   it('9. is interactive before Python is ready, and loads no WebLLM code on first load', async () => {
     const chunks = webllmChunks();
     expect(chunks.length).toBeGreaterThan(0); // the build does contain WebLLM, in its own chunks
-    const before = site.requests.length;
-    const { context, page } = await openApp(browser, site.url);
+    const before = app.site.requests.length;
+    const { context, page } = await openApp(app.browser, app.site.url);
     // Typing works while the Python runtime is still loading.
     await page.getByLabel('Task', { exact: true }).fill('typed before Python was ready');
     expect(await page.locator('.python-status').innerText()).not.toMatch(/ready/);
@@ -54,7 +21,7 @@ describe('notebook page as a web app', () => {
     // Let the service worker install (it precaches the shell): it must not fetch WebLLM either.
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await page.waitForTimeout(1000);
-    const requested = site.requests.slice(before);
+    const requested = app.site.requests.slice(before);
     for (const c of chunks) expect(requested.some((r) => r.includes(c))).toBe(false);
     expect(requested.some((r) => r.includes('pyodide.asm.wasm'))).toBe(true);
     await context.close();
@@ -64,18 +31,18 @@ describe('notebook page as a web app', () => {
     const gpuBrowser = await launchChromium({ webgpu: true });
     try {
       const chunks = webllmChunks();
-      const { context, page, errors } = await openApp(gpuBrowser, site.url, { viewport: { width: 1280, height: 800 } });
-      const before = site.requests.length;
+      const { context, page, errors } = await openApp(gpuBrowser, app.site.url, { viewport: { width: 1280, height: 800 } });
+      const before = app.site.requests.length;
       await page.locator('.engine-chip').click();
       await page.waitForFunction(() => /WebGPU available/.test(document.querySelector('.gpu-status')?.textContent ?? ''), undefined, { timeout: 30_000 });
       // The software adapter has no shader-f16: q4f16 models are offered disabled, with the reason.
       expect(await page.locator('.model-card[disabled]', { hasText: 'q4f16' }).count()).toBeGreaterThan(0);
-      expect(site.requests.slice(before).some((r) => chunks.some((c) => r.includes(c)))).toBe(false);
+      expect(app.site.requests.slice(before).some((r) => chunks.some((c) => r.includes(c)))).toBe(false);
       await page.locator('.model-card:not([disabled])', { hasText: 'q4f32' }).first().click();
       // No weights can be downloaded here: the failure is shown as data (kind + message) in the panel.
       await page.locator('.model-panel .error-text').waitFor({ state: 'visible', timeout: 90_000 });
       expect(await page.locator('.model-panel .error-text').innerText()).toMatch(/^(network|cors|http|unsupported): /);
-      expect(site.requests.slice(before).some((r) => chunks.some((c) => r.includes(c)))).toBe(true);
+      expect(app.site.requests.slice(before).some((r) => chunks.some((c) => r.includes(c)))).toBe(true);
       await page.screenshot({ path: `${SCREENSHOTS}/model-webllm-error.png` });
       expect(errors).toEqual([]);
       await context.close();
@@ -87,7 +54,7 @@ describe('notebook page as a web app', () => {
   it('8. works from a sub-path (/docs/agent/) with every request under it', async () => {
     const sub = await startStaticServer({ root: 'dist', basePath: '/docs/agent/' });
     try {
-      const { context, page, errors } = await openApp(browser, sub.url);
+      const { context, page, errors } = await openApp(app.browser, sub.url);
       await runDemo(page);
       expect(await page.locator('.final-answer').innerText()).toContain('1229');
       expect(sub.requests.every((r) => r.startsWith('/docs/agent/'))).toBe(true);
@@ -99,7 +66,7 @@ describe('notebook page as a web app', () => {
   });
 
   it('7. reloads and runs the demo offline after one visit (service worker: app shell + Pyodide)', async () => {
-    const { context, page } = await openApp(browser, site.url);
+    const { context, page } = await openApp(app.browser, app.site.url);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The worker takes control after a reload; wait until everything was precached.
     await page.reload();
@@ -121,7 +88,7 @@ describe('notebook page as a web app', () => {
   });
 
   it('8. fits a phone (390 px): no horizontal scroll, notepad below the cells; screenshots', async () => {
-    const { context, page, errors } = await openApp(browser, site.url, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light' });
+    const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light' });
     await page.screenshot({ path: `${SCREENSHOTS}/phone-first-run.png` });
     await runDemo(page);
     await waitForIdle(page);
@@ -140,7 +107,7 @@ describe('notebook page as a web app', () => {
   });
 
   it('8. is accessible (axe: no serious or critical violations) in light and dark, with dialogs open; keyboard-usable', async () => {
-    const { context, page } = await openApp(browser, site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    const { context, page } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     // prefers-color-scheme: dark is followed until the toggle is used.
     expect(await page.locator('.l0-app').getAttribute('data-theme')).toBe('dark');
     expect(await seriousViolations(page)).toEqual([]);

@@ -2,24 +2,12 @@
 // OpenAI-compatible server: the session reopens as "interrupted" with its finished step and its
 // notepad; "Continue and re-run cells" (used from the keyboard) restores the Python variables, so
 // the model's `print(x)` shows the value computed before the reload, and the model is told so.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/browser';
-import { startStaticServer, type StaticServer } from '../support/static-server';
+import { describe, expect, it } from 'vitest';
+import { useBuiltApp } from '../support/built-app';
 import { startOpenAIServer, type ChatRequestMessage } from '../support/openai-server';
 import { SCREENSHOTS, lastOutput, openApp, runTask, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
 
-let browser: Browser;
-let site: StaticServer;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  site = await startStaticServer({ root: 'dist' });
-});
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const app = useBuiltApp();
 
 const RESUME_NOTE = '(The session was interrupted';
 const noteIn = (messages: ChatRequestMessage[]) => messages.find((m) => m.role === 'user' && m.content.startsWith(RESUME_NOTE))?.content;
@@ -41,7 +29,7 @@ describe('reload mid-run', () => {
       },
     });
     try {
-      const { context, page, errors } = await openApp(browser, site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+      const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
       await waitForPython(page);
       await useOpenAIEndpoint(page, server.url, 'test-model');
       await runTask(page, 'Compute x, then print it.');
@@ -110,7 +98,7 @@ describe('reload mid-run', () => {
       },
     });
     try {
-      const { context, page, errors } = await openApp(browser, site.url);
+      const { context, page, errors } = await openApp(app.browser, app.site.url);
       await waitForPython(page);
       await useOpenAIEndpoint(page, server.url, 'test-model');
       await runTask(page, 'Compute y.');

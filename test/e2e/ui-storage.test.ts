@@ -1,26 +1,15 @@
 // Issue 6, point 6: persistent storage is requested when the user invests in the site (a long
-// session here; a downloaded model likewise), and storage use is shown in Settings.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/browser';
-import { startStaticServer, type StaticServer } from '../support/static-server';
-import { openApp, runDemo } from './ui-helpers';
+// session here; a downloaded model likewise), and storage use is shown in Settings, with the Python
+// warm-start snapshot and a button to clear it.
+import { describe, expect, it } from 'vitest';
+import { useBuiltApp } from '../support/built-app';
+import { SCREENSHOTS, openApp, runDemo, waitForPython } from './ui-helpers';
 
-let browser: Browser;
-let site: StaticServer;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  site = await startStaticServer({ root: 'dist' });
-});
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const app = useBuiltApp();
 
 describe('storage persistence and use', () => {
   it('asks for persistent storage once a session is long, and shows storage use in Settings', async () => {
-    const { context: ctx, page, errors } = await openApp(browser, site.url);
+    const { context: ctx, page, errors } = await openApp(app.browser, app.site.url);
     // Count calls to navigator.storage.persist() (the browser's own answer is kept); the init script
     // applies from the reload on.
     await ctx.addInitScript(() => {
@@ -43,5 +32,44 @@ describe('storage persistence and use', () => {
     await expect.poll(() => page.locator('.settings .storage-use').innerText()).toMatch(/^Storage used by this site: \S+/);
     expect(errors).toEqual([]);
     await ctx.close();
+  });
+  it('lists the Python warm-start snapshot in Settings once Python has started, and Clear deletes it', async () => {
+    const { context, page, errors, dialogs } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    const line = page.locator('.settings .snapshot-use');
+    const clear = page.getByRole('button', { name: 'Clear the Python snapshot' });
+    /** Opens Settings (the line is read on every open) and returns the line. */
+    const readLine = async () => {
+      if (await page.locator('dialog[open]').count()) await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.locator('dialog[open] .settings').waitFor();
+      await expect.poll(() => line.innerText()).not.toMatch(/checking/);
+      return line.innerText();
+    };
+    await waitForPython(page);
+    // The sandbox saves the snapshot in the background once Python is ready.
+    await expect.poll(readLine, { timeout: 60_000, interval: 500 }).toMatch(/^Python warm-start snapshot: \d+(\.\d)? MB, saved /);
+    const mb = Number(/snapshot: ([\d.]+) MB/.exec(await line.innerText())![1]);
+    expect(mb).toBeGreaterThan(1);
+    expect(mb).toBeLessThan(200);
+    expect(await clear.isVisible()).toBe(true);
+    await line.scrollIntoViewIfNeeded();
+    await page.locator('dialog[open]').screenshot({ path: `${SCREENSHOTS}/settings-snapshot.png` });
+    console.log(await line.innerText());
+
+    await clear.click();
+    await expect.poll(() => line.innerText()).toMatch(/^Python warm-start snapshot: none saved yet\. The next start of Python makes a new one\./);
+    expect(await clear.isHidden()).toBe(true);
+    // Focus stays in the dialog, on the line that says what happened.
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('snapshot-text'))).toBe(true);
+    // It is gone from the database, not just from the line.
+    expect(await readLine()).toMatch(/^Python warm-start snapshot: none saved yet\./);
+
+    // The next start boots normally and saves a new one.
+    await page.reload();
+    await waitForPython(page);
+    await expect.poll(readLine, { timeout: 60_000, interval: 500 }).toMatch(/^Python warm-start snapshot: \d+(\.\d)? MB, saved /);
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });

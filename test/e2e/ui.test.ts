@@ -1,28 +1,17 @@
 // The notebook page (issue 8), driven in Chromium against the built app: the replay demo, a local
 // OpenAI-compatible server, Stop, the live notepad, sessions after reload, exports, settings.
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from '../support/browser';
-import { startStaticServer, type StaticServer } from '../support/static-server';
+import { describe, expect, it } from 'vitest';
+import { useBuiltApp } from '../support/built-app';
 import { startOpenAIServer } from '../support/openai-server';
-import { SCREENSHOTS, lastOutput, openApp, runTask, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
+import type { Page } from 'playwright-core';
+import { SCREENSHOTS, lastOutput, openApp, runTask, seriousViolations, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
 
-let browser: Browser;
-let site: StaticServer;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  site = await startStaticServer({ root: 'dist' });
-});
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const app = useBuiltApp();
 
 describe('notebook page', () => {
   it('1+2. runs the one-click replay demo end to end: cells, highlighted code, traceback, live notepad, answer', async () => {
-    const { context, page, errors } = await openApp(browser, site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     await page.locator('.first-run').waitFor({ state: 'visible' });
     await page.screenshot({ path: `${SCREENSHOTS}/first-run.png` });
 
@@ -69,7 +58,7 @@ describe('notebook page', () => {
       },
     });
     try {
-      const { context, page, errors } = await openApp(browser, site.url);
+      const { context, page, errors } = await openApp(app.browser, app.site.url);
       await useOpenAIEndpoint(page, server.url, 'test-model');
       await runTask(page, 'What is 12345 times 6789?');
       const answer = await waitForAnswer(page);
@@ -98,7 +87,7 @@ describe('notebook page', () => {
       },
     });
     try {
-      const { context, page, errors } = await openApp(browser, site.url);
+      const { context, page, errors } = await openApp(app.browser, app.site.url);
       await page.getByRole('button', { name: 'Settings' }).click();
       await page.getByLabel(/Local corpus/).setInputFiles([
         { name: 'zebras.md', mimeType: 'text/markdown', buffer: Buffer.from('# Zebra migration\n\nEvery year zebras follow a migration route of about 500 km between Botswana and Namibia.\n') },
@@ -126,7 +115,7 @@ describe('notebook page', () => {
       respond: () => turn('Count for a long time.', 'import time\ni = 0\nwhile True:\n    i += 1\n    print("tick", i)\n    time.sleep(0.05)'),
     });
     try {
-      const { context, page } = await openApp(browser, site.url);
+      const { context, page } = await openApp(app.browser, app.site.url);
       await waitForPython(page);
       await useOpenAIEndpoint(page, server.url, 'test-model');
       await runTask(page, 'Count forever.');
@@ -150,7 +139,7 @@ describe('notebook page', () => {
   it('1. Stop also ends a generation that is still streaming (the request is aborted)', async () => {
     const server = await startOpenAIServer({ chunkDelayMs: 100, respond: () => turn('Let me think about this slowly. '.repeat(40), 'print(1)') });
     try {
-      const { context, page } = await openApp(browser, site.url);
+      const { context, page } = await openApp(app.browser, app.site.url);
       await useOpenAIEndpoint(page, server.url, 'test-model');
       await runTask(page, 'Think slowly.');
       await page.waitForFunction(() => (document.querySelector('.think-text')?.textContent ?? '').length > 40, undefined, { timeout: 60_000 });
@@ -166,6 +155,112 @@ describe('notebook page', () => {
     }
   });
 
+  it('4. renames and deletes sessions in the page by keyboard (inline editor, inline confirmation); never a native dialog', async () => {
+    const { context, page, errors, dialogs } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    // Three saved sessions, written through the library into the page's own database.
+    await page.goto(app.site.url + 'harness.html');
+    await page.waitForFunction(() => window.l0Ready === true, undefined, { timeout: 30_000 });
+    await page.evaluate(async () => {
+      const store = window.l0.createIndexedDBStore();
+      for (const title of ['Gamma run', 'Beta run', 'Alpha run']) {
+        await store.createSession(`${title} task`, { title, status: 'answered' });
+        await new Promise((r) => setTimeout(r, 5)); // distinct times: a stable order
+      }
+    });
+    await page.goto(app.site.url);
+    const rows = page.locator('.session-list li[data-session-id]');
+    await expect.poll(() => rows.count()).toBe(3);
+    const row = (title: string) => rows.filter({ has: page.locator('.session-title', { hasText: title }) });
+    // The list is newest first and a rename counts as an update: compare the names, not the order.
+    const titles = async () => (await page.locator('.session-list .session-title').allInnerTexts()).sort();
+    const focused = (p: Page) => p.evaluate(() => {
+      const a = document.activeElement as HTMLElement | null;
+      return { tag: a?.tagName.toLowerCase(), role: a?.dataset.focus, session: a?.closest('li')?.querySelector('.session-title')?.textContent ?? undefined };
+    });
+    const beforeTitles = await titles();
+
+    // Rename from the ⋯ menu: the title becomes a text field, focused, with the old name selected.
+    const openMenuAndPress = async (title: string, action: string) => {
+      await row(title).locator('summary').focus();
+      await page.keyboard.press('Enter');
+      await row(title).getByRole('button', { name: action }).focus();
+      await page.keyboard.press('Enter');
+    };
+    await openMenuAndPress('Beta run', 'Rename');
+    const field = page.getByRole('textbox', { name: 'New name for Beta run' });
+    await field.waitFor();
+    expect(await focused(page)).toMatchObject({ tag: 'input', role: 'rename-input' });
+    expect(await field.evaluate((el: HTMLInputElement) => [el.value, el.selectionStart, el.selectionEnd])).toEqual(['Beta run', 0, 8]);
+    expect(await page.locator('details.session-menu[open]').count()).toBe(0);
+    await page.keyboard.type('Beta, renamed by keyboard');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.locator('.sidebar').screenshot({ path: `${SCREENSHOTS}/session-rename.png` });
+    await page.keyboard.press('Enter');
+    await expect.poll(titles).toEqual(['Alpha run', 'Beta, renamed by keyboard', 'Gamma run']);
+    // Focus goes back to the session's ⋯ button.
+    expect(await focused(page)).toMatchObject({ role: 'menu', session: 'Beta, renamed by keyboard' });
+
+    // An empty or blank name is refused (the field stays, marked invalid); Escape cancels.
+    await openMenuAndPress('Alpha run', 'Rename');
+    const alphaField = page.getByRole('textbox', { name: 'New name for Alpha run' });
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Enter');
+    expect(await alphaField.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.rename-error').innerText()).toBe('A name cannot be empty.');
+    await page.keyboard.type('   ');
+    await page.keyboard.press('Enter');
+    expect(await alphaField.getAttribute('aria-invalid')).toBe('true');
+    await page.keyboard.type('not kept');
+    await page.keyboard.press('Escape');
+    await alphaField.waitFor({ state: 'detached' });
+    expect(await titles()).toEqual(['Alpha run', 'Beta, renamed by keyboard', 'Gamma run']);
+    expect(await focused(page)).toMatchObject({ role: 'menu', session: 'Alpha run' });
+    // Escape in the field cancels the edit only: nothing else reacts (the run stop, the drawer).
+    expect(await page.locator('.l0-app').evaluate((el) => el.classList.contains('sidebar-open'))).toBe(false);
+
+    // Leaving the field (blur) saves a valid name.
+    await openMenuAndPress('Gamma run', 'Rename');
+    await page.keyboard.type('Gamma, saved on blur');
+    await page.keyboard.press('Tab');
+    await expect.poll(titles).toEqual(['Alpha run', 'Beta, renamed by keyboard', 'Gamma, saved on blur']);
+
+    // Delete asks in the list; focus starts on Cancel. Escape cancels and focus returns to ⋯.
+    await openMenuAndPress('Alpha run', 'Delete');
+    const confirm = page.getByRole('group', { name: 'Delete “Alpha run”? This cannot be undone.' });
+    await confirm.waitFor();
+    expect(await focused(page)).toMatchObject({ tag: 'button', role: 'confirm-cancel', session: 'Alpha run' });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.locator('.sidebar').screenshot({ path: `${SCREENSHOTS}/session-delete.png` });
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'detached' });
+    expect(await focused(page)).toMatchObject({ role: 'menu', session: 'Alpha run' });
+    expect(await rows.count()).toBe(3);
+
+    // Cancel (Enter on the focused Cancel) keeps the session too.
+    await openMenuAndPress('Alpha run', 'Delete');
+    await confirm.waitFor();
+    await page.keyboard.press('Enter');
+    await confirm.waitFor({ state: 'detached' });
+    expect(await rows.count()).toBe(3);
+
+    // Confirm: Shift+Tab to Delete, Enter. The session goes; focus moves to the next session.
+    await openMenuAndPress('Alpha run', 'Delete');
+    await confirm.waitFor();
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(page)).toMatchObject({ role: 'confirm-delete' });
+    await page.keyboard.press('Enter');
+    await expect.poll(titles).toEqual(['Beta, renamed by keyboard', 'Gamma, saved on blur']);
+    expect(await focused(page)).toMatchObject({ tag: 'button', role: 'open' });
+
+    // All of it was saved.
+    await page.reload();
+    await expect.poll(titles).toEqual(['Beta, renamed by keyboard', 'Gamma, saved on blur']);
+    expect(beforeTitles).toEqual(['Alpha run', 'Beta run', 'Gamma run']);
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('4+5. sessions survive a reload (reopen, continue, rename, delete), settings persist, exports download and import back', async () => {
     const server = await startOpenAIServer({
       respond: (messages) => {
@@ -175,7 +270,7 @@ describe('notebook page', () => {
       },
     });
     try {
-      const { context, page, errors } = await openApp(browser, site.url);
+      const { context, page, errors, dialogs } = await openApp(app.browser, app.site.url);
       // Settings: a one-step limit, saved and still there after a reload.
       await page.getByRole('button', { name: 'Settings' }).click();
       await page.getByLabel('Max steps').fill('1');
@@ -229,21 +324,23 @@ describe('notebook page', () => {
       await page.setInputFiles('#session-import', { name: 'session.json', mimeType: 'application/json', buffer: Buffer.from(files['Export JSON']) });
       await page.waitForFunction(() => document.querySelectorAll('.session-list li[data-session-id]').length === 2);
 
-      // Rename and delete (the dialogs are the browser's own prompt/confirm).
-      page.once('dialog', (d) => void d.accept('Squares'));
+      // Rename and delete, in the list itself (no browser prompt/confirm).
       const first = page.locator('.session-list li[data-session-id]').first();
       await first.locator('summary').click();
       await first.getByRole('button', { name: 'Rename' }).click();
+      await first.getByRole('textbox', { name: /^New name for/ }).fill('Squares');
+      await first.getByRole('textbox', { name: /^New name for/ }).press('Enter');
       await page.waitForFunction(() => document.querySelector('.session-list')?.textContent?.includes('Squares'));
-      page.once('dialog', (d) => void d.accept());
       const renamed = page.locator('.session-list li[data-session-id]', { hasText: 'Squares' });
       await renamed.locator('summary').click();
       await renamed.getByRole('button', { name: 'Delete' }).click();
+      await renamed.getByRole('group', { name: /Delete “Squares”\?/ }).getByRole('button', { name: 'Delete' }).click();
       await page.waitForFunction(() => document.querySelectorAll('.session-list li[data-session-id]').length === 1);
       await page.reload();
       await page.waitForFunction(() => document.querySelectorAll('.session-list li[data-session-id]').length === 1);
       expect(await page.locator('.session-list').innerText()).not.toContain('Squares');
       expect(errors).toEqual([]);
+      expect(dialogs).toEqual([]);
       await context.close();
     } finally {
       await server.close();

@@ -35,7 +35,7 @@ async function visit(ctx: BrowserContext, cells: string[]): Promise<VisitResult>
   try {
     await page.goto(server.url + 'harness.html');
     await page.waitForFunction(() => (window as unknown as { l0Ready?: boolean }).l0Ready === true);
-    return await page.evaluate(async ({ codes, db }) => {
+    return await page.evaluate(async ({ codes }) => {
       const l0 = (window as unknown as { l0: any }).l0;
       const phases: string[] = [];
       const since = Date.now();
@@ -45,24 +45,14 @@ async function visit(ctx: BrowserContext, cells: string[]): Promise<VisitResult>
       });
       const out = [];
       for (const code of codes) out.push(await sb.runCell(code));
-      // A new snapshot is stored in the background: wait for its meta record before closing.
-      const savedAt = () =>
-        new Promise<number>((resolve) => {
-          const req = indexedDB.open(db, 1);
-          req.onupgradeneeded = () => req.result.createObjectStore('snapshot');
-          req.onerror = () => resolve(0);
-          req.onsuccess = () => {
-            const get = req.result.transaction('snapshot').objectStore('snapshot').get('meta');
-            get.onsuccess = () => (req.result.close(), resolve(get.result?.savedAt ?? 0));
-            get.onerror = () => (req.result.close(), resolve(0));
-          };
-        });
+      // A new snapshot is stored in the background: wait until it is there before closing.
+      const savedAt = async (): Promise<number> => (await l0.readSnapshotInfo())?.savedAt ?? 0;
       if (phases.includes('snapshot-created')) {
         for (let i = 0; i < 300 && (await savedAt()) < since; i++) await new Promise((r) => setTimeout(r, 100));
       }
       await sb.dispose();
       return { phases: phases.filter((p) => p.startsWith('snapshot')), cells: out };
-    }, { codes: cells, db: DB });
+    }, { codes: cells });
   } finally {
     await page.close();
   }
