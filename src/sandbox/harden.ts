@@ -1,5 +1,7 @@
-// Hardening of the browser sandbox worker. Runs once, after Pyodide and the notebook runtime are
-// loaded and before any model-written code, in the worker itself.
+// Hardening of the sandbox worker realm. Runs once, after Pyodide and the notebook runtime are
+// loaded and before any model-written code, in the worker itself. The browser module worker calls
+// it directly; the Node worker thread calls it from harden-node.ts (platform 'node'), which first
+// removes what Node's built-in modules can do in that thread.
 //
 // Threat model (docs/security.md): after the first cell, assume the model controls everything in
 // this worker realm, including arbitrary JS reached through Pyodide's FFI. So the guarantee does
@@ -26,7 +28,11 @@ export interface HardenOptions {
   packageBaseUrl?: string;
   /** Extra global names to keep (for runtimes that need them). Each one widens the attack surface. */
   keepGlobals?: string[];
+  /** Which realm this is: it picks the list of globals the runtime still needs. Default 'browser'. */
+  platform?: HardenPlatform;
 }
+
+export type HardenPlatform = 'browser' | 'node';
 
 export interface HardenReport {
   /** Names deleted from the worker global and its prototype chain. */
@@ -53,18 +59,43 @@ const INTRINSICS = [
 ];
 
 /**
- * Host names the runtime needs after load: Pyodide (text codecs, randomness, clocks, timers for
- * asyncio), comlink (message events on the global) and the Atomics tool bridge. None of them
- * reaches storage, the network or the DOM.
+ * Host names the runtime needs after load, per platform. Browser: Pyodide (text codecs, randomness,
+ * clocks, timers for asyncio), comlink (message events on the global) and the Atomics tool bridge.
+ * Node: the same minus the message-event globals (comlink's Node adapter captured its port at
+ * import), plus `setImmediate` (Pyodide's Node scheduler looks it up at call time).
+ * None of them reaches storage, the network, files, processes or the DOM.
  */
-const RUNTIME_NEEDS = [
-  'console', 'TextEncoder', 'TextDecoder', 'crypto', 'performance', 'setTimeout', 'clearTimeout',
-  'setInterval', 'clearInterval', 'queueMicrotask', 'structuredClone', 'postMessage',
-  'addEventListener', 'removeEventListener', 'dispatchEvent', 'self', 'origin', 'isSecureContext',
-  'crossOriginIsolated', 'URL', 'URLSearchParams', 'atob', 'btoa', 'reportError',
-];
+export const RUNTIME_NEEDS: Readonly<Record<HardenPlatform, readonly string[]>> = {
+  browser: [
+    'console', 'TextEncoder', 'TextDecoder', 'crypto', 'performance', 'setTimeout', 'clearTimeout',
+    'setInterval', 'clearInterval', 'queueMicrotask', 'structuredClone', 'postMessage',
+    'addEventListener', 'removeEventListener', 'dispatchEvent', 'self', 'origin', 'isSecureContext',
+    'crossOriginIsolated', 'URL', 'URLSearchParams', 'atob', 'btoa', 'reportError',
+  ],
+  node: [
+    'console', 'TextEncoder', 'TextDecoder', 'crypto', 'performance', 'setTimeout', 'clearTimeout',
+    'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask',
+    'structuredClone', 'URL', 'URLSearchParams', 'atob', 'btoa',
+  ],
+};
 
 type AnyFn = (...args: unknown[]) => unknown;
+
+/**
+ * What Python sees as the `js` module from the start (Pyodide's `jsglobals`): only timers, so
+ * `pyodide.ffi.wrappers.set_timeout` and friends work. The runtime needs nothing else from it
+ * (host calls go through the registered `_l0_host` module; Pyodide's internals use `_api`).
+ */
+export function minimalJsGlobals(): object {
+  const g = globalThis as unknown as Record<string, AnyFn>;
+  const bind = (k: string) => g[k].bind(globalThis);
+  return Object.freeze({
+    setTimeout: bind('setTimeout'),
+    clearTimeout: bind('clearTimeout'),
+    setInterval: bind('setInterval'),
+    clearInterval: bind('clearInterval'),
+  });
+}
 
 function stripObject(target: object, keep: Set<string>, report: HardenReport, where: string): void {
   for (const key of Reflect.ownKeys(target)) {
@@ -128,21 +159,48 @@ function neuterCodeEvaluation(): void {
   }
 }
 
-/** Timers that refuse string handlers (an eval) and call back with `this` undefined (not the global). */
-function safeTimers(): Record<string, AnyFn> {
+/**
+ * Timers that refuse string handlers (an eval) and call back with `this` undefined (not the global).
+ * Ids are returned as numbers: Node's timer objects link to every other pending timer and its
+ * callback (`_idleNext`, `_onTimeout`), and Node's clearTimeout accepts the number. Browsers
+ * already return numbers. Node's `setImmediate` (no numeric id) gets ids from a private map.
+ */
+function safeTimers(platform: HardenPlatform): Record<string, AnyFn> {
   const g = globalThis as unknown as Record<string, AnyFn>;
   const wrap = (set: AnyFn) =>
     function (handler: unknown, ms?: unknown, ...args: unknown[]) {
       if (typeof handler !== 'function') throw new TypeError('timers take a function, not a string');
-      return set.call(globalThis, () => Reflect.apply(handler as AnyFn, undefined, args), ms);
+      const id = set.call(globalThis, () => Reflect.apply(handler as AnyFn, undefined, args), ms);
+      return typeof id === 'object' && id !== null ? Number(id) : id;
     };
   const clear = (fn: AnyFn) => (id: unknown) => fn.call(globalThis, id);
-  return {
+  const timers: Record<string, AnyFn> = {
     setTimeout: wrap(g.setTimeout),
     setInterval: wrap(g.setInterval),
     clearTimeout: clear(g.clearTimeout),
     clearInterval: clear(g.clearInterval),
   };
+  if (platform === 'node' && typeof g.setImmediate === 'function') {
+    const setImm = g.setImmediate;
+    const clearImm = g.clearImmediate;
+    const pending = new Map<number, unknown>();
+    let next = 1;
+    timers.setImmediate = function (handler: unknown, ...args: unknown[]) {
+      if (typeof handler !== 'function') throw new TypeError('setImmediate takes a function');
+      const id = next++;
+      pending.set(id, setImm.call(globalThis, () => {
+        pending.delete(id);
+        Reflect.apply(handler as AnyFn, undefined, args);
+      }));
+      return id;
+    };
+    timers.clearImmediate = (id: unknown) => {
+      const handle = pending.get(id as number);
+      pending.delete(id as number);
+      if (handle !== undefined) clearImm.call(globalThis, handle);
+    };
+  }
+  return timers;
 }
 
 /** A `fetch` that only GETs Pyodide wheels under `prefix` (deployments that host them). */
@@ -209,13 +267,17 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   // Only an explicit option: Pyodide's own config defaults packageBaseUrl to its indexURL.
   const packageBaseUrl = options.packageBaseUrl;
   const realFetch = typeof g.fetch === 'function' ? (g.fetch as typeof fetch).bind(globalThis) : undefined;
-  const timers = safeTimers();
+  const platform = options.platform ?? 'browser';
+  const timers = safeTimers(platform);
 
   // Python guard first: it needs the FFI (registerJsModule) that the JS-side pass leaves intact.
   // What Python's `js` and `pyodide_js` become: safe timers and a few intrinsics Pyodide's own
   // Python imports lazily, and the two fields its asyncio loop reads (enableRunUntilComplete,
   // scheduleCallback).
-  const jsFacade = Object.freeze({ ...timers, Array, Object, Date, WeakRef });
+  const jsFacade = Object.freeze({
+    setTimeout: timers.setTimeout, setInterval: timers.setInterval, clearTimeout: timers.clearTimeout,
+    clearInterval: timers.clearInterval, Array, Object, Date, WeakRef,
+  });
   const apiFacade = Object.freeze({
     config: Object.freeze({ enableRunUntilComplete: api?.config?.enableRunUntilComplete ?? true }),
     scheduleCallback: api?.scheduleCallback,
@@ -226,7 +288,7 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   report.pythonGuard = true;
 
   // JS side: what counts.
-  const keep = new Set([...INTRINSICS, ...RUNTIME_NEEDS, ...(options.keepGlobals ?? [])]);
+  const keep = new Set([...INTRINSICS, ...RUNTIME_NEEDS[platform], ...(options.keepGlobals ?? [])]);
   stripGlobalScope(keep, report);
   neuterCodeEvaluation();
   for (const [name, fn] of Object.entries(timers)) {

@@ -1,25 +1,72 @@
 // Node platform for the sandbox (Vitest, the eval CLI under tsx): the worker is a worker_thread so a
-// runaway cell can be terminated. Loaded only through a dynamic import that Vite never follows.
-import { MessageChannel, Worker } from 'node:worker_threads';
+// runaway cell can be terminated, started bundled and under Node's permission model, and hardened
+// from inside (harden-node.ts). Loaded only through a dynamic import that Vite never follows.
+import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { SandboxPlatform, SpawnedWorker } from './host';
 import type { HostPort, WorkerApi } from './messages';
 
+const require = createRequire(import.meta.url);
+/** Pyodide's own files: the only thing the worker thread may read. */
+const pyodideDir = (): string => dirname(require.resolve('pyodide'));
+
+const bundles = new Map<string, URL>();
+
 /**
- * From source (.ts) the worker needs a TypeScript loader: register tsx's ESM hooks inside the
- * worker, then import the entry. (`execArgv: ['--import', 'tsx']` does not reach worker threads on
- * Node 20.) A compiled build (.js) imports the entry directly.
+ * The worker as one self-contained ES module (a data: URL), bundled with esbuild from source (.ts)
+ * or a compiled build (.js). Bundled, the thread reads no source file and needs no TypeScript
+ * loader (tsx would need to start a worker of its own, which the permission model refuses); only
+ * Pyodide stays outside, imported by absolute URL because it finds its Wasm and stdlib next to itself.
  */
+export function bundleWorkerEntry(entryPath: string): URL {
+  const hit = bundles.get(entryPath);
+  if (hit) return hit;
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const out = esbuild.buildSync({
+    entryPoints: [entryPath],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['pyodide'],
+    write: false,
+    logLevel: 'silent',
+    legalComments: 'none',
+  });
+  const pyodideURL = JSON.stringify(pathToFileURL(join(pyodideDir(), 'pyodide.mjs')).href);
+  const code = out.outputFiles[0]!.text.replace(/(from\s*|import\(\s*)"pyodide"/g, `$1${pyodideURL}`);
+  const url = new URL('data:text/javascript,' + encodeURIComponent(code));
+  bundles.set(entryPath, url);
+  return url;
+}
+
+/**
+ * How the sandbox thread is started. Node's permission model applies per thread when given in a
+ * Worker's execArgv (checked on Node 20.20: the thread is restricted, the parent is not): the thread
+ * may read Pyodide's directory and nothing else, and may not write files, spawn processes or
+ * workers, load addons, use WASI or the inspector. It does not cover the network in Node 20
+ * (harden-node.ts does). The environment is empty: API keys in the parent's env stay there.
+ */
+export function sandboxWorkerOptions(): WorkerOptions {
+  const flags = process.allowedNodeEnvironmentFlags;
+  const permission = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : undefined;
+  const execArgv = permission ? [permission, `--allow-fs-read=${pyodideDir()}${sep}*`] : [];
+  if (permission && flags.has('--disable-warning')) execArgv.push('--disable-warning=ExperimentalWarning');
+  return { execArgv, env: {}, argv: [], stdout: false, stderr: false };
+}
+
+/** True when sandboxWorkerOptions() puts the thread under Node's permission model. */
+export function permissionModelAvailable(): boolean {
+  return (sandboxWorkerOptions().execArgv ?? []).length > 0;
+}
+
 function workerURL(): URL {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './node.worker.ts' : './node.worker.js', import.meta.url).href;
-  if (!fromSource) return new URL(entry);
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const boot = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(entry)});\n`;
-  return new URL('data:text/javascript,' + encodeURIComponent(boot));
+  return bundleWorkerEntry(fileURLToPath(new URL(fromSource ? './node.worker.ts' : './node.worker.js', import.meta.url)));
 }
 
 export function nodePlatform(): SandboxPlatform {
@@ -39,7 +86,7 @@ export function nodePlatform(): SandboxPlatform {
       return () => clearInterval(t);
     },
     spawn(): SpawnedWorker {
-      const worker = new Worker(workerURL(), { stdout: false, stderr: false });
+      const worker = new Worker(workerURL(), sandboxWorkerOptions());
       const api = Comlink.wrap<WorkerApi>(nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0]));
       // After wrap(): adding a 'message' listener re-refs the worker's port.
       worker.unref();

@@ -1,22 +1,31 @@
 // Node entry of the sandbox worker (worker_threads): same runtime as the browser worker, Pyodide
-// from node_modules. Started by node-host.ts; never part of the browser bundle.
+// from node_modules. Started by node-host.ts (bundled, under Node's permission model); never part
+// of the browser bundle. Hardened after start-up like the browser worker (harden-node.ts).
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadPyodide } from 'pyodide';
 import { createWorkerApi } from './worker-api';
+import { minimalJsGlobals } from './harden';
+import { hardenNodeWorker, prepareNodeWorkerForPyodide } from './harden-node';
 import type { HostPort, WorkerApi } from './messages';
 
-const api = createWorkerApi(async (init, progress) => {
-  const py = await loadPyodide({
-    packageBaseUrl: init.packageBaseUrl,
-    // Startup chatter must not reach the parent's terminal.
-    stdout: () => undefined,
-    stderr: () => undefined,
-  });
-  progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
-  return py;
-});
+const api = createWorkerApi(
+  async (init, progress) => {
+    prepareNodeWorkerForPyodide();
+    const py = await loadPyodide({
+      packageBaseUrl: init.packageBaseUrl,
+      // Python's `js` module is not this thread's global (which holds process, require, fetch...).
+      jsglobals: minimalJsGlobals(),
+      // Startup chatter must not reach the parent's terminal.
+      stdout: () => undefined,
+      stderr: () => undefined,
+    });
+    progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
+    return py;
+  },
+  (py) => void hardenNodeWorker(py),
+);
 
 type Ep = Parameters<typeof nodeEndpoint>[0];
 if (!parentPort) throw new Error('node.worker.ts must run in a worker thread');

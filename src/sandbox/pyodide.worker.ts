@@ -3,25 +3,9 @@
 import * as Comlink from 'comlink';
 import type { PyodideAPI } from 'pyodide';
 import { createWorkerApi } from './worker-api';
-import { hardenWorkerScope } from './harden';
+import { hardenWorkerScope, minimalJsGlobals } from './harden';
 import { loadPyodideWarm } from './snapshot';
 import { compileWasmEarly, withCompiledWasm } from './precompile';
-
-/**
- * What Python sees as the `js` module. The runtime itself needs nothing from it (host calls go
- * through the registered `_l0_host` module and Pyodide's internals use `pyodide_js._api`);
- * timers are kept so `pyodide.ffi.wrappers.set_timeout` and friends still work.
- */
-function minimalJsGlobals(): object {
-  const g = globalThis as unknown as Record<string, unknown>;
-  const bind = (k: string) => (g[k] as (...a: unknown[]) => unknown).bind(globalThis);
-  return Object.freeze({
-    setTimeout: bind('setTimeout'),
-    clearTimeout: bind('clearTimeout'),
-    setInterval: bind('setInterval'),
-    clearInterval: bind('clearInterval'),
-  });
-}
 
 const api = createWorkerApi(
   async (init, progress) => {

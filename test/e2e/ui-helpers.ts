@@ -30,7 +30,13 @@ export async function openApp(browser: Browser, url: string, contextOptions: Par
 }
 
 export async function waitForPython(page: Page): Promise<void> {
-  await page.waitForFunction(() => /ready/.test(document.querySelector('.python-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  try {
+    await page.waitForFunction(() => /ready/.test(document.querySelector('.python-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  } catch (e) {
+    // Say what the page shows instead (an error message, or a load phase it is stuck in).
+    const status = await page.evaluate(() => document.querySelector('.python-status')?.textContent ?? '(no status line)').catch((x: Error) => x.message);
+    throw new Error(`Python did not become ready: ${(e as Error).message}\nstatus line: ${status}`);
+  }
 }
 
 /** Runs the bundled replay demo from the first-run card and waits for the answer. */
