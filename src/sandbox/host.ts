@@ -134,7 +134,12 @@ export class PyodideSandbox implements Sandbox {
     if (this.interruptBuffer) Atomics.store(new Int32Array(this.interruptBuffer), 0, 0);
     const worker = this.platform.spawn();
     this.worker = worker;
-    worker.onExit((reason) => this.onWorkerExit(worker, reason));
+    // A worker that fails while starting fails this start (with its reason): restarting it here
+    // would leave init() below waiting forever for a reply from the terminated worker.
+    let booting = true;
+    let failBoot!: (reason: string) => void;
+    const failed = new Promise<never>((_, reject) => (failBoot = (reason) => reject(new Error(reason))));
+    worker.onExit((reason) => (booting ? failBoot(reason) : this.onWorkerExit(worker, reason)));
     const host: HostPort = {
       stream: (cellId, name, text) => this.onStream(cellId, name, text),
       progress: (p) => onProgress?.(p),
@@ -144,7 +149,7 @@ export class PyodideSandbox implements Sandbox {
     let info: WorkerInfo;
     const release = this.platform.keepAlive?.();
     try {
-      info = await worker.api.init(
+      const init = worker.api.init(
         {
           indexURL: this.platform.indexURL,
           packageBaseUrl: this.options.packageBaseUrl,
@@ -160,11 +165,14 @@ export class PyodideSandbox implements Sandbox {
         },
         this.platform.exposeHost ? this.platform.exposeHost(host) : Comlink.proxy(host),
       );
+      init.catch(() => undefined); // when the worker failed first, its late answer is not wanted
+      info = await Promise.race([init, failed]);
     } catch (e) {
       worker.terminate();
       const data = toErrorData(e, 'sandbox');
       throw new L0Error({ kind: 'sandbox', message: `The Python sandbox failed to start: ${data.message}`, detail: { cause: data.message } });
     } finally {
+      booting = false;
       release?.();
     }
     this.info = { ...this.info, toolBridge: info.toolBridge, pyodideVersion: info.pyodideVersion, pythonVersion: info.pythonVersion };

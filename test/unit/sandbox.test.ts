@@ -47,6 +47,29 @@ describe('start-up (8) and info', () => {
     expect(sb.info).toMatchObject({ interrupt: 'interrupt-buffer', toolBridge: 'atomics', pyodideVersion: '314.0.7' });
     expect(sb.info.pythonVersion).toMatch(/^3\.\d+\.\d+$/);
   });
+
+  it('fails the start with the worker’s reason when the worker fails while starting (never hangs)', async () => {
+    // The real Node worker, plus an error event soon after spawn (as a browser worker reports an
+    // uncaught exception): the start must reject with that reason, not wait forever on init().
+    const { nodePlatform } = await import('../../src/sandbox/node-host');
+    const { PyodideSandbox } = await import('../../src/sandbox/host');
+    const real = nodePlatform();
+    let spawned = 0;
+    const platform = {
+      ...real,
+      spawn() {
+        spawned++;
+        const w = real.spawn();
+        let report: ((reason: string) => void) | undefined;
+        setTimeout(() => report?.('Uncaught ReferenceError: boom is not defined'), 50);
+        return { ...w, onExit: (cb: (reason: string) => void) => ((report = cb), w.onExit(cb)) };
+      },
+    };
+    const started = Date.now();
+    await expect(PyodideSandbox.start(platform, {})).rejects.toThrow(/failed to start: Uncaught ReferenceError: boom/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(spawned).toBe(1); // failed, not silently restarted
+  });
 });
 
 describe('1. persistent state and last-expression repr', () => {
