@@ -31,7 +31,9 @@ export async function openApp(browser: Browser, url: string, contextOptions: Par
 
 export async function waitForPython(page: Page): Promise<void> {
   try {
-    await page.waitForFunction(() => /ready/.test(document.querySelector('.python-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /ready|failed/.test(document.querySelector('.python-status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    const status = (await page.locator('.python-status').textContent()) ?? '';
+    if (!/ready/.test(status)) throw new Error(status);
   } catch (e) {
     // Say what the page shows instead (an error message, or a load phase it is stuck in).
     const status = await page.evaluate(() => document.querySelector('.python-status')?.textContent ?? '(no status line)').catch((x: Error) => x.message);
