@@ -120,7 +120,13 @@ export class PyodideSandbox implements Sandbox {
 
   static async start(platform: SandboxPlatform, options: PyodideSandboxOptions = {}): Promise<PyodideSandbox> {
     const sb = new PyodideSandbox(platform, options);
-    sb.ready = sb.boot(options.onProgress);
+    // A worker that died while starting (not an error Python or our code reported) gets one more
+    // try with a fresh worker; the first reason stays in the console.
+    sb.ready = sb.boot(options.onProgress).catch((e: unknown) => {
+      if (!(e instanceof L0Error && e.detail?.workerFailed === true)) throw e;
+      console.warn(`l0 sandbox: ${e.message}; starting a fresh worker`);
+      return sb.boot(options.onProgress);
+    });
     await sb.ready;
     return sb;
   }
@@ -137,9 +143,14 @@ export class PyodideSandbox implements Sandbox {
     // A worker that fails while starting fails this start (with its reason): restarting it here
     // would leave init() below waiting forever for a reply from the terminated worker.
     let booting = true;
+    let workerFailed = false;
     let failBoot!: (reason: string) => void;
     const failed = new Promise<never>((_, reject) => (failBoot = (reason) => reject(new Error(reason))));
-    worker.onExit((reason) => (booting ? failBoot(reason) : this.onWorkerExit(worker, reason)));
+    worker.onExit((reason) => {
+      if (!booting) return this.onWorkerExit(worker, reason);
+      workerFailed = true;
+      failBoot(reason);
+    });
     const host: HostPort = {
       stream: (cellId, name, text) => this.onStream(cellId, name, text),
       progress: (p) => onProgress?.(p),
@@ -170,7 +181,7 @@ export class PyodideSandbox implements Sandbox {
     } catch (e) {
       worker.terminate();
       const data = toErrorData(e, 'sandbox');
-      throw new L0Error({ kind: 'sandbox', message: `The Python sandbox failed to start: ${data.message}`, detail: { cause: data.message } });
+      throw new L0Error({ kind: 'sandbox', message: `The Python sandbox failed to start: ${data.message}`, detail: { cause: data.message, workerFailed } });
     } finally {
       booting = false;
       release?.();

@@ -48,9 +48,10 @@ describe('start-up (8) and info', () => {
     expect(sb.info.pythonVersion).toMatch(/^3\.\d+\.\d+$/);
   });
 
-  it('fails the start with the worker’s reason when the worker fails while starting (never hangs)', async () => {
+  it('a worker that fails while starting gets one fresh retry, then the start fails with its reason (never hangs)', async () => {
     // The real Node worker, plus an error event soon after spawn (as a browser worker reports an
-    // uncaught exception): the start must reject with that reason, not wait forever on init().
+    // uncaught exception): the start must retry once, then reject with that reason, never wait
+    // forever on init().
     const { nodePlatform } = await import('../../src/sandbox/node-host');
     const { PyodideSandbox } = await import('../../src/sandbox/host');
     const real = nodePlatform();
@@ -68,7 +69,31 @@ describe('start-up (8) and info', () => {
     const started = Date.now();
     await expect(PyodideSandbox.start(platform, {})).rejects.toThrow(/failed to start: Uncaught ReferenceError: boom/);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(spawned).toBe(1); // failed, not silently restarted
+    expect(spawned).toBe(2); // one retry, not an endless restart loop
+  });
+
+  it('starts on the retry when only the first worker fails', async () => {
+    const { nodePlatform } = await import('../../src/sandbox/node-host');
+    const { PyodideSandbox } = await import('../../src/sandbox/host');
+    const real = nodePlatform();
+    let spawned = 0;
+    const platform = {
+      ...real,
+      spawn() {
+        const w = real.spawn();
+        if (++spawned > 1) return w;
+        let report: ((reason: string) => void) | undefined;
+        setTimeout(() => report?.('the worker crashed'), 50);
+        return { ...w, onExit: (cb: (reason: string) => void) => ((report = cb), w.onExit(cb)) };
+      },
+    };
+    const box = await PyodideSandbox.start(platform, {});
+    try {
+      expect(spawned).toBe(2);
+      expect((await box.runCell('6 * 7')).result).toBe('42');
+    } finally {
+      await box.dispose();
+    }
   });
 });
 
