@@ -12,7 +12,7 @@
 //   --no-run            only collect the JSON already in bench/results/ (no benchmark is run)
 //   --update-baseline   write bench/results/latest.json's figures to bench/baseline.json
 //   --gpu               also run the GPU benchmarks (needs WebGPU and network access to weights)
-// Env: BENCH_TIMEOUT_S (per benchmark, default 300).
+// Env: BENCH_TIMEOUT_S (per benchmark, default 300; warm-start 600).
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
@@ -31,6 +31,8 @@ const optValue = (name) => {
 };
 const only = optValue('--only')?.split(',').map((s) => s.trim());
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 300);
+// Benchmarks that need longer: warm-start launches fresh browser profiles for every trial.
+const TIMEOUT_OVERRIDES_S = { 'warm-start': 600 };
 
 /** Scripts in bench/ that are not benchmarks of their own, or need hardware this run lacks. */
 const NOT_RUNNABLE = {
@@ -180,7 +182,7 @@ async function main() {
       console.log(`run ${b.name} (${b.file})…`);
       const since = Date.now();
       const [cmd, argv] = commandFor(b.file);
-      const r = await run(cmd, argv, { timeoutS: TIMEOUT_S, label: b.name });
+      const r = await run(cmd, argv, { timeoutS: process.env.BENCH_TIMEOUT_S ? TIMEOUT_S : TIMEOUT_OVERRIDES_S[b.name] ?? TIMEOUT_S, label: b.name });
       runs[b.name] = { seconds: r.seconds, exit: r.code, timedOut: r.timedOut, startedAt: since };
       if (r.timedOut) errors.push({ benchmark: b.name, error: `timed out after ${TIMEOUT_S} s` });
       else if (r.code !== 0) errors.push({ benchmark: b.name, error: `exit ${r.code ?? r.signal}: ${r.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` });

@@ -82,26 +82,27 @@ async function withHarness<T>(ctx: BrowserContext, url: string, fn: (page: Page)
   }
 }
 
-const snapshotSavedAt = (ctx: BrowserContext, url: string) =>
-  withHarness(ctx, url, (page) => page.evaluate(`window.l0.readSnapshotInfo().then((i) => i?.savedAt ?? 0)`) as Promise<number>);
+const SAVED_AT = `window.l0.readSnapshotInfo().then((i) => i?.savedAt ?? 0)`;
 
 // The notebook page itself (index.html): it starts Python while it renders; the figure is what the
 // user sees, the status line turning to "Python … ready". Cold visits wait (untimed) for the
-// snapshot to be stored, with the page still open.
+// snapshot to be stored, with the page still open, watching from a harness page of the same origin.
 async function appVisit(ctx: BrowserContext, url: string): Promise<AppVisit> {
-  const before = await snapshotSavedAt(ctx, url);
-  const since = Date.now();
-  const page = await ctx.newPage();
-  try {
-    await page.goto(url);
-    const pythonReadyMs = (await page.evaluate(
-      `new Promise((resolve) => { const check = () => /ready/.test(document.querySelector('.python-status')?.textContent ?? '') ? resolve(performance.now()) : setTimeout(check, 5); check(); })`,
-    )) as number;
-    if (!before) for (let i = 0; i < 100 && (await snapshotSavedAt(ctx, url)) < since; i++) await page.waitForTimeout(100);
-    return { pythonReadyMs, restored: before > 0 };
-  } finally {
-    await page.close();
-  }
+  return withHarness(ctx, url, async (probe) => {
+    const before = (await probe.evaluate(SAVED_AT)) as number;
+    const since = Date.now();
+    const page = await ctx.newPage();
+    try {
+      await page.goto(url);
+      const pythonReadyMs = (await page.evaluate(
+        `new Promise((resolve) => { const check = () => /ready/.test(document.querySelector('.python-status')?.textContent ?? '') ? resolve(performance.now()) : setTimeout(check, 5); check(); })`,
+      )) as number;
+      if (!before) for (let i = 0; i < 100 && ((await probe.evaluate(SAVED_AT)) as number) < since; i++) await page.waitForTimeout(100);
+      return { pythonReadyMs, restored: before > 0 };
+    } finally {
+      await page.close();
+    }
+  });
 }
 
 async function deleteSnapshotDb(ctx: BrowserContext, url: string): Promise<void> {
