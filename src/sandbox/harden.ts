@@ -97,6 +97,18 @@ export function minimalJsGlobals(): object {
   });
 }
 
+/** What both sandbox workers pass to `loadPyodide` besides their own paths: minimal `js`, no chatter. */
+export function sandboxLoadOptions(packageBaseUrl: string | undefined): Record<string, unknown> {
+  return {
+    packageBaseUrl,
+    // Python's `js` module is not the worker's global (which holds fetch, storage, process...).
+    jsglobals: minimalJsGlobals(),
+    // Start-up chatter must not reach the console or the parent's terminal.
+    stdout: () => undefined,
+    stderr: () => undefined,
+  };
+}
+
 function stripObject(target: object, keep: Set<string>, report: HardenReport, where: string): void {
   for (const key of Reflect.ownKeys(target)) {
     if (typeof key === 'symbol') continue; // Symbol.toStringTag and friends: no capabilities

@@ -6,21 +6,14 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadPyodide } from 'pyodide';
 import { createWorkerApi } from './worker-api';
-import { minimalJsGlobals } from './harden';
+import { sandboxLoadOptions } from './harden';
 import { hardenNodeWorker, prepareNodeWorkerForPyodide } from './harden-node';
 import type { HostPort, WorkerApi } from './messages';
 
 const api = createWorkerApi(
   async (init, progress) => {
     prepareNodeWorkerForPyodide();
-    const py = await loadPyodide({
-      packageBaseUrl: init.packageBaseUrl,
-      // Python's `js` module is not this thread's global (which holds process, require, fetch...).
-      jsglobals: minimalJsGlobals(),
-      // Startup chatter must not reach the parent's terminal.
-      stdout: () => undefined,
-      stderr: () => undefined,
-    });
+    const py = await loadPyodide(sandboxLoadOptions(init.packageBaseUrl));
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;
   },

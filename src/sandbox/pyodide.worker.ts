@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import type { PyodideAPI } from 'pyodide';
 import { createWorkerApi } from './worker-api';
-import { hardenWorkerScope, minimalJsGlobals } from './harden';
+import { hardenWorkerScope, sandboxLoadOptions } from './harden';
 import { loadPyodideWarm } from './snapshot';
 import { compileWasmEarly, withCompiledWasm } from './precompile';
 
@@ -21,10 +21,7 @@ const api = createWorkerApi(
     // Restored from this origin's saved memory snapshot when there is one (see snapshot.ts).
     const py = await loadPyodideWarm({ loadPyodide, version: mod.version }, progress, {
       indexURL,
-      packageBaseUrl: init.packageBaseUrl,
-      jsglobals: minimalJsGlobals(),
-      stdout: () => undefined,
-      stderr: () => undefined,
+      ...sandboxLoadOptions(init.packageBaseUrl),
     });
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;

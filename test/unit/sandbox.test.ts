@@ -48,48 +48,40 @@ describe('start-up (8) and info', () => {
     expect(sb.info.pythonVersion).toMatch(/^3\.\d+\.\d+$/);
   });
 
-  it('a worker that fails while starting gets one fresh retry, then the start fails with its reason (never hangs)', async () => {
-    // The real Node worker, plus an error event soon after spawn (as a browser worker reports an
-    // uncaught exception): the start must retry once, then reject with that reason, never wait
-    // forever on init().
+  /** The real Node platform, whose first `failing` workers report an error 50 ms after spawn (as a
+   * browser worker reports an uncaught exception). */
+  async function platformFailingFirst(failing: number, reason: string) {
     const { nodePlatform } = await import('../../src/sandbox/node-host');
-    const { PyodideSandbox } = await import('../../src/sandbox/host');
     const real = nodePlatform();
-    let spawned = 0;
+    const counter = { spawned: 0 };
     const platform = {
       ...real,
       spawn() {
-        spawned++;
         const w = real.spawn();
+        if (++counter.spawned > failing) return w;
         let report: ((reason: string) => void) | undefined;
-        setTimeout(() => report?.('Uncaught ReferenceError: boom is not defined'), 50);
+        setTimeout(() => report?.(reason), 50);
         return { ...w, onExit: (cb: (reason: string) => void) => ((report = cb), w.onExit(cb)) };
       },
     };
+    return { platform, counter };
+  }
+
+  it('a worker that fails while starting gets one fresh retry, then the start fails with its reason (never hangs)', async () => {
+    const { PyodideSandbox } = await import('../../src/sandbox/host');
+    const { platform, counter } = await platformFailingFirst(Infinity, 'Uncaught ReferenceError: boom is not defined');
     const started = Date.now();
     await expect(PyodideSandbox.start(platform, {})).rejects.toThrow(/failed to start: Uncaught ReferenceError: boom/);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(spawned).toBe(2); // one retry, not an endless restart loop
+    expect(counter.spawned).toBe(2); // one retry, not an endless restart loop
   });
 
   it('starts on the retry when only the first worker fails', async () => {
-    const { nodePlatform } = await import('../../src/sandbox/node-host');
     const { PyodideSandbox } = await import('../../src/sandbox/host');
-    const real = nodePlatform();
-    let spawned = 0;
-    const platform = {
-      ...real,
-      spawn() {
-        const w = real.spawn();
-        if (++spawned > 1) return w;
-        let report: ((reason: string) => void) | undefined;
-        setTimeout(() => report?.('the worker crashed'), 50);
-        return { ...w, onExit: (cb: (reason: string) => void) => ((report = cb), w.onExit(cb)) };
-      },
-    };
+    const { platform, counter } = await platformFailingFirst(1, 'the worker crashed');
     const box = await PyodideSandbox.start(platform, {});
     try {
-      expect(spawned).toBe(2);
+      expect(counter.spawned).toBe(2);
       expect((await box.runCell('6 * 7')).result).toBe('42');
     } finally {
       await box.dispose();
