@@ -19,6 +19,25 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/**
+ * For the describe block it is called in: a built site (with or without COOP/COEP), a canary
+ * server, and one target page opened on that site with the canaries planted; all closed after.
+ */
+function useTarget(isolation: boolean, open: (server: StaticServer) => Promise<Target>) {
+  const t = {} as { server: StaticServer; canary: CanaryServer; target: Target };
+  beforeAll(async () => {
+    t.server = await serveDist(isolation);
+    t.canary = await startCanaryServer();
+    t.target = await open(t.server);
+    await plantCanaries(t.target.page);
+  });
+  afterAll(async () => {
+    await t.target?.close();
+    await Promise.all([t.server?.close(), t.canary?.close()]);
+  });
+  return t;
+}
+
 async function attempt(target: Target, canary: CanaryServer, at: Attempt) {
   const out = await target.run(prelude(canary.url) + '\n' + at.code);
   // Late effects (a request fired by a timer) must show up before we look.
@@ -27,59 +46,35 @@ async function attempt(target: Target, canary: CanaryServer, at: Attempt) {
 }
 
 describe('control: the attempts are real (they escape a bare Pyodide worker)', () => {
-  let server: StaticServer;
-  let canary: CanaryServer;
-  let target: Target;
-  beforeAll(async () => {
-    server = await serveDist(false);
-    canary = await startCanaryServer();
-    target = await openProto(browser, server, 'control');
-    await plantCanaries(target.page);
-  });
-  afterAll(async () => {
-    await target?.close();
-    await Promise.all([server?.close(), canary?.close()]);
-  });
+  const t = useTarget(false, (s) => openProto(browser, s, 'control'));
 
   it('every attempt marked control escapes the unprotected worker', async () => {
     const failed: string[] = [];
     for (const at of ATTEMPTS.filter((x) => x.control)) {
-      const out = await attempt(target, canary, at);
+      const out = await attempt(t.target, t.canary, at);
       if (!out.stdout.includes('ESCAPED')) failed.push(`${at.id}: ${out.error ?? out.stderr ?? ''}`.slice(0, 300));
     }
     expect(failed).toEqual([]);
     // And the canaries noticed: the control worker reached the canary server and the app's IndexedDB.
-    expect(canary.requests.length).toBeGreaterThan(10);
-    const state = await readCanaries(target.page);
+    expect(t.canary.requests.length).toBeGreaterThan(10);
+    const state = await readCanaries(t.target.page);
     expect(state.idb).not.toBe('intact');
   });
 });
 
 for (const isolation of [true, false]) {
   describe(`app sandbox (built harness, ${isolation ? 'COOP/COEP' : 'no special headers'})`, () => {
-    let server: StaticServer;
-    let canary: CanaryServer;
-    let target: Target;
-    beforeAll(async () => {
-      server = await serveDist(isolation);
-      canary = await startCanaryServer();
-      target = await openAppSandbox(browser, server);
-      await plantCanaries(target.page);
-    });
-    afterAll(async () => {
-      await target?.close();
-      await Promise.all([server?.close(), canary?.close()]);
-    });
+    const t = useTarget(isolation, (s) => openAppSandbox(browser, s));
 
     it.each(ATTEMPTS.map((x) => [x.id, x] as const))('blocks %s', async (_id, at) => {
-      const out = await attempt(target, canary, at);
+      const out = await attempt(t.target, t.canary, at);
       expect(out.stdout, `${at.title}: ${out.error}`).not.toContain('ESCAPED');
-      expect(await readCanaries(target.page)).toEqual(INTACT);
-      expect(canary.requests).toEqual([]);
+      expect(await readCanaries(t.target.page)).toEqual(INTACT);
+      expect(t.canary.requests).toEqual([]);
     });
 
     it('still runs ordinary Python after all attempts', async () => {
-      const out = await target.run('import json, asyncio\nawait asyncio.sleep(0.01)\nprint(json.dumps({"ok": sum(range(10))}))');
+      const out = await t.target.run('import json, asyncio\nawait asyncio.sleep(0.01)\nprint(json.dumps({"ok": sum(range(10))}))');
       expect(out.status).toBe('ok');
       expect(out.stdout).toContain('{"ok": 45}');
     });
@@ -87,22 +82,10 @@ for (const isolation of [true, false]) {
 }
 
 for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare worker with the page CSP (blob worker, ${isolation ? 'COOP/COEP' : 'no headers'})`, () => {
-  let server: StaticServer;
-  let canary: CanaryServer;
-  let target: Target;
-  beforeAll(async () => {
-    server = await serveDist(isolation);
-    canary = await startCanaryServer();
-    target = await openProto(browser, server, 'hardened');
-    await plantCanaries(target.page);
-  });
-  afterAll(async () => {
-    await target?.close();
-    await Promise.all([server?.close(), canary?.close()]);
-  });
+  const t = useTarget(isolation, (s) => openProto(browser, s, 'hardened'));
 
   it('hardening removed the capabilities and reports no failure', () => {
-    const r = target.report!;
+    const r = t.target.report!;
     expect(r.pythonGuard).toBe(true);
     expect(r.overwritten.filter((x) => x.includes('FAILED'))).toEqual([]);
     for (const name of ['fetch', 'indexedDB', 'caches', 'importScripts', 'XMLHttpRequest', 'WebSocket', 'Worker', 'navigator']) {
@@ -114,63 +97,51 @@ for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare wor
   it('blocks every attempt, canaries intact, zero canary requests', async () => {
     const escapedIds: string[] = [];
     for (const at of ATTEMPTS) {
-      const out = await attempt(target, canary, at);
+      const out = await attempt(t.target, t.canary, at);
       if (out.stdout.includes('ESCAPED')) escapedIds.push(at.id);
     }
     expect(escapedIds).toEqual([]);
-    expect(await readCanaries(target.page)).toEqual(INTACT);
-    expect(canary.requests).toEqual([]);
+    expect(await readCanaries(t.target.page)).toEqual(INTACT);
+    expect(t.canary.requests).toEqual([]);
   });
 
   it('leaves no capability even to arbitrary JS in the worker (worst case: the FFI was fully escaped)', async () => {
-    const r = (await target.page.evaluate((u) => (window as any).__sec.probe(u), canary.url)) as { ok: boolean; findings: string[]; error?: string };
+    const r = (await t.target.page.evaluate((u) => (window as any).__sec.probe(u), t.canary.url)) as { ok: boolean; findings: string[]; error?: string };
     expect(r.error).toBeUndefined();
     expect(r.findings).toEqual([]);
-    expect(canary.requests).toEqual([]);
+    expect(t.canary.requests).toEqual([]);
   });
 
   it('the probes are real: they find the capabilities in a bare Pyodide worker', async () => {
-    const control = await openProto(browser, server, 'control');
+    const control = await openProto(browser, t.server, 'control');
     try {
-      const r = (await control.page.evaluate((u) => (window as any).__sec.probe(u), canary.url + '/control')) as { findings: string[] };
+      const r = (await control.page.evaluate((u) => (window as any).__sec.probe(u), t.canary.url + '/control')) as { findings: string[] };
       expect(r.findings).toEqual(expect.arrayContaining(['global fetch still present', 'global indexedDB still present', 'new Function evaluated code', 'dynamic import() of a cross-origin module succeeded']));
       expect(r.findings.some((f) => f.includes('=== original'))).toBe(true);
     } finally {
       await control.close();
-      canary.requests.length = 0;
+      t.canary.requests.length = 0;
     }
   });
 });
 
 describe('hardenWorkerScope alone, no CSP anywhere (an embedder\'s page)', () => {
-  let server: StaticServer;
-  let canary: CanaryServer;
-  let target: Target;
-  beforeAll(async () => {
-    server = await serveDist(false);
-    canary = await startCanaryServer();
-    target = await openProto(browser, server, 'hardened-nocsp');
-    await plantCanaries(target.page);
-  });
-  afterAll(async () => {
-    await target?.close();
-    await Promise.all([server?.close(), canary?.close()]);
-  });
+  const t = useTarget(false, (s) => openProto(browser, s, 'hardened-nocsp'));
 
   it('blocks every attempt from Python, canaries intact, zero canary requests', async () => {
     const escapedIds: string[] = [];
     for (const at of ATTEMPTS) {
-      const out = await attempt(target, canary, at);
+      const out = await attempt(t.target, t.canary, at);
       if (out.stdout.includes('ESCAPED')) escapedIds.push(at.id);
     }
     expect(escapedIds).toEqual([]);
-    expect(await readCanaries(target.page)).toEqual(INTACT);
-    expect(canary.requests).toEqual([]);
+    expect(await readCanaries(t.target.page)).toEqual(INTACT);
+    expect(t.canary.requests).toEqual([]);
   });
 
   it('what the CSP adds: only cross-origin import() by code already running as JS', async () => {
-    const r = (await target.page.evaluate((u) => (window as any).__sec.probe(u), canary.url)) as { findings: string[] };
+    const r = (await t.target.page.evaluate((u) => (window as any).__sec.probe(u), t.canary.url)) as { findings: string[] };
     expect(r.findings).toEqual(['dynamic import() of a cross-origin module succeeded']);
-    canary.requests.length = 0;
+    t.canary.requests.length = 0;
   });
 });
