@@ -151,17 +151,14 @@ export function indexedDbSnapshotStore(
       store.transaction.onerror = () => reject(store.transaction.error);
       store.transaction.onabort = () => reject(store.transaction.error ?? new Error('snapshot save aborted'));
     });
-  const has = async (key: string) => {
+  const info = async (): Promise<SnapshotInfo | undefined> => {
     const meta = (await request((await tx('readonly')).get(META_KEY))) as SnapshotMeta | undefined;
-    return meta?.key === key;
+    if (!meta || typeof meta.key !== 'string' || typeof meta.size !== 'number') return undefined;
+    return { key: meta.key, heapBytes: meta.size, storedBytes: meta.storedBytes ?? meta.size, savedAt: meta.savedAt };
   };
   return {
-    has,
-    async info() {
-      const meta = (await request((await tx('readonly')).get(META_KEY))) as SnapshotMeta | undefined;
-      if (!meta || typeof meta.key !== 'string' || typeof meta.size !== 'number') return undefined;
-      return { key: meta.key, heapBytes: meta.size, storedBytes: meta.storedBytes ?? meta.size, savedAt: meta.savedAt };
-    },
+    has: async (key) => (await info())?.key === key,
+    info,
     async close() {
       const open = db;
       db = undefined;
