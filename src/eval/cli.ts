@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- --dataset ../shared/data/hotpotqa.jsonl --engine openai --base-url URL --model NAME
+ * `npm run eval -- --dataset data/qa/hotpotqa.jsonl --engine openai --base-url URL --model NAME
  *   [--limit N] [--concurrency C] [--tools corpus|wikipedia] [--out DIR] ...`
  * Runs the real agent in Node (Pyodide sandbox) over the dataset(s); resumable; see docs/eval.md.
  */

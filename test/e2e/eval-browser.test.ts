@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
 
-const items = readFileSync('/work/shared/data/hotpotqa.jsonl', 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l));
+const items = readFileSync('data/qa/hotpotqa.jsonl', 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l));
 
 let browser: Browser;
 let server: StaticServer;

@@ -8,7 +8,7 @@ import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
 
 const SHOTS = 'test/e2e/screenshots';
-const lines = readFileSync('/work/shared/data/hotpotqa.jsonl', 'utf8').trim().split('\n').slice(0, 3);
+const lines = readFileSync('data/qa/hotpotqa.jsonl', 'utf8').trim().split('\n').slice(0, 3);
 const items = lines.map((l) => JSON.parse(l) as { id: string; question: string; answers: string[] });
 
 let browser: Browser;

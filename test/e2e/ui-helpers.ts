@@ -3,7 +3,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-export const SCREENSHOTS = 'docs/screenshots';
+/** Where UI tests write screenshots: an ignored folder, so `npm test` leaves the tree unchanged.
+ * `npm run screenshots` points it at docs/screenshots to refresh the documentation's pictures. */
+export const SCREENSHOTS = process.env.L0_SCREENSHOTS_DIR ?? 'test/e2e/screenshots';
 
 /** Opens the app in a fresh context; collects page errors, and native dialogs (alert, confirm,
  * prompt: the app must never open one; they are dismissed), so tests can assert there were none. */

@@ -14,7 +14,7 @@ import type { EvalSummary } from '../../src/eval/summary';
 import type { RLRecord } from '../../src/eval/rl-export';
 import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
 
-const DATASET = '/work/shared/data/hotpotqa.jsonl';
+const DATASET = 'data/qa/hotpotqa.jsonl';
 const items = readFileSync(DATASET, 'utf8')
   .trim()
   .split('\n')

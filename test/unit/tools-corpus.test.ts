@@ -15,7 +15,7 @@ import {
   parsePlainText,
 } from '../../src/tools/corpus-sources';
 
-const DATA = '/work/shared/data';
+const DATA = 'data/qa';
 const corpusText = readFileSync(`${DATA}/hotpotqa_corpus.jsonl`, 'utf8');
 interface HotpotItem {
   id: string;

@@ -9,7 +9,7 @@ import { defaultTools } from '../../src/tools/registry';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  const corpus = createCorpus(parseJsonl(readFileSync('/work/shared/data/hotpotqa_corpus.jsonl', 'utf8')));
+  const corpus = createCorpus(parseJsonl(readFileSync('data/qa/hotpotqa_corpus.jsonl', 'utf8')));
   sandbox = await createPyodideSandbox({ tools: defaultTools({ corpus, web: { isOnline: () => false } }) });
 });
 afterAll(async () => sandbox?.dispose());
