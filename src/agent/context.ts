@@ -12,15 +12,18 @@
  * exceed the memory budget, history collapses to system + task + a one-line note + the notepad
  * (L0's rule); that breaks the prefix once.
  *
- * Marker decision: the assistant message is `raw` plus `EOC_MARKER` when the turn opened a code
- * block and the engine did not return the marker. The model then always sees its past turns in the
- * exact format it is asked to write, whatever the engine does with stop strings. `raw` in the
- * trajectory stays exactly what the engine returned.
+ * Marker decision: generation stops at `</code>` or at the end-of-code marker, and engines drop the
+ * stop string they matched. The assistant message is the turn up to the end of its first code
+ * block with what the stop strings took restored: `</code>` when the block was still open at a stop,
+ * then the marker. Text a model wrote after `</code>` (an engine that ignored the stop string) is
+ * left out, as it was not run. The model then always sees its past turns in the exact format it is
+ * asked to write, whatever the engine does with stop strings. `raw` in the trajectory stays exactly
+ * what the engine returned.
  */
 import { EMPTY_NOTEPAD, type CellResult, type ChatMessage, type FinishReason, type NotepadState, type Trajectory, type TrajectoryStep } from '../protocols';
 import { capTokens, type TokenCounter } from './memory';
 import { renderNotepad } from './notepad-render';
-import { EOC_MARKER, type ParsedStep } from './parse';
+import { CODE_CLOSE, EOC_MARKER, layoutTurn, type ParsedStep } from './parse';
 
 export function taskMessage(task: string, notepad: NotepadState): ChatMessage {
   return { role: 'user', content: `${task.trim()}\n\n${renderNotepad(notepad)}` };
@@ -42,17 +45,28 @@ export function collapsedMessages(systemPrompt: string, task: string, notepad: N
   ];
 }
 
-/** The assistant message for a turn: the raw text, with the marker restored if the engine dropped it. */
-export function assistantContent(raw: string): string {
-  const text = raw.endsWith('<output>') ? raw.slice(0, -'<output>'.length) : raw;
-  const openedCode = text.includes('<code>') || text.includes('```');
-  return openedCode && !text.includes(EOC_MARKER) ? text + EOC_MARKER : text;
+/**
+ * The assistant message for a turn: the turn up to the end of its code block, with the `</code>`
+ * and the marker the stop strings took restored (see the header). A turn without code is kept as is.
+ */
+export function assistantContent(raw: string, finishReason: FinishReason = 'stop', eocMarker: string = EOC_MARKER): string {
+  const { head, code, cutBy } = layoutTurn(raw, eocMarker);
+  if (!code) return head;
+  if (code.ending === 'closed') return head.slice(0, code.end) + eocMarker;
+  // Still open: a stop means the engine matched `</code>`; at the length limit the block was cut off.
+  const close = code.kind === 'tag' && code.ending === 'open' && finishReason !== 'length' ? CODE_CLOSE : '';
+  return (cutBy === 'output' ? head.replace(/\s+$/, '') : head) + close + eocMarker;
+}
+
+/** The marker a trajectory was run with (older trajectories: the default). */
+export function eocMarkerOf(traj: Pick<Trajectory, 'settings'>): string {
+  return typeof traj.settings.eocMarker === 'string' && traj.settings.eocMarker ? traj.settings.eocMarker : EOC_MARKER;
 }
 
 /** The two messages a finished step adds to the context. */
-export function stepMessages(step: Pick<TrajectoryStep, 'raw' | 'observation'>): ChatMessage[] {
+export function stepMessages(step: Pick<TrajectoryStep, 'raw' | 'observation' | 'finishReason'>, eocMarker: string = EOC_MARKER): ChatMessage[] {
   return [
-    { role: 'assistant', content: assistantContent(step.raw) },
+    { role: 'assistant', content: assistantContent(step.raw, step.finishReason, eocMarker) },
     { role: 'user', content: step.observation },
   ];
 }
@@ -85,13 +99,14 @@ export function initialNotepadOf(traj: Pick<Trajectory, 'settings'>): NotepadSta
  * step, before any collapse the next step may need. Resume notes sit after any collapse.
  */
 export function messagesForStep(traj: Pick<Trajectory, 'systemPrompt' | 'task' | 'settings' | 'steps'>, stepIndex: number): ChatMessage[] {
+  const eocMarker = eocMarkerOf(traj);
   let notepad = initialNotepadOf(traj);
   let messages = firstMessages(traj.systemPrompt, traj.task, notepad);
   for (const step of traj.steps) {
     if (step.collapsedBefore) messages = collapsedMessages(traj.systemPrompt, traj.task, notepad, step.index - 1);
     messages.push(...resumeNoteMessages(traj, step.index));
     if (step.index === stepIndex) return messages;
-    messages.push(...stepMessages(step));
+    messages.push(...stepMessages(step, eocMarker));
     notepad = step.notepad;
   }
   return [...messages, ...resumeNoteMessages(traj, stepIndex)];
@@ -109,21 +124,26 @@ export interface ObservationInput {
   notepad: NotepadState;
   maxObservationTokens: number;
   count: TokenCounter;
+  eocMarker?: string;
 }
 
-/** Why a turn's code was not run, or undefined when it should run. */
-export function reasonNotRun(parsed: ParsedStep, finishReason: FinishReason): string | undefined {
-  if (finishReason === 'length') return `your reply reached the length limit of one step before ${EOC_MARKER}. Write a shorter step.`;
+/**
+ * Why a turn's code was not run, or undefined when it should run. A turn cut by the token limit
+ * still runs when its first code block was complete (it ran on after `</code>`).
+ */
+export function reasonNotRun(parsed: ParsedStep, finishReason: FinishReason, eocMarker: string = EOC_MARKER): string | undefined {
+  if (finishReason === 'length' && !parsed.complete) return `your reply reached the length limit of one step before ${CODE_CLOSE}${eocMarker}. Write a shorter step.`;
   if (!parsed.code.trim()) return `${parsed.formatErrors.join('; ')}.`;
   return undefined;
 }
 
 export async function buildObservation(input: ObservationInput): Promise<string> {
   const { parsed, finishReason, cell, notepad } = input;
-  const format = `Reply with <think>...</think> then <code>...</code>${EOC_MARKER}.`;
+  const eocMarker = input.eocMarker ?? EOC_MARKER;
+  const format = `Reply with <think>...</think> then <code>...</code>${eocMarker}.`;
   let output: string;
   if (!cell) {
-    output = `[No code ran: ${reasonNotRun(parsed, finishReason) ?? 'nothing to run.'} ${format}]`;
+    output = `[No code ran: ${reasonNotRun(parsed, finishReason, eocMarker) ?? 'nothing to run.'} ${format}]`;
   } else {
     const text = cellText(cell);
     const capped = await capTokens(text, input.maxObservationTokens, input.count);

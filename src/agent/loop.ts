@@ -4,10 +4,11 @@
  *
  * `runAgent` starts the run at once and returns an `AgentRun`: iterate it (once) for the events,
  * and/or await `trajectory`, which always resolves (errors are in `trajectory.error`, never thrown).
- * Events are buffered, so a consumer that starts late misses nothing.
+ * Events are buffered, so a consumer that starts late misses nothing it needs (channel.ts says
+ * what is merged while nobody reads, and that a consumer that breaks out stops the buffering).
  */
 import { toErrorData, type AgentEvent, type Trajectory } from '../protocols';
-import { createChannel } from './channel';
+import { compactAgentEvent, createChannel } from './channel';
 import { reasonNotRun } from './context';
 import { parseStep } from './parse';
 import { isAnswered, prepareResume, returnAsIs } from './resume';
@@ -21,7 +22,7 @@ export interface AgentRun extends AsyncIterable<AgentEvent> {
 }
 
 export function runAgent(options: RunAgentOptions): AgentRun {
-  const events = createChannel<AgentEvent>();
+  const events = createChannel<AgentEvent>(compactAgentEvent);
   const trajectory = runLoop(options, (e) => events.push(e)).finally(() => events.close());
   return { trajectory, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() };
 }
@@ -49,7 +50,7 @@ async function runLoop(options: RunAgentOptions, emit: (e: AgentEvent) => void):
         break;
       }
 
-      const parsed = parseStep(turn.text);
+      const parsed = parseStep(turn.text, { finishReason: turn.finishReason, eocMarker: run.eocMarker });
       emit({ type: 'code', step: index, code: parsed.code, formatErrors: parsed.formatErrors });
       const cell = reasonNotRun(parsed, turn.finishReason) ? undefined : await executeCell(run, index, parsed.code);
       await recordStep(run, { index, turn, parsed, cell, collapsed, startedAt });

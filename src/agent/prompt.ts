@@ -1,6 +1,6 @@
 /**
  * The system prompt: L0's NB-Agent rules in our own words, with tool docs generated from the
- * registered tools. Kept short (about 1,200 tokens with four tools) because browser models often
+ * registered tools. Kept short (about 1,000 tokens with four tools) because browser models often
  * run with a 4,096-token window.
  */
 import type { Tool } from '../protocols';
@@ -11,7 +11,15 @@ export interface SystemPromptOptions {
   maxSteps?: number;
   /** Extra instructions appended at the end (e.g. the answer's expected form). */
   extra?: string;
+  /** The end-of-code marker (default `<end_code>`). */
+  eocMarker?: string;
+  /** Libraries that can be imported in the notebook (filled by the caller); default: the standard library. */
+  libraries?: readonly string[];
+  /** Where the model should put the files it creates or downloads. */
+  workdir?: string;
 }
+
+export const DEFAULT_WORKDIR = '/workspace';
 
 /** The notepad and answer API, always present in the sandbox. */
 export const NOTEPAD_DOC = `notepad.add_todo(items: list[str]) -> None
@@ -31,8 +39,10 @@ export function renderToolDoc(tool: Tool): string {
 }
 
 export function buildSystemPrompt(tools: Tool[], opts: SystemPromptOptions = {}): string {
+  const eoc = opts.eocMarker ?? EOC_MARKER;
   const toolDocs = [...tools.map(renderToolDoc), NOTEPAD_DOC].join('\n');
   const limit = opts.maxSteps ? `at most ${opts.maxSteps} steps` : 'a limited number of steps';
+  const libraries = opts.libraries?.length ? `You can import: ${opts.libraries.join(', ')}.` : "You can import Python's standard library.";
   const prompt = `You are an expert assistant who solves the user's task by working in a Python notebook. Check facts with the tools instead of trusting your memory.
 
 # How each step looks
@@ -40,8 +50,8 @@ Every reply is one step, in exactly this form:
 <think>your reasoning for this step</think>
 <code>
 python code for one notebook cell
-</code>${EOC_MARKER}
-- Write one <think> and one <code>, then stop at ${EOC_MARKER}: the cell runs and you will get its text output as <output>...</output> in the next message. Never write <output> yourself.
+</code>${eoc}
+- Write one <think> and one <code>, then stop at ${eoc}: the cell runs and you will get its text output as <output>...</output> in the next message. Never write <output> yourself.
 - Only text comes back (printed values, the value of the last line, errors). Images cannot be seen.
 - Variables, imports and functions stay defined between cells.
 
@@ -52,11 +62,13 @@ A \`notepad\` object exists in the notebook; it is shown, up to date, at the end
 - Your memory is limited: when it fills up, all earlier steps are erased except the task and the notepad. Keep everything you will need in the notepad.
 
 # Answering
-Call submit_final_answer(answer) with a complete, self-contained answer. You have ${limit}; a task without a submitted answer fails.
+Call submit_final_answer(answer) with a complete, self-contained answer in the user's language; when the task asks for a report, make it a readable Markdown report. You have ${limit}; a task without a submitted answer fails.
 
 # Writing good cells
 - Cells are expensive: combine related work into one cell.
 - Print only what you need to read; do not print text you already know.
+- Write clean code with minimal comments. Put files you create or download in ${opts.workdir ?? DEFAULT_WORKDIR}.
+- ${libraries}
 - Never assign to a tool's name (e.g. do not create a variable called submit_final_answer).
 - If something fails, read the error, change the approach, and do not repeat the same attempt.
 - Do the work yourself; do not stop at describing how it could be done.

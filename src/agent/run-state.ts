@@ -19,7 +19,7 @@ import {
   type TrajectoryStep,
   type Usage,
 } from '../protocols';
-import { buildObservation, collapsedMessages, firstMessages, messagesForStep, resumeNoteMessages, stepMessages } from './context';
+import { buildObservation, collapsedMessages, eocMarkerOf, firstMessages, messagesForStep, resumeNoteMessages, stepMessages } from './context';
 import {
   countMessages,
   DEFAULT_MAX_TOKENS_PER_STEP,
@@ -29,7 +29,7 @@ import {
   type TokenCounter,
 } from './memory';
 import { isEmptyNotepad } from './notepad-render';
-import { createStreamParser, EOC_MARKER, STOP_STRINGS, type ParsedStep } from './parse';
+import { createStreamParser, EOC_MARKER, stopStrings, type ParsedStep } from './parse';
 import { buildSystemPrompt } from './prompt';
 
 export interface RunAgentOptions {
@@ -64,6 +64,15 @@ export interface RunAgentOptions {
   restoreCells?: boolean;
   /** Appended to the system prompt (e.g. the expected form of the answer). */
   promptExtra?: string;
+  /**
+   * The end-of-code marker the model was trained with (L0's `{{eoc_token}}`, whose value is not
+   * public). Default `<end_code>`. It goes into the prompt, the stop strings and the context.
+   */
+  eocMarker?: string;
+  /** Libraries the prompt says can be imported (the caller knows what the sandbox has). Default: the standard library. */
+  libraries?: string[];
+  /** The folder the prompt tells the model to put files in. Default `/workspace`. */
+  workdir?: string;
 }
 
 export interface Run {
@@ -78,6 +87,7 @@ export interface Run {
   memoryTokens: number;
   maxTokensPerStep: number;
   maxObservationTokens: number;
+  eocMarker: string;
   /** The context as the model will see it next. */
   messages: ChatMessage[];
   /** The newest notepad. */
@@ -99,13 +109,15 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
   const maxSteps = o.maxSteps ?? 20;
   const maxObservationTokens = o.maxObservationTokens ?? defaultObservationTokens(memoryTokens);
   const tools = o.tools ?? [];
+  // A resumed run keeps the marker it started with: its earlier turns are in that format.
+  const eocMarker = (o.resumeFrom && eocMarkerOf(o.resumeFrom)) || o.eocMarker || EOC_MARKER;
   const settings = {
     maxSteps,
     memoryTokens,
     maxTokensPerStep,
     maxObservationTokens,
     tools: tools.map((t) => t.name),
-    eocMarker: EOC_MARKER,
+    eocMarker,
     ...(o.temperature !== undefined && { temperature: o.temperature }),
     ...(o.topP !== undefined && { topP: o.topP }),
   };
@@ -116,7 +128,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
         version: 1,
         sessionId: o.sessionId ?? newSessionId(),
         task: o.task,
-        systemPrompt: buildSystemPrompt(tools, { maxSteps, extra: o.promptExtra }),
+        systemPrompt: buildSystemPrompt(tools, { maxSteps, extra: o.promptExtra, eocMarker, libraries: o.libraries, workdir: o.workdir }),
         modelId: o.llm.id,
         settings,
         steps: [],
@@ -136,6 +148,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
     memoryTokens,
     maxTokensPerStep,
     maxObservationTokens,
+    eocMarker,
     messages: resumed ? messagesForStep(traj, traj.steps.length + 1) : firstMessages(traj.systemPrompt, traj.task, EMPTY_NOTEPAD),
     notepad: last?.notepad ?? EMPTY_NOTEPAD,
     count: makeTokenCounter(o.llm),
@@ -172,10 +185,10 @@ export async function fitMemory(run: Run): Promise<boolean> {
 
 /** One model turn, streamed as think / code-delta events. */
 export async function generateTurn(run: Run, step: number): Promise<Turn> {
-  const parser = createStreamParser();
+  const parser = createStreamParser(run.eocMarker);
   const started = performance.now();
   const result = await run.llm.generate([...run.messages], {
-    stop: STOP_STRINGS,
+    stop: stopStrings(run.eocMarker),
     maxTokens: run.maxTokensPerStep,
     signal: run.signal,
     ...(run.traj.settings.temperature !== undefined && { temperature: run.traj.settings.temperature }),
@@ -241,6 +254,7 @@ export async function recordStep(run: Run, s: StepInput): Promise<TrajectoryStep
     notepad,
     maxObservationTokens: run.maxObservationTokens,
     count: run.count,
+    eocMarker: run.eocMarker,
   });
   const record: TrajectoryStep = {
     index: s.index,
@@ -257,7 +271,7 @@ export async function recordStep(run: Run, s: StepInput): Promise<TrajectoryStep
     usage: s.turn.usage,
   };
   run.notepad = notepad;
-  run.messages.push(...stepMessages(record));
+  run.messages.push(...stepMessages(record, run.eocMarker));
   run.traj.steps.push(record);
   run.traj.formatErrorCount += record.formatErrors.length;
   run.emit({ type: 'notepad', step: s.index, notepad });

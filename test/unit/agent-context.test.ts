@@ -23,6 +23,17 @@ describe('buildSystemPrompt', () => {
       expect(prompt).toContain(s);
     }
   });
+  it("has L0's rules: the user's language, Markdown reports, importable libraries, the files folder, minimal comments", () => {
+    const prompt = buildSystemPrompt(FOUR_TOOLS);
+    for (const s of ["in the user's language", 'readable Markdown report', "You can import Python's standard library.", 'Put files you create or download in /workspace.', 'minimal comments']) {
+      expect(prompt).toContain(s);
+    }
+    const custom = buildSystemPrompt([], { libraries: ['numpy', 'pandas'], workdir: '/home/pyodide', eocMarker: '<|eoc|>' });
+    expect(custom).toContain('You can import: numpy, pandas.');
+    expect(custom).toContain('in /home/pyodide.');
+    expect(custom).toContain('</code><|eoc|>');
+    expect(custom).not.toContain(EOC_MARKER);
+  });
 });
 
 describe('renderNotepad', () => {
@@ -44,7 +55,7 @@ describe('observations', () => {
   it('says when nothing ran and why', async () => {
     const obs = await buildObservation({ ...base, parsed: parseStep('just prose') });
     expect(obs).toContain('[No code ran: no code: prose only; missing <think>.');
-    const long = await buildObservation({ ...base, finishReason: 'length', parsed: parseStep('<think>t</think><code>x = [') });
+    const long = await buildObservation({ ...base, finishReason: 'length', parsed: parseStep('<think>t</think><code>x = [', { finishReason: 'length' }) });
     expect(long).toContain('length limit');
   });
   it('caps long output in tokens, keeping head and tail', async () => {
@@ -60,11 +71,20 @@ describe('observations', () => {
 });
 
 describe('assistantContent', () => {
-  it('restores the marker the engine dropped, and leaves other texts alone', () => {
-    expect(assistantContent('<think>t</think><code>x</code>')).toBe(`<think>t</think><code>x</code>${EOC_MARKER}`);
-    expect(assistantContent(`<think>t</think><code>x</code>${EOC_MARKER}`)).toBe(`<think>t</think><code>x</code>${EOC_MARKER}`);
-    expect(assistantContent('<think>t</think><code>x</code>\n<output>')).toBe(`<think>t</think><code>x</code>\n${EOC_MARKER}`);
+  it('restores what the stop strings took: </code> of a block still open at a stop, then the marker', () => {
+    const done = `<think>t</think><code>x</code>${EOC_MARKER}`;
+    expect(assistantContent('<think>t</think><code>x')).toBe(done); // stopped at </code>
+    expect(assistantContent('<think>t</think><code>x</code>')).toBe(done); // an engine that keeps the stop string
+    expect(assistantContent(done)).toBe(done);
+    expect(assistantContent('<think>t</think><code>x</code>\n<output>')).toBe(done);
     expect(assistantContent('prose only')).toBe('prose only');
+  });
+  it('cuts the text a model ran on with after </code>, and does not close a block the length limit cut', () => {
+    expect(assistantContent('<think>t</think><code>x</code>\n<think>more</think> and so on', 'length')).toBe(`<think>t</think><code>x</code>${EOC_MARKER}`);
+    expect(assistantContent('<think>t</think><code>x = [1,', 'length')).toBe(`<think>t</think><code>x = [1,${EOC_MARKER}`);
+  });
+  it('uses the configured marker', () => {
+    expect(assistantContent('<think>t</think><code>x', 'stop', '<|eoc|>')).toBe('<think>t</think><code>x</code><|eoc|>');
   });
 });
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { messagesForStep, runAgent, type AgentRun, type RunAgentOptions } from '../../src/agent';
 import { ScriptedLLM } from '../../src/llm/scripted';
-import type { AgentEvent, ChatMessage, Sandbox, Trajectory } from '../../src/protocols';
+import type { AgentEvent, ChatMessage, LLM, Sandbox, Trajectory } from '../../src/protocols';
 import { createPyodideSandbox } from '../../src/sandbox';
 import { eventSequence, FOUR_TOOLS, RecordingStore } from './agent-support';
 
@@ -30,6 +30,8 @@ const lastOutput = (messages: ChatMessage[]) => /<output>\n([\s\S]*?)\n<\/output
 
 interface Scenario {
   llm: ScriptedLLM;
+  /** What the agent talks to, when not `llm` itself (e.g. an engine that ignores stop strings). */
+  engine?: LLM;
   options?: Partial<RunAgentOptions>;
   /** Reacts to events while the run goes (e.g. aborts). */
   onEvent?: (e: AgentEvent, ctl: AbortController) => void;
@@ -39,7 +41,7 @@ async function play(name: string, s: Scenario) {
   const ctl = new AbortController();
   const store = new RecordingStore();
   const sessionId = `golden-${name}`;
-  const run: AgentRun = runAgent({ task: `Golden task: ${name}`, llm: s.llm, sandbox, notepadStore: store, tools: FOUR_TOOLS, sessionId, signal: ctl.signal, ...s.options });
+  const run: AgentRun = runAgent({ task: `Golden task: ${name}`, llm: s.engine ?? s.llm, sandbox, notepadStore: store, tools: FOUR_TOOLS, sessionId, signal: ctl.signal, ...s.options });
   const events: AgentEvent[] = [];
   for await (const e of run) {
     events.push(e);
@@ -99,6 +101,11 @@ function normalise(value: unknown): unknown {
     if (typeof v === 'string') return v.replace(/Cell In\[\d+\]/g, 'Cell In[#]');
     return v;
   });
+}
+
+/** An engine that does not support stop strings: it generates until EOS or the token limit. */
+function ignoringStops(llm: ScriptedLLM): LLM {
+  return { id: llm.id, countTokens: (t) => llm.countTokens(t), generate: (messages, options) => llm.generate(messages, { ...options, stop: [] }) };
 }
 
 const STEP = ['step-start', 'think*', 'code-delta*', 'code'];
@@ -181,7 +188,9 @@ describe('golden trajectories (real Pyodide)', () => {
     expect(traj.steps[1].cell).toBeUndefined();
     expect(traj.steps[1].observation).toContain('[No code ran: no code: prose only; missing <think>.');
     expect(traj.steps[3].cell?.stdout).toBe('20\n');
-    expect(traj.formatErrorCount).toBe(6);
+    // fence, prose only + missing think, missing think (the open <code> at a stop was closed by the
+    // </code> stop string, which also ends the two-block turn after its first block).
+    expect(traj.formatErrorCount).toBe(4);
     expect(traj).toMatchObject({ status: 'answered', finalAnswer: '2' });
   });
 
@@ -253,5 +262,56 @@ describe('golden trajectories (real Pyodide)', () => {
     // The interpreter survived the interrupt with its variables.
     const after = await sandbox.runCell('count > 0');
     expect(after.result).toBe('True');
+  });
+  // The step format at its edges (issue 21).
+  it('a turn that runs on after </code> to the token limit still runs its complete code block', async () => {
+    const runOn = `<think>Add them.</think>\n<code>\ntotal = 20 + 22\nprint(total)\n</code>\n<think>Now I will wait for the output, which will show 42, and then I will submit it as the answer.</think>\n<output>\n42\n</output>\nAnd then more prose that goes on and on until the limit.`;
+    const llm = new ScriptedLLM([runOn, turn('The output said 42.', 'submit_final_answer(str(total))')]);
+    const { traj } = await play('length-cap-after-code', { llm, engine: ignoringStops(llm), options: { maxTokensPerStep: 40 } });
+    expect(traj.steps[0].finishReason).toBe('length');
+    expect(traj.steps[0].cell?.stdout).toBe('42\n');
+    expect(traj.steps[0].formatErrors).toEqual(['text after </code> was ignored']);
+    // The model sees its turn as it should have ended: no run-on text, </code> and the marker.
+    expect(llm.calls[1][2]!.content).toBe('<think>Add them.</think>\n<code>\ntotal = 20 + 22\nprint(total)\n</code><end_code>');
+    expect(traj).toMatchObject({ status: 'answered', finalAnswer: '42' });
+  });
+
+  it('a <think> that mentions <output> does not cut the turn', async () => {
+    const llm = new ScriptedLLM([
+      turn('The <output> of this cell will show the product; then I submit it.', 'p = 6 * 7\nprint(p)'),
+      turn('The <output> said 42.', 'submit_final_answer(str(p))'),
+    ]);
+    const { traj } = await play('output-in-think', { llm });
+    expect(traj.steps[0].think).toBe('The <output> of this cell will show the product; then I submit it.');
+    expect(traj.steps[0].cell?.stdout).toBe('42\n');
+    expect(traj.formatErrorCount).toBe(0);
+    expect(traj).toMatchObject({ status: 'answered', finalAnswer: '42' });
+  });
+
+  it('a Markdown fence inside <code>..</code> is stripped with a format note, not a SyntaxError', async () => {
+    const llm = new ScriptedLLM([
+      turn('Compute in a fenced block.', '```python\nq = 7 * 6\nprint(q)\n```'),
+      turn('It ran.', 'submit_final_answer(str(q))'),
+    ]);
+    const { traj } = await play('fenced-code', { llm });
+    expect(traj.steps[0].code).toBe('q = 7 * 6\nprint(q)');
+    expect(traj.steps[0].cell).toMatchObject({ status: 'ok', stdout: '42\n' });
+    expect(traj.steps[0].observation).toContain('[Format: markdown code fence inside <code>..</code>.');
+    expect(traj).toMatchObject({ status: 'answered', finalAnswer: '42' });
+  });
+
+  // Depends on the notepad's todo-ticking aliases (issue 21 item 4), which are added to the Python
+  // runtime (src/sandbox/python) on another branch. Enable it and write its fixture
+  // (UPDATE_GOLDEN=1) once they land.
+  it.skip('the notepad accepts the todo-ticking aliases a trained model may use', async () => {
+    const llm = new ScriptedLLM([
+      turn('Plan.', "notepad.add_todo(['search', 'read', 'answer', 'check'])"),
+      turn('Tick them with the aliases.', 'notepad.update_todo(0)\nnotepad.complete_todo(1)\nnotepad.mark_todo_done(2)'),
+      turn('Done.', "submit_final_answer('ticked')"),
+    ]);
+    const { traj } = await play('notepad-aliases', { llm });
+    expect(traj.steps[1].cell?.status).toBe('ok');
+    expect(traj.steps[1].notepad.todos.map((t) => t.done)).toEqual([true, true, true, false]);
+    expect(traj.status).toBe('answered');
   });
 });

@@ -113,8 +113,10 @@ describe('runAgent mechanics', () => {
     const keeping = new ScriptedLLM(script, { keepStop: true });
     const a = await runAgent({ task: 't', llm: dropping, sandbox: new FunctionSandbox(answer), sessionId: 'x' }).trajectory;
     const b = await runAgent({ task: 't', llm: keeping, sandbox: new FunctionSandbox(answer), sessionId: 'x' }).trajectory;
-    expect(a.steps[0].raw.endsWith('</code>')).toBe(true);
-    expect(b.steps[0].raw.endsWith('</code><end_code>')).toBe(true);
+    // Generation stops at </code> (a stop string): dropped by one engine, kept by the other.
+    expect(a.steps[0].raw.endsWith('a = 1\n')).toBe(true);
+    expect(b.steps[0].raw.endsWith('a = 1\n</code>')).toBe(true);
+    expect(dropping.calls[1][2]!.content.endsWith('a = 1\n</code><end_code>')).toBe(true);
     expect(keeping.calls).toEqual(dropping.calls);
   });
 
