@@ -3,6 +3,7 @@
 //   ?engine=webllm&model=L0-4B-q4f16_1-MLC[&ctx=8192][&weights=https://host/org/][&cache=indexeddb]
 //   ?engine=openai&baseUrl=http://localhost:8000/v1&model=L0-7B[&ctx=32768]
 //   ?engine=replay&script=demo/run.json[&delay=20]
+// webllm and openai take `&eoc=<marker>`: the end-of-code marker the model was trained with.
 // API keys are never read from or written to URLs.
 import { L0Error, type ErrorData, type LLM, type LoadProgress, type Trajectory } from '../protocols';
 import { badResponse, classifyFetchFailure, httpError } from './errors';
@@ -12,9 +13,15 @@ import { ScriptedLLM } from './scripted';
 import { WebLLMEngine } from './webllm';
 
 export type EngineSpec =
-  | { engine: 'webllm'; model: string; contextWindow?: number; weightsBase?: string; cacheBackend?: CacheBackend }
-  | { engine: 'openai'; baseUrl: string; model: string; apiKey?: string; contextWindow?: number }
+  | { engine: 'webllm'; model: string; contextWindow?: number; weightsBase?: string; cacheBackend?: CacheBackend; eocMarker?: string }
+  | { engine: 'openai'; baseUrl: string; model: string; apiKey?: string; contextWindow?: number; eocMarker?: string }
   | { engine: 'replay'; script: string; tokenDelayMs?: number };
+
+/** The end-of-code marker to run the agent with: the spec's, else the model record's (undefined: the agent's default). */
+export function eocMarkerOfSpec(spec: EngineSpec, registry: RegistryOptions = {}): string | undefined {
+  if (spec.engine === 'replay') return undefined;
+  return spec.eocMarker ?? (spec.engine === 'webllm' ? findModel(spec.model, registry)?.eocMarker : undefined);
+}
 
 export type EngineKind = EngineSpec['engine'];
 
@@ -50,6 +57,8 @@ export function parseEngineSpec(input: URLSearchParams | string | Record<string,
   const engine = get('engine');
   if (!engine) return undefined;
   const ctx = positiveInt(get('ctx') ?? get('contextWindow'));
+  const eoc = get('eoc') ?? get('eocMarker');
+  const eocMarker = eoc?.trim() ? { eocMarker: eoc } : {};
   if (Number.isNaN(ctx)) return invalid(`The context window must be a positive whole number of tokens (got "${get('ctx') ?? get('contextWindow')}").`);
 
   switch (engine) {
@@ -71,6 +80,7 @@ export function parseEngineSpec(input: URLSearchParams | string | Record<string,
           ...(ctx ? { contextWindow: ctx } : {}),
           ...(weightsBase ? { weightsBase } : {}),
           ...(cache ? { cacheBackend: cache as CacheBackend } : {}),
+          ...eocMarker,
         },
       };
     }
@@ -81,7 +91,7 @@ export function parseEngineSpec(input: URLSearchParams | string | Record<string,
       if (!model) return invalid('engine=openai needs model=<name the server knows>.');
       // Only settings objects may carry a key; URLs never do.
       const apiKey = typeof input === 'object' && !(input instanceof URLSearchParams) ? get('apiKey') : undefined;
-      return { ok: true, spec: { engine: 'openai', baseUrl, model, ...(apiKey ? { apiKey } : {}), ...(ctx ? { contextWindow: ctx } : {}) } };
+      return { ok: true, spec: { engine: 'openai', baseUrl, model, ...(apiKey ? { apiKey } : {}), ...(ctx ? { contextWindow: ctx } : {}), ...eocMarker } };
     }
     case 'replay': {
       const script = get('script');
@@ -116,10 +126,12 @@ export function engineSpecToParams(spec: EngineSpec): URLSearchParams {
     if (spec.contextWindow) p.set('ctx', String(spec.contextWindow));
     if (spec.weightsBase) p.set('weights', spec.weightsBase);
     if (spec.cacheBackend) p.set('cache', spec.cacheBackend);
+    if (spec.eocMarker) p.set('eoc', spec.eocMarker);
   } else if (spec.engine === 'openai') {
     p.set('baseUrl', spec.baseUrl);
     p.set('model', spec.model);
     if (spec.contextWindow) p.set('ctx', String(spec.contextWindow));
+    if (spec.eocMarker) p.set('eoc', spec.eocMarker);
   } else {
     p.set('script', spec.script);
     if (spec.tokenDelayMs !== undefined) p.set('delay', String(spec.tokenDelayMs));

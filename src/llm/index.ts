@@ -52,6 +52,7 @@ export {
 export {
   parseEngineSpec,
   engineSpecToParams,
+  eocMarkerOfSpec,
   createEngine,
   loadReplayScript,
   scriptFromJson,

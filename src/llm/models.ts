@@ -70,6 +70,8 @@ export interface ModelInfo {
   /** Conversation template the weights were converted with. */
   convTemplate: 'qwen2' | 'qwen3';
   arch: Arch;
+  /** The end-of-code marker the checkpoint was trained with, when known (the agent's default is `<end_code>`). */
+  eocMarker?: string;
 }
 
 export interface ContextChoice {
@@ -111,6 +113,7 @@ interface Spec {
   vram: Record<Quantization, number>;
   lowResource: boolean;
   repo?: (q: Quantization) => string; // weights repo path; default mlc-ai/<name>-<q>-MLC
+  eocMarker?: string; // L0's {{eoc_token}} is not public: no record sets it yet
 }
 
 // VRAM figures and library names as in web-llm 0.2.86's prebuiltAppConfig.
@@ -181,6 +184,7 @@ function build(spec: Spec, q: Quantization, opts: RegistryOptions): ModelInfo {
     lowResource: spec.lowResource,
     convTemplate: spec.family === 'Qwen2.5' || spec.arch.startsWith('qwen2') ? 'qwen2' : 'qwen3',
     arch,
+    ...(spec.eocMarker ? { eocMarker: spec.eocMarker } : {}),
   };
 }
 
