@@ -21,6 +21,7 @@ export {
   documentsFromContext,
   documentFromRecord,
 } from './corpus-sources';
+export { corpusAsWeb, corpusUrl, type CorpusWeb } from './corpus-web';
 export { OFFLINE_HINT, type HttpOptions } from './http';
 export { htmlToMarkdown, paginate } from './markdown';
 export { webSearchTool, getWebpageTool, type SearchProvider, type PageReader, type WebSearchResult, type WebPage, type PageToolOptions } from './web';

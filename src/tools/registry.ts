@@ -4,6 +4,7 @@
  */
 import type { Tool } from '../protocols';
 import { readDocumentTool, searchCorpusTool, type CorpusSource } from './corpus';
+import { corpusAsWeb } from './corpus-web';
 import type { HttpOptions } from './http';
 import { jinaReader, type JinaOptions } from './jina';
 import { searxngSearch, type SearxngOptions } from './searxng';
@@ -19,6 +20,8 @@ export interface WebToolSettings extends HttpOptions {
   jina?: Omit<JinaOptions, keyof HttpOptions>;
   /** Token budget of one page from get_webpage_in_markdown. */
   pageTokens?: number;
+  /** A local corpus served as web_search / get_webpage_in_markdown (offline; e.g. the eval's paragraphs). */
+  corpus?: CorpusSource;
 }
 
 export interface ToolSettings {
@@ -28,9 +31,10 @@ export interface ToolSettings {
   web?: WebToolSettings | false;
 }
 
-/** The search provider in order of preference: a keyed one the user configured, else Wikipedia. */
+/** The search provider in order of preference: a local corpus (offline), a keyed one the user configured, else Wikipedia. */
 function searchProvider(web: WebToolSettings): SearchProvider | undefined {
   const http: HttpOptions = { fetch: web.fetch, isOnline: web.isOnline };
+  if (web.corpus) return corpusAsWeb(web.corpus).search;
   if (web.tavily) return tavilySearch({ ...web.tavily, ...http });
   if (web.searxng) return searxngSearch({ ...web.searxng, ...http });
   if (web.wikipedia !== false) return wikipediaClient({ ...web.wikipedia, ...http }).search;
@@ -41,6 +45,7 @@ function searchProvider(web: WebToolSettings): SearchProvider | undefined {
 function pageReaders(web: WebToolSettings): PageReader[] {
   const http: HttpOptions = { fetch: web.fetch, isOnline: web.isOnline };
   const readers: PageReader[] = [];
+  if (web.corpus) readers.push(corpusAsWeb(web.corpus).reader);
   if (web.wikipedia !== false) readers.push(wikipediaClient({ ...web.wikipedia, ...http }).reader);
   if (web.jina) readers.push(jinaReader({ ...web.jina, ...http }));
   return readers;
