@@ -4,9 +4,11 @@
  * each question's steps, export results and RL trajectories as JSONL.
  */
 import './page.css';
-import { createEngine, parseEngineSpec } from '../llm/index';
+import { DEFAULT_CONTEXT_WINDOW } from '../agent/index';
+import { createEngine, eocMarkerOfSpec, parseEngineSpec } from '../llm/index';
 import type { LLM } from '../protocols';
 import { parseDataset, type EvalItem } from './dataset';
+import { l0Budgets, l0TaskText, L0_EVAL_DEFAULTS } from './protocol';
 import { exportRLJsonl } from './rl-export';
 import { runEval, type EvalRecord, type ToolMode } from './runner';
 import { formatSummaryTable, summarize } from './summary';
@@ -47,7 +49,13 @@ function mount(root: HTMLElement): void {
   const file = el('input', { type: 'file', accept: '.jsonl,.ndjson,application/x-ndjson', name: 'dataset' });
   const spec = el('input', { type: 'text', name: 'engine', value: params.has('engine') ? params.toString() : DEFAULT_SPEC, spellcheck: false });
   const apiKey = el('input', { type: 'password', name: 'apiKey', autocomplete: 'off', placeholder: 'kept in memory only' });
-  const tools = el('select', { name: 'tools' }, el('option', { value: 'corpus', textContent: 'search_corpus (offline, per-question paragraphs)' }), el('option', { value: 'wikipedia', textContent: 'Wikipedia web tools' }));
+  const tools = el(
+    'select',
+    { name: 'tools' },
+    el('option', { value: 'corpus', textContent: "Per-question paragraphs, offline, as web_search / get_webpage_in_markdown (L0's names)" }),
+    el('option', { value: 'app-corpus', textContent: 'Per-question paragraphs, offline, as search_corpus / read_document' }),
+    el('option', { value: 'wikipedia', textContent: 'Wikipedia web tools' }),
+  );
   const limit = el('input', { type: 'number', name: 'limit', min: '1', placeholder: 'all' });
   const concurrency = el('input', { type: 'number', name: 'concurrency', min: '1', value: '1' });
   const maxSteps = el('input', { type: 'number', name: 'maxSteps', min: '1', value: '10' });
@@ -154,12 +162,17 @@ function mount(root: HTMLElement): void {
       setStatus('Loading the model…');
       const llm: LLM = await createEngine(engineSpec, { signal: controller.signal, onProgress: (p) => setStatus(p.message) });
       setStatus(`Running ${chosen.length} questions with ${llm.id}…`);
+      // L0's protocol (protocol.ts), with the budgets the engine's context window allows.
       await runEval({
         items: chosen,
         llmFor: () => llm,
         tools: tools.value as ToolMode,
+        taskText: (item) => l0TaskText(item.question, item.dataset),
+        ...l0Budgets(llm.contextWindow ?? DEFAULT_CONTEXT_WINDOW),
+        topP: L0_EVAL_DEFAULTS.topP,
+        eocMarker: eocMarkerOfSpec(engineSpec),
         concurrency: Number(concurrency.value) || 1,
-        maxSteps: Number(maxSteps.value) || 10,
+        maxSteps: Number(maxSteps.value) || L0_EVAL_DEFAULTS.maxSteps,
         signal: controller.signal,
         onRecord: (r) => {
           records.push(r);
@@ -182,7 +195,7 @@ function mount(root: HTMLElement): void {
 
   stop.addEventListener('click', () => controller?.abort());
   exportResults.addEventListener('click', () => download('results.jsonl', records.map((r) => `${JSON.stringify(r)}\n`).join('')));
-  exportRL.addEventListener('click', () => download('rl.jsonl', exportRLJsonl(records.map((r) => ({ trajectory: r.trajectory, golds: r.golds, id: r.id })))));
+  exportRL.addEventListener('click', () => download('rl.jsonl', exportRLJsonl(records.map((r) => ({ trajectory: r.trajectory, golds: r.golds, id: r.id, sample: r.sample })))));
 }
 
 mount(document.getElementById('eval-app')!);

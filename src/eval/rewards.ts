@@ -5,12 +5,16 @@
  *   the combined reward uses 0.0/0.9/0.1), 0.5 when the gold is empty.
  * - format, per response: 1 iff exactly one `<think>` (>10 chars stripped) and one `<code>`
  *   (>5 chars stripped), divided by the number of responses (so the trajectory sum is the mean).
+ *   Characters are code points, as Python's `len` counts them. A response is the turn as the
+ *   context shows it (`assistantContent`): the `</code>` the engine took as a stop string is part
+ *   of what the model generated.
  * - code execution, per step: `1 - errors/outputs` (0 with no outputs), divided by the step count.
  * - combined, per step: `0.8*qa + 0.1*format + 0.1*code` (length weight 0, not ported); only the
  *   last step carries the final answer (the sampler sets `final_answer` on the last step only),
  *   so the trajectory total is `0.8*qa(final) + 0.1*mean(format) + 0.1*mean(code)`.
  */
-import type { CellResult, Trajectory } from '../protocols';
+import { assistantContent, eocMarkerOf } from '../agent/index';
+import type { CellResult, Trajectory, TrajectoryStep } from '../protocols';
 import { PY_WHITESPACE, pySplit, tokenOverlap } from './metrics';
 
 export interface QaWeights {
@@ -78,12 +82,21 @@ function allMatches(re: RegExp, text: string): string[] {
 /** Python's `str.strip()` (Python whitespace set). */
 const pyStrip = (s: string) => s.replace(new RegExp(`^[${PY_WHITESPACE}]+|[${PY_WHITESPACE}]+$`, 'gu'), '');
 
+/** Python's `len` of a str: code points, so an astral character (emoji, rare CJK) counts once. */
+const pyLen = (s: string) => [...s].length;
+
 /** 1 when a response has exactly one meaningful think and one meaningful code block. */
 export function formatOk(response: string): boolean {
   const thinks = allMatches(/<think>([\s\S]*?)<\/think>/g, response);
   const codes = allMatches(/<code>([\s\S]*?)<\/code>/g, response);
   if (thinks.length !== 1 || codes.length !== 1) return false;
-  return pyStrip(thinks[0]!).length > 10 && pyStrip(codes[0]!).length > 5;
+  return pyLen(pyStrip(thinks[0]!)) > 10 && pyLen(pyStrip(codes[0]!)) > 5;
+}
+
+/** The responses of a trajectory's steps as the format reward reads them (see the header). */
+export function stepResponses(trajectory: { steps: readonly Pick<TrajectoryStep, 'raw' | 'finishReason'>[]; settings?: Trajectory['settings'] }): string[] {
+  const marker = trajectory.settings ? eocMarkerOf({ settings: trajectory.settings }) : undefined;
+  return trajectory.steps.map((s) => assistantContent(s.raw, s.finishReason, marker));
 }
 
 export function formatReward(responses: readonly string[]): StepScores {
@@ -142,7 +155,7 @@ export interface CombinedReward {
  * reward over them is used (L0 takes one ground truth; with one gold this is identical).
  */
 export function combinedReward(
-  trajectory: Pick<Trajectory, 'steps' | 'finalAnswer'>,
+  trajectory: Pick<Trajectory, 'steps' | 'finalAnswer'> & Partial<Pick<Trajectory, 'settings'>>,
   gold: string | readonly string[],
   weights: RewardWeights = REWARD_WEIGHTS,
   qaWeights: QaWeights = COMBINED_QA_WEIGHTS,
@@ -152,7 +165,7 @@ export function combinedReward(
   const qaOf = (answer: string | undefined) =>
     golds.length === 0 ? qaReward(answer, '', qaWeights) : Math.max(...golds.map((g) => qaReward(answer, g, qaWeights)));
   const qaPerStep = steps.map((_, i) => qaOf(i === steps.length - 1 ? trajectory.finalAnswer : undefined));
-  const fmt = formatReward(steps.map((s) => s.raw));
+  const fmt = formatReward(stepResponses(trajectory));
   const code = codeExecutionReward(steps);
   const perStep = steps.map(
     (_, i) => weights.qa * qaPerStep[i]! + weights.format * fmt.perStep[i]! + weights.codeExecution * code.perStep[i]!,

@@ -6,7 +6,7 @@
  */
 import { messagesForStep } from '../agent/index';
 import type { ChatMessage, Trajectory } from '../protocols';
-import { cellOutputs, codeExecutionReward, combinedReward, formatReward, REWARD_WEIGHTS, type JupyterOutput, type RewardWeights } from './rewards';
+import { cellOutputs, codeExecutionReward, combinedReward, formatReward, REWARD_WEIGHTS, stepResponses, type JupyterOutput, type RewardWeights } from './rewards';
 
 export const RL_SCHEMA = 'l0-browser/rl-trajectory@1';
 
@@ -14,8 +14,13 @@ export interface RLStep {
   index: number;
   /** The prompt: every message the model received for this step, in order. */
   messages: ChatMessage[];
-  /** The generated text, exactly as produced (L0: action.full_response). */
+  /** The generated text exactly as the engine returned it (stop strings removed). */
   response: string;
+  /**
+   * The turn as the next prompt shows it (L0: action.full_response): `response` with the
+   * `</code>` and end-of-code marker the stop strings took restored. Train on this.
+   */
+  turn: string;
   think: string;
   code: string;
   finish_reason: string;
@@ -31,6 +36,8 @@ export interface RLStep {
 export interface RLRecord {
   schema: typeof RL_SCHEMA;
   id: string;
+  /** Which run of the question (0-based), when it was sampled several times. */
+  sample: number;
   task: string;
   ground_truth: string[] | null;
   model: {
@@ -56,16 +63,20 @@ export interface RLEntry {
   golds?: readonly string[];
   /** Default: the trajectory's sessionId. */
   id?: string;
+  /** Default 0. */
+  sample?: number;
 }
 
 export function toRLRecord(entry: RLEntry | Trajectory, weights: RewardWeights = REWARD_WEIGHTS): RLRecord {
-  const { trajectory: t, golds, id } = 'trajectory' in entry ? entry : { trajectory: entry, golds: undefined, id: undefined };
-  const fmt = formatReward(t.steps.map((s) => s.raw));
+  const { trajectory: t, golds, id, sample } = 'trajectory' in entry ? entry : { trajectory: entry, golds: undefined, id: undefined, sample: undefined };
+  const turns = stepResponses(t);
+  const fmt = formatReward(turns);
   const code = codeExecutionReward(t.steps);
   const combined = golds ? combinedReward(t, golds, weights) : undefined;
   return {
     schema: RL_SCHEMA,
     id: id ?? t.sessionId,
+    sample: sample ?? 0,
     task: t.task,
     ground_truth: golds ? [...golds] : null,
     model: {
@@ -91,6 +102,7 @@ export function toRLRecord(entry: RLEntry | Trajectory, weights: RewardWeights =
       index: s.index,
       messages: messagesForStep(t, s.index),
       response: s.raw,
+      turn: turns[i]!,
       think: s.think,
       code: s.code,
       finish_reason: s.finishReason,

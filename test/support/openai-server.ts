@@ -53,6 +53,8 @@ export interface OpenAIServerOptions {
   finishReason?: string;
   /** Model name reported by /v1/models and in chunks (default 'test-model'). */
   model?: string;
+  /** `max_model_len` reported by /v1/models, as vLLM and SGLang do (default: not reported). */
+  maxModelLen?: number;
 }
 
 export interface OpenAIServer {
@@ -111,7 +113,7 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     }
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { ...base, 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model' }] }));
+      res.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', ...(opts.maxModelLen ? { max_model_len: opts.maxModelLen } : {}) }] }));
       return;
     }
     if (!(req.method === 'POST' && path === '/v1/chat/completions')) {

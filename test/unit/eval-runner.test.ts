@@ -28,7 +28,7 @@ const py = (s: string) => JSON.stringify(s);
 function scripted(i: number, step: number): string {
   const item = items[i]!;
   const gold = item.answers[0]!;
-  const search = turn('I will search the local documents first.', `hits = search_corpus(${py(item.question)}, k=3)\nprint([h["title"] for h in hits])`);
+  const search = turn('I will search the local documents first.', `hits = web_search(${py(item.question)}, k=3)\nprint([h["title"] for h in hits])`);
   const submit = (a: string) => turn('The documents give me the answer now.', `submit_final_answer(${py(a)})`);
   switch (i) {
     case 5: // partly right: one extra token
@@ -38,7 +38,7 @@ function scripted(i: number, step: number): string {
     case 7: // a Python error first
       return step === 1 ? turn('Let me look at a variable I never set.', 'print(undefined_name)') : submit(gold);
     case 8: // never answers: runs into max-steps
-      return turn('I keep searching for more evidence.', `print(len(search_corpus(${py(item.context[0]!.title)})))`);
+      return turn('I keep searching for more evidence.', `print(len(web_search(${py(item.context[0]!.title)})))`);
     case 9: // a turn without code first
       return step === 1 ? 'I think the answer is obvious but I forgot the code.' : submit(gold);
     default:
@@ -65,7 +65,7 @@ afterAll(async () => {
 
 const args = (out: string, extra: string[] = []) => [
   '--dataset', DATASET, '--limit', '10', '--engine', 'openai', '--base-url', server.url, '--model', 'scripted-l0',
-  '--max-steps', '3', '--concurrency', '2', '--out', out, ...extra,
+  '--max-steps', '3', '--concurrency', '2', '--samples', '1', '--out', out, ...extra,
 ];
 const quietIO = (signal?: AbortSignal, onErr?: (s: string) => void) => ({ stdout: () => {}, stderr: (s: string) => onErr?.(s), signal });
 /** The first path where two JSON values differ (readable failures for big files), or undefined. */
@@ -131,9 +131,10 @@ describe('eval runner over 10 HotpotQA questions', () => {
     expect(records[9]!.reward.format).toBe(0.5); // one of two turns had no code
     expect(records[7]!.reward.codeExecution).toBeLessThan(records[0]!.reward.codeExecution); // the NameError step
 
-    // The search ran in Python over the question's own paragraphs.
+    // The search ran in Python over the question's own paragraphs, under L0's tool name.
     const cell = records[0]!.trajectory.steps[0]!.cell!;
-    expect(cell.toolCalls?.[0]?.name).toBe('search_corpus');
+    expect(cell.toolCalls?.[0]?.name).toBe('web_search');
+    expect(records[0]!.trajectory.settings.tools).toEqual(['web_search', 'get_webpage_in_markdown']);
     const titles = items[0]!.context.map((c) => c.title);
     expect(JSON.parse(cell.toolCalls![0]!.result!).every((h: { title: string }) => titles.includes(h.title))).toBe(true);
 
@@ -177,7 +178,7 @@ describe('eval runner over 10 HotpotQA questions', () => {
   it('replays a recorded run with --engine replay to the same records', { timeout: SLOW }, async () => {
     const out = join(dir, 'replay');
     const res = await runCli(
-      ['--dataset', DATASET, '--limit', '4', '--engine', 'replay', '--replay', join(dir, 'full', 'results.jsonl'), '--max-steps', '3', '--concurrency', '2', '--out', out],
+      ['--dataset', DATASET, '--limit', '4', '--engine', 'replay', '--replay', join(dir, 'full', 'results.jsonl'), '--max-steps', '3', '--concurrency', '2', '--samples', '1', '--out', out],
       quietIO(),
     );
     expect(res.code).toBe(0);
@@ -226,7 +227,7 @@ describe('the eval CLI as a process', () => {
     const port = (dead.address() as AddressInfo).port;
     await new Promise<void>((ok) => dead.close(() => ok()));
     const out = join(dir, 'dead');
-    const res = await runProcess(['--dataset', DATASET, '--limit', '1', '--base-url', `http://127.0.0.1:${port}/v1`, '--model', 'm', '--out', out]);
+    const res = await runProcess(['--dataset', DATASET, '--limit', '1', '--samples', '1', '--base-url', `http://127.0.0.1:${port}/v1`, '--model', 'm', '--out', out]);
     expect(res.code).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as EvalSummary;
     expect(summary.overall).toMatchObject({ n: 1, em: 0, answered: 0, failures: { 'error:network': 1 } });
