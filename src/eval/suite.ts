@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalDataset, L0_LOCAL_FILES } from './protocol';
+import { canonicalDataset, L0_LOCAL_FILES, L0_SUITE } from './protocol';
 import { textTable, type EvalSummary } from './summary';
 
 /** The repository's data/ folder. */
@@ -85,7 +85,13 @@ export interface SuiteReport {
 
 export function suiteReport(summary: EvalSummary, paper: PaperResults, model: string, compared: string[]): SuiteReport {
   const pct = (x: number) => Math.round(1000 * x) / 10;
-  const rows = summary.datasets.map((d) => ({
+  // The suite's order; other datasets after it.
+  const rank = (d: string) => {
+    const i = (L0_SUITE as readonly string[]).indexOf(canonicalDataset(d));
+    return i < 0 ? L0_SUITE.length : i;
+  };
+  const datasets = [...summary.datasets].sort((a, b) => rank(a.dataset) - rank(b.dataset));
+  const rows = datasets.map((d) => ({
     dataset: d.dataset,
     questions: d.n,
     runs: d.runs,
