@@ -52,8 +52,8 @@ function mount(root: HTMLElement): void {
   const tools = el(
     'select',
     { name: 'tools' },
-    el('option', { value: 'corpus', textContent: "Per-question paragraphs, offline, as web_search / get_webpage_in_markdown (L0's names)" }),
-    el('option', { value: 'app-corpus', textContent: 'Per-question paragraphs, offline, as search_corpus / read_document' }),
+    el('option', { value: 'corpus', textContent: 'Paragraphs (L0 tool names)', title: "Each question's own paragraphs, offline, as web_search / get_webpage_in_markdown" }),
+    el('option', { value: 'app-corpus', textContent: 'Paragraphs (search_corpus)', title: "Each question's own paragraphs, offline, as search_corpus / read_document" }),
     el('option', { value: 'wikipedia', textContent: 'Wikipedia web tools' }),
   );
   const limit = el('input', { type: 'number', name: 'limit', min: '1', placeholder: 'all' });

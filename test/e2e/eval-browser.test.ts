@@ -42,7 +42,8 @@ describe('eval in the browser', () => {
           const answer = item === items[2] ? 'a wrong answer' : item.answers[0];
           return `<think>The paragraphs answer the question.</think>\n<code>\nsubmit_final_answer(${JSON.stringify(answer)})\n</code>`;
         }, { id: 'scripted-browser' });
-      const records = await l0.runEval({ items, llmFor, tools: 'corpus', maxSteps: 4 });
+      // The app's corpus tool names (the eval's default 'corpus' mode uses L0's web tool names).
+      const records = await l0.runEval({ items, llmFor, tools: 'app-corpus', maxSteps: 4 });
       const summary = l0.summarize(records);
       const rl = l0.exportRLJsonl(records.map((r: any) => ({ trajectory: r.trajectory, golds: r.golds, id: r.id })));
       return {

@@ -23,7 +23,7 @@ beforeAll(async () => {
       const i = items.findIndex((it) => messages[1]?.content.startsWith(it.question));
       const step = messages.filter((m) => m.role === 'assistant').length + 1;
       if (step === 1) {
-        return `<think>I will search the local documents first.</think>\n<code>\nprint([h["title"] for h in search_corpus(${JSON.stringify(items[i]!.question)}, k=2)])\n</code><end_code>`;
+        return `<think>I will search the local documents first.</think>\n<code>\nprint([h["title"] for h in web_search(${JSON.stringify(items[i]!.question)}, k=2)])\n</code><end_code>`;
       }
       const answer = i === 2 ? 'a wrong answer' : items[i]!.answers[0];
       return `<think>The paragraphs answer the question.</think>\n<code>\nsubmit_final_answer(${JSON.stringify(answer)})\n</code><end_code>`;
@@ -59,7 +59,7 @@ describe('eval.html', () => {
 
     await rows.first().click();
     await expect.poll(() => page.locator('.drill h4').count()).toBe(2);
-    expect(await page.locator('.drill pre.code').first().textContent()).toContain('search_corpus(');
+    expect(await page.locator('.drill pre.code').first().textContent()).toContain('web_search(');
     expect(await page.locator('.drill pre.observation').first().textContent()).toContain('<output>');
     await page.screenshot({ path: `${SHOTS}/eval-page-results.png`, fullPage: true });
 
