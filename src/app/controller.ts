@@ -118,8 +118,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     services.requestPersistence().catch(() => undefined);
   }
 
+  /** Saves a setting when the page keeps them; a store that cannot write only costs the setting. */
   async function persist(key: string, value: unknown): Promise<void> {
-    if (options.persistSettings) await (await store()).setSetting(key, value).catch(() => undefined);
+    if (options.persistSettings) await store().then((s) => s.setSetting(key, value)).catch(() => undefined);
   }
 
   /** Loads an engine; a failure of the selected one brings back the last working engine and says why. */

@@ -60,7 +60,7 @@ export function createPythonSlot(create: CreateSandbox, onStatus: (s: PythonStat
       (err: unknown) => {
         if (entry !== e) return;
         e.dead = true;
-        onStatus({ state: 'failed', message: `Python failed to start: ${toErrorData(err, 'sandbox').message}` });
+        onStatus({ state: 'failed', message: `Python failed to start: ${toErrorData(err, 'sandbox').message.replace(/^The Python sandbox failed to start: /, '')}` });
       },
     );
     return e;

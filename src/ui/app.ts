@@ -85,7 +85,10 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     rename: (id, title) => app.renameSession(id, title).then(throwIfError),
     remove: (id) => app.deleteSession(id).then(throwIfError),
     exportAs: (id, format) => exportSession(id, format),
-    importFile: async (file) => void (await app.importSession(await file.text())),
+    importFile: async (file) => {
+      const text = await file.text().catch((e: unknown) => void app.showError({ ...toErrorData(e, 'storage'), message: `Import failed: ${toErrorData(e, 'storage').message}` }));
+      if (text !== undefined) await app.importSession(text);
+    },
     newSession: () => {
       app.newSession();
       showFirstRun = true;
@@ -164,6 +167,21 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     }
   });
 
+  // Follow the newest output only while the reader is at the bottom; never yank them back up.
+  // On wide screens the notebook column scrolls; on phones the whole column layout does.
+  let pinned = true;
+  const scroller = (): HTMLElement => (main.scrollHeight > main.clientHeight + 1 ? main : layout);
+  for (const el of [main, layout]) {
+    el.addEventListener('scroll', () => {
+      const s = scroller();
+      pinned = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    });
+  }
+  function keepScrolled(): void {
+    const s = scroller();
+    if (pinned && s.scrollHeight > s.clientHeight) s.scrollTop = s.scrollHeight;
+  }
+
   // ---- rendering ---------------------------------------------------------------------------
   let showFirstRun = false;
   let last: Partial<AppState> = {};
@@ -201,21 +219,6 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     keepScrolled();
   });
   render(app.state);
-
-  // Follow the newest output only while the reader is at the bottom; never yank them back up.
-  // On wide screens the notebook column scrolls; on phones the whole column layout does.
-  let pinned = true;
-  const scroller = (): HTMLElement => (main.scrollHeight > main.clientHeight + 1 ? main : layout);
-  for (const el of [main, layout]) {
-    el.addEventListener('scroll', () => {
-      const s = scroller();
-      pinned = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
-    });
-  }
-  function keepScrolled(): void {
-    const s = scroller();
-    if (pinned && s.scrollHeight > s.clientHeight) s.scrollTop = s.scrollHeight;
-  }
 
   // ---- actions -----------------------------------------------------------------------------
   function run(): void {

@@ -308,7 +308,7 @@ describe('Python', () => {
     });
     await h.app.ready;
     await vi.waitFor(() => expect(h.app.state.python.state).toBe('failed'));
-    expect(h.app.state.python.message).toBe('Python failed to start: The Python sandbox failed to start: pyodide.asm.wasm answered 503');
+    expect(h.app.state.python.message).toBe('Python failed to start: pyodide.asm.wasm answered 503');
     await h.app.restartPython();
     expect(h.app.state.python).toMatchObject({ state: 'ready', message: 'Python fake ready' });
     expect((await h.app.run('Anything.')).trajectory?.status).toBe('answered');
