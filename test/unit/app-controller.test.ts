@@ -220,6 +220,39 @@ describe('engines', () => {
     expect(h.app.state.engineStatus.error).toBe('unsupported: No WebGPU here. Back to Replay demo.');
   });
 
+  it('choosing another engine disposes the previous one', async () => {
+    const disposed: string[] = [];
+    const h = harness({ llm: (c) => Object.assign(new ScriptedLLM(() => ANSWER, { id: c.kind === 'openai' ? c.model : c.kind }), { dispose: async () => void disposed.push(c.kind === 'openai' ? c.model : c.kind) }) });
+    await h.app.chooseEngine({ kind: 'openai', baseUrl: 'http://a.test/v1', model: 'a' });
+    await h.app.chooseEngine({ kind: 'openai', baseUrl: 'http://a.test/v1', model: 'a' }); // the same one: no reload
+    await h.app.chooseEngine({ kind: 'openai', baseUrl: 'http://b.test/v1', model: 'b' });
+    await vi.waitFor(() => expect(disposed).toEqual(['a']));
+    expect(h.engineLoads.map((c) => (c.kind === 'openai' ? c.model : c.kind))).toEqual(['a', 'b']);
+    await h.app.dispose();
+    expect(disposed).toEqual(['a', 'b']);
+  });
+
+  it('Stop while the model loads for a run cancels the load; the choice stays (a cancel is no failure)', async () => {
+    let signal: AbortSignal | undefined;
+    const h = harness({
+      engine: { kind: 'webllm', model: 'L0-4B-q4f32_1-MLC' },
+      services: {
+        createEngine: (_choice, opts) =>
+          new Promise<LLM>((_, reject) => {
+            signal = opts.signal;
+            opts.signal.addEventListener('abort', () => reject(new L0Error({ kind: 'aborted', message: 'Model loading was cancelled.' })));
+          }),
+      },
+      options: { fallbackEngine: DEMO_ENGINE },
+    });
+    const run = h.app.run('Anything.');
+    await vi.waitFor(() => expect(signal).toBeDefined());
+    await h.app.stop();
+    expect((await run).error?.kind).toBe('aborted');
+    expect(signal!.aborted).toBe(true);
+    expect(h.app.state).toMatchObject({ status: 'Stopped.', error: undefined, engine: { kind: 'webllm', model: 'L0-4B-q4f32_1-MLC' }, engineStatus: {} });
+  });
+
   it('replays get a fresh engine every run, with the one replay token delay', async () => {
     const h = harness({ engine: { kind: 'replay', turns: [ANSWER] }, llm: (c) => new ScriptedLLM((c as { turns: string[] }).turns) });
     expect((await h.app.run('One.')).trajectory?.status).toBe('answered');
