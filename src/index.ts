@@ -1,9 +1,160 @@
-// The library entry: everything an embedder, the UI, the eval runner and tests use.
-// Each part owns its barrel file; add exports there, not here.
-export * from './protocols';
-export * from './sandbox/index';
-export * from './agent/index';
-export * from './llm/index';
-export * from './store/index';
-export * from './tools/index';
-export * from './eval/index';
+// The library entry (package "l0-browser", with the embed API added by embed/lib.ts): what
+// README.md and docs/ promise, part by part. The parts' internals (context builders, token
+// bookkeeping, store keys and backends, parsers of engine progress) stay inside their folders.
+export {
+  L0Error,
+  toErrorData,
+  EMPTY_NOTEPAD,
+  newSessionId,
+  type ErrorKind,
+  type ErrorData,
+  type ChatRole,
+  type ChatMessage,
+  type GenerateOptions,
+  type GenerateResult,
+  type FinishReason,
+  type Usage,
+  type LLM,
+  type LoadProgress,
+  type TodoItem,
+  type NotepadState,
+  type Tool,
+  type ToolContext,
+  type ToolCallRecord,
+  type CellStatus,
+  type CellError,
+  type StreamChunk,
+  type CellResult,
+  type RunCellOptions,
+  type SandboxOptions,
+  type SandboxInfo,
+  type Sandbox,
+  type RunStatus,
+  type StepTimings,
+  type TrajectoryStep,
+  type RunSettings,
+  type Trajectory,
+  type AgentEvent,
+  type NotepadStore,
+  type SessionMeta,
+  type SessionStore,
+} from './protocols';
+
+// The agent loop (docs/architecture.md, docs/eval.md)
+export { runAgent, buildSystemPrompt, messagesForStep, parseStep, EOC_MARKER, type AgentRun, type RunAgentOptions, type ParsedStep, type SystemPromptOptions } from './agent/index';
+
+// Engines (docs/models.md)
+export {
+  createEngine,
+  parseEngineSpec,
+  engineSpecToParams,
+  loadReplayScript,
+  ScriptedLLM,
+  OpenAICompatibleLLM,
+  listServerModels,
+  WebLLMEngine,
+  listModels,
+  findModel,
+  contextChoices,
+  buildAppConfig,
+  detectWebGPU,
+  assessWebGPU,
+  listCachedModels,
+  deleteCachedModel,
+  estimateModelStorage,
+  persistModelStorage,
+  type EngineChoice,
+  type ParsedEngineSpec,
+  type CreateEngineOptions,
+  type Script,
+  type ScriptedLLMOptions,
+  type OpenAICompatibleOptions,
+  type WebLLMEngineOptions,
+  type ModelInfo,
+  type RegistryOptions,
+  type CacheBackend,
+  type WebGPUReport,
+  type ModelFit,
+  type CachedModel,
+} from './llm/index';
+
+// The Python sandbox (docs/architecture.md, docs/performance.md)
+export { createPyodideSandbox, FakeSandbox, readSnapshotInfo, clearSnapshot, type PyodideSandboxOptions, type FakeSandboxOptions, type FakeCellScript, type SnapshotInfo } from './sandbox/index';
+
+// Sessions in IndexedDB (docs/storage.md)
+export {
+  createIndexedDBStore,
+  createResilientStore,
+  IndexedDBStore,
+  MemoryStore,
+  ResilientStore,
+  KVSessionStore,
+  DEFAULT_DB_NAME,
+  acquireSession,
+  replayCells,
+  pruneSessions,
+  sessionToNotebook,
+  sessionToMarkdown,
+  sessionExportFile,
+  requestPersistentStorage,
+  storageEstimate,
+  formatStorageBytes,
+  type StoreOptions,
+  type ResilientStoreOptions,
+  type NewSessionOptions,
+  type OpenedSession,
+  type StoreChange,
+  type StoreIssue,
+  type SessionLease,
+  type ExportKind,
+  type ExportedFile,
+} from './store/index';
+
+// Tools (docs/tools.md)
+export {
+  defaultTools,
+  TOOL_FACTORIES,
+  createCorpus,
+  corpusFromSearchFunction,
+  searchCorpusTool,
+  readDocumentTool,
+  parseCorpusFile,
+  loadCorpusFromUrl,
+  documentsFromContext,
+  webSearchTool,
+  getWebpageTool,
+  wikipediaClient,
+  searxngSearch,
+  tavilySearch,
+  jinaReader,
+  type ToolSettings,
+  type CorpusDocument,
+  type CorpusHit,
+  type CorpusSource,
+} from './tools/index';
+
+// Evaluation (docs/eval.md)
+export {
+  runEval,
+  scoreTrajectory,
+  parseDataset,
+  summarize,
+  formatSummaryTable,
+  exportRLJsonl,
+  toRLRecord,
+  normalizeAnswer,
+  exactMatch,
+  f1Score,
+  qaReward,
+  formatReward,
+  codeExecutionReward,
+  combinedReward,
+  QA_REWARD_WEIGHTS,
+  COMBINED_QA_WEIGHTS,
+  REWARD_WEIGHTS,
+  type EvalItem,
+  type EvalOptions,
+  type EvalRecord,
+  type EvalSummary,
+  type RLRecord,
+} from './eval/index';

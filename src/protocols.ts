@@ -112,6 +112,12 @@ export interface LLM {
   /** The engine's context window in tokens, when known. */
   readonly contextWindow?: number;
   /**
+   * The end-of-code marker this model was trained with, when it is not the agent's default
+   * (`createEngine` sets it from the engine choice or the model record). A run's own
+   * `eocMarker` option wins over it.
+   */
+  readonly eocMarker?: string;
+  /**
    * Generates one assistant turn. Aborting `signal` ends the stream cleanly: the promise resolves
    * with `finishReason: 'abort'` and the text so far. Failures reject with an L0Error.
    */

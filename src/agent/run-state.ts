@@ -66,7 +66,8 @@ export interface RunAgentOptions {
   promptExtra?: string;
   /**
    * The end-of-code marker the model was trained with (L0's `{{eoc_token}}`, whose value is not
-   * public). Default `<end_code>`. It goes into the prompt, the stop strings and the context.
+   * public). Default: the LLM's own `eocMarker`, else `<end_code>`. It goes into the prompt, the
+   * stop strings and the context.
    */
   eocMarker?: string;
   /** Libraries the prompt says can be imported (the caller knows what the sandbox has). Default: the standard library. */
@@ -110,7 +111,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
   const maxObservationTokens = o.maxObservationTokens ?? defaultObservationTokens(memoryTokens);
   const tools = o.tools ?? [];
   // A resumed run keeps the marker it started with: its earlier turns are in that format.
-  const eocMarker = (o.resumeFrom && eocMarkerOf(o.resumeFrom)) || o.eocMarker || EOC_MARKER;
+  const eocMarker = (o.resumeFrom && eocMarkerOf(o.resumeFrom)) || o.eocMarker || o.llm.eocMarker || EOC_MARKER;
   const settings = {
     maxSteps,
     memoryTokens,

@@ -64,6 +64,11 @@ export class L0AgentElement extends HTMLElement {
     this.agent?.stop();
   }
 
+  /** Deletes every run this widget saved (see EmbeddedAgent.clearHistory). */
+  clearHistory(): Promise<void> {
+    return this.agent ? this.agent.clearHistory() : Promise.resolve();
+  }
+
   /** Terminates the workers and clears the widget; reconnecting mounts it again. */
   async dispose(): Promise<void> {
     const agent = this.agent;

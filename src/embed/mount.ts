@@ -1,17 +1,20 @@
-// mount(element, options): the agent in any element of any page, rendered in Shadow DOM.
-// This file only wires the real parts together: engine (llm/), Python sandbox (sandbox/), agent
-// loop (agent/), namespaced IndexedDB store (store/), corpus and host tools (tools/), compact view.
-import { L0Error, toErrorData, type ErrorData, type LLM, type LoadProgress, type Sandbox, type SandboxInfo, type SessionStore, type Tool, type Trajectory } from '../protocols';
+// mount(element, options): the agent in any element of any page, rendered in Shadow DOM. The app
+// controller (src/app/) runs it, exactly as on the notebook page; this file turns the widget's
+// options into the controller's, shows it with the compact view, and reports to the host page.
+import { createAppController, type AppState } from '../app/index';
+import { L0Error, type ErrorData, type SandboxInfo, type Trajectory } from '../protocols';
 import { resolveAssets } from './assets';
-import { createEmbedEngine, isLLM } from './engine';
-import { databaseName, DEFAULT_MAX_STEPS, type MountOptions } from './options';
-import { createCompactView, type CompactView, type EmbedTheme } from './view';
+import { databaseName, DEFAULT_KEEP_SESSIONS, DEFAULT_MAX_STEPS, type EmbedTheme, type MountOptions } from './options';
+import { createEmbedServices } from './services';
+import { createCompactView } from './view';
 
 export interface EmbeddedAgent {
-  /** Runs a task (default: the text in the task box); resolves with the run's trajectory. */
+  /** Runs a task (default: the text in the task box); resolves with the run's trajectory. A run in progress is stopped first. */
   run(task?: string): Promise<Trajectory>;
   /** Stops the current run (generation is aborted, the running cell interrupted). */
   stop(): void;
+  /** Deletes every run this widget saved in the host site's IndexedDB (a run in progress is kept) and clears the widget. */
+  clearHistory(): Promise<void>;
   /** Stops, terminates the Python and model workers and removes the widget. */
   dispose(): Promise<void>;
   setTheme(theme: EmbedTheme): void;
@@ -25,6 +28,8 @@ export interface EmbeddedAgent {
   sandboxInfo(): SandboxInfo | undefined;
 }
 
+const NO_ENGINE = 'No engine chosen: set engine="webllm" with a model, engine="openai" with base-url and model, or engine="replay" with script-url.';
+
 /** Events dispatched on the host element (bubbling, composed): `l0-step`, `l0-answer`, `l0-error`, `l0-done`. */
 function dispatch(element: HTMLElement, type: string, detail: unknown): void {
   element.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
@@ -32,144 +37,75 @@ function dispatch(element: HTMLElement, type: string, detail: unknown): void {
 
 export function mount(element: HTMLElement, options: MountOptions = {}): EmbeddedAgent {
   const shadow = element.shadowRoot ?? element.attachShadow({ mode: 'open' });
-  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   const dbName = databaseName(options.namespace);
-  const assets = resolveAssets(options.assetsBaseUrl);
-
+  const app = createAppController({
+    services: createEmbedServices(options, resolveAssets(options.assetsBaseUrl), dbName),
+    engine: options.engine,
+    noEngineMessage: NO_ENGINE,
+    settings: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined },
+    keepSessions: options.keepSessions ?? DEFAULT_KEEP_SESSIONS,
+    promptExtra: options.promptExtra,
+  });
   let disposed = false;
-  let controller: AbortController | undefined;
-  let current: Promise<Trajectory> | undefined;
-  let llm: Promise<LLM> | undefined;
-  let sandbox: Promise<Sandbox> | undefined;
-  let tools: Promise<Tool[]> | undefined;
-  let store: SessionStore | undefined;
-  let runsInSandbox = 0;
-  let info: SandboxInfo | undefined;
 
-  const view: CompactView = createCompactView(shadow, options.title ?? 'Ask the agent', maxSteps, {
+  const view = createCompactView(shadow, options.title ?? 'Ask the agent', app, {
     onRun: (task) => void agent.run(task).catch(() => undefined), // errors are shown and reported by run()
     onStop: () => agent.stop(),
   });
   view.setTheme(options.theme ?? 'light');
   if (options.task) view.setTask(options.task);
 
+  // The host hears every error once: a failed run, an agent error event, the store's warning.
   const reportError = (error: ErrorData) => {
-    view.showError(error);
     options.onError?.(error);
     dispatch(element, 'l0-error', error);
   };
-  const progress = (p: LoadProgress) => view.progress(p);
-
-  // The agent, sandbox, store and search code load on the first run (dynamic imports), so mounting
-  // is cheap and the host page stays fast.
-  const runtime = () => import('./runtime');
-  const getTools = () =>
-    (tools ??= runtime().then(async ({ corpusTools }) => {
-      const corpus = await corpusTools(options.corpus);
-      const names = new Set(corpus.map((t) => t.name));
-      for (const t of options.tools ?? []) if (names.has(t.name)) throw new L0Error({ kind: 'tool', message: `two tools are named '${t.name}'` });
-      return [...corpus, ...(options.tools ?? [])];
-    }));
-  const getLLM = (signal: AbortSignal) => (llm ??= isLLM(options.engine) ? Promise.resolve(options.engine) : createEmbedEngine(options.engine, progress, signal));
-  const getSandbox = (t: Tool[]) =>
-    (sandbox ??= runtime().then(({ createPyodideSandbox }) => createPyodideSandbox({ tools: t, indexURL: assets.pyodideIndexURL, onProgress: progress })));
-  // IndexedDB while it works; in memory (with a warning shown) where storage is blocked or full.
-  const getStore = async () => (store ??= (await runtime()).createResilientStore({ dbName, onWarning: (w) => reportError(w) }));
-
-  async function execute(task: string, signal: AbortSignal): Promise<Trajectory> {
-    view.setStatus('Loading…');
-    const t = await getTools().catch((e: unknown) => {
-      tools = undefined; // e.g. the corpus URL failed: the next run fetches it again
-      throw e;
-    });
-    const model = await getLLM(signal).catch((e: unknown) => {
-      llm = undefined; // a failed engine load can be retried by the next run
-      throw e;
-    });
-    const py = await getSandbox(t).catch((e: unknown) => {
-      sandbox = undefined;
-      throw e;
-    });
-    info = py.info;
-    // Each run is a fresh session: a clean namespace and an empty notepad.
-    if (runsInSandbox++ > 0) await py.reset({ clearNotepad: true });
-    if (signal.aborted || disposed) throw new L0Error({ kind: 'aborted', message: 'Cancelled.' });
-
-    const { runAgent } = await runtime();
-    const run = runAgent({ task, llm: model, sandbox: py, notepadStore: await getStore(), tools: t, maxSteps, signal, promptExtra: options.promptExtra });
-    for await (const event of run) {
-      if (disposed) break;
-      view.apply(event);
-      options.onEvent?.(event);
-      if (event.type === 'step-end') {
-        options.onStep?.(event.record);
-        dispatch(element, 'l0-step', event.record);
-      } else if (event.type === 'final-answer') {
-        options.onAnswer?.(event.answer);
-        dispatch(element, 'l0-answer', { answer: event.answer });
-      } else if (event.type === 'error') {
-        options.onError?.(event.error);
-        dispatch(element, 'l0-error', event.error);
-      }
+  let reported: Partial<AppState> = {};
+  app.subscribe((s) => {
+    if (s.error && s.error !== reported.error) reportError(s.error);
+    if (s.warning && s.warning !== reported.warning) reportError(s.warning);
+    reported = s;
+  });
+  app.onNotebook((change) => {
+    if (change.type !== 'event' || disposed) return;
+    const event = change.event;
+    options.onEvent?.(event);
+    if (event.type === 'step-end') {
+      options.onStep?.(event.record);
+      dispatch(element, 'l0-step', event.record);
+    } else if (event.type === 'final-answer') {
+      options.onAnswer?.(event.answer);
+      dispatch(element, 'l0-answer', { answer: event.answer });
     }
-    const trajectory = await run.trajectory;
-    options.onDone?.(trajectory);
-    dispatch(element, 'l0-done', trajectory);
-    return trajectory;
-  }
+  });
 
   const agent: EmbeddedAgent = {
     shadowRoot: shadow,
     databaseName: dbName,
     setTheme: (theme) => view.setTheme(theme),
     setTask: (task) => view.setTask(task),
-    sandboxInfo: () => info,
+    sandboxInfo: () => app.state.python.info,
     async run(taskArg) {
       if (disposed) throw new L0Error({ kind: 'internal', message: 'This agent was disposed.' });
       const task = (taskArg ?? view.getTask()).trim();
       if (!task) throw new L0Error({ kind: 'internal', message: 'The task is empty.' });
-      if (current) {
-        agent.stop();
-        await current.catch(() => undefined);
+      await app.stop(); // a run in progress gives way to the new one
+      const outcome = await app.run(task);
+      if (!outcome.trajectory) throw new L0Error(outcome.error ?? { kind: 'aborted', message: 'Cancelled.' });
+      if (!disposed) {
+        options.onDone?.(outcome.trajectory);
+        dispatch(element, 'l0-done', outcome.trajectory);
       }
-      controller = new AbortController();
-      view.setTask(task);
-      view.clearRun();
-      view.setRunning(true);
-      const mine = execute(task, controller.signal);
-      current = mine;
-      try {
-        return await mine;
-      } catch (e) {
-        const error = toErrorData(e);
-        if (!disposed) {
-          if (error.kind === 'aborted') view.setStatus('Stopped.');
-          else {
-            view.setStatus('The run could not start.');
-            reportError(error);
-          }
-        }
-        throw e instanceof L0Error ? e : new L0Error(error);
-      } finally {
-        if (current === mine) {
-          current = undefined;
-          if (!disposed) view.setRunning(false);
-        }
-      }
+      return outcome.trajectory;
     },
     stop() {
-      // The agent loop aborts generation and interrupts the running cell when its signal aborts
-      // (KeyboardInterrupt, or a worker restart without COOP/COEP).
-      controller?.abort();
+      void app.stop();
     },
+    clearHistory: () => app.clearHistory(),
     async dispose() {
       if (disposed) return;
       disposed = true;
-      controller?.abort();
-      const running = current;
-      await running?.catch(() => undefined);
-      const [py, model] = await Promise.all([sandbox?.catch(() => undefined), llm?.catch(() => undefined)]);
-      await Promise.allSettled([py?.dispose(), isLLM(options.engine) ? undefined : model?.dispose?.()]);
+      await app.dispose();
       view.dispose();
     },
   };

@@ -1,18 +1,17 @@
 // Options of an embedded agent, and how the <l0-agent> element's attributes map onto them.
 import type { AgentEvent, ErrorData, LLM, Tool, Trajectory, TrajectoryStep } from '../protocols';
+import type { EngineChoice } from '../llm/engine-spec';
 import type { CorpusOption } from './corpus';
-import type { EmbedTheme } from './view';
 
-/** Which model drives the agent. */
-export type EmbedEngine =
-  | { kind: 'webllm'; model: string }
-  | { kind: 'openai'; baseUrl: string; model: string; apiKey?: string }
-  /** Recorded assistant turns played back (demos, tests): a URL of a replay JSON file, or the turns. */
-  | { kind: 'replay'; scriptUrl?: string | URL; turns?: string[] };
+export type EmbedTheme = 'light' | 'dark' | 'auto';
 
 export interface MountOptions {
-  /** The engine, or a ready LLM object (e.g. a ScriptedLLM or your own adapter). */
-  engine?: EmbedEngine | LLM;
+  /**
+   * The engine (`{kind:'webllm', model}`, `{kind:'openai', baseUrl, model, apiKey?}`,
+   * `{kind:'replay', scriptUrl}` or `{kind:'replay', turns}`), or a ready LLM object (e.g. a
+   * ScriptedLLM or your own adapter).
+   */
+  engine?: EngineChoice | LLM;
   /** A URL of a JSON list of documents, the documents, or the host's own search function. */
   corpus?: CorpusOption;
   /** Host-defined tools, exposed to Python as functions. */
@@ -26,6 +25,8 @@ export interface MountOptions {
   theme?: EmbedTheme;
   /** Names the IndexedDB database `l0-browser:<namespace>` (default 'default'). */
   namespace?: string;
+  /** How many runs stay saved in the host site's IndexedDB, newest first (default 20; 0 keeps none). */
+  keepSessions?: number;
   /** Where `pyodide/` and the workers are served. Default: next to the library's own files. */
   assetsBaseUrl?: string | URL;
   /** Heading of the widget. */
@@ -41,6 +42,7 @@ export interface MountOptions {
 }
 
 export const DEFAULT_MAX_STEPS = 8;
+export const DEFAULT_KEEP_SESSIONS = 20;
 export const DEFAULT_NAMESPACE = 'default';
 
 /** The IndexedDB database of one embedding. */
@@ -58,6 +60,7 @@ export const ELEMENT_ATTRIBUTES = [
   'max-steps',
   'theme',
   'namespace',
+  'keep-sessions',
   'task',
   'autorun',
   'assets-base-url',
@@ -79,6 +82,8 @@ export function optionsFromAttributes(get: (name: Attr) => string | null): Mount
   if (corpusUrl) opts.corpus = corpusUrl;
   const maxSteps = Number.parseInt(get('max-steps') ?? '', 10);
   if (Number.isFinite(maxSteps) && maxSteps > 0) opts.maxSteps = maxSteps;
+  const keep = Number.parseInt(get('keep-sessions') ?? '', 10);
+  if (Number.isFinite(keep) && keep >= 0) opts.keepSessions = keep;
   const theme = get('theme');
   if (theme === 'light' || theme === 'dark' || theme === 'auto') opts.theme = theme;
   for (const [attr, key] of [['namespace', 'namespace'], ['task', 'task'], ['assets-base-url', 'assetsBaseUrl'], ['heading', 'title']] as const) {

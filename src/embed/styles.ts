@@ -1,7 +1,8 @@
 // The embed's whole stylesheet, scoped to its shadow root. `:host { all: initial }` cuts every
 // inherited property off from the host page (fonts, colors, line height, text transforms...), and
 // the host's selectors cannot reach inside a shadow root, so host CSS cannot restyle the widget;
-// nothing here can leak out either.
+// nothing here can leak out either. The colours are the design tokens of ../ui/tokens.css, which
+// the view puts in the shadow root before this sheet.
 export const EMBED_CSS = /* css */ `
 :host { all: initial; display: block; contain: content; min-height: 320px; height: 100%; }
 :host([hidden]) { display: none; }
@@ -9,60 +10,52 @@ export const EMBED_CSS = /* css */ `
 .l0-embed {
   all: initial; /* drops whatever the host element inherited from the page, even !important rules */
   direction: ltr; unicode-bidi: isolate; /* the two properties \`all\` leaves alone */
-  --bg: #ffffff; --fg: #1c2230; --muted: #5d667a; --line: #dde1ea; --soft: #f3f5f9; --accent: #2f5bd3;
-  --accent-fg: #ffffff; --code-bg: #f6f8fb; --err: #b3261e; --err-bg: #fdecea; --ok: #1e7b45;
-  --kw: #8a2bb9; --str: #0b7a3e; --num: #b35900; --com: #7b8394; --fn: #1f5fbf;
   display: flex; flex-direction: column; height: 100%; min-height: inherit;
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg);
-  border: 1px solid var(--line); border-radius: 10px; overflow: hidden; text-align: left; letter-spacing: normal;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: var(--surface);
+  border: 1px solid var(--border); border-radius: 10px; overflow: hidden; text-align: left; letter-spacing: normal;
   text-transform: none; font-style: normal; font-weight: 400; word-spacing: normal;
 }
-.l0-embed[data-theme="dark"] {
-  --bg: #161a22; --fg: #e4e7ee; --muted: #9aa3b5; --line: #2c3341; --soft: #1f2430; --accent: #7aa2ff;
-  --accent-fg: #0d1017; --code-bg: #10141b; --err: #ffb4ab; --err-bg: #3b1d1b; --ok: #7bd88f;
-  --kw: #d49bff; --str: #8fd694; --num: #ffb86b; --com: #8790a3; --fn: #82aaff;
-}
-header { display: flex; align-items: baseline; gap: 10px; padding: 8px 12px; border-bottom: 1px solid var(--line); background: var(--soft); }
+header { display: flex; align-items: baseline; gap: 10px; padding: 8px 12px; border-bottom: 1px solid var(--border); background: var(--surface-2); }
 .title { font-weight: 600; font-size: 14px; white-space: nowrap; }
-form.ask { display: flex; gap: 8px; padding: 10px 12px; border-bottom: 1px solid var(--line); align-items: flex-start; }
-textarea.task { flex: 1; min-width: 0; resize: vertical; font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; margin: 0; }
+form.ask { display: flex; gap: 8px; padding: 10px 12px; border-bottom: 1px solid var(--border); align-items: flex-start; }
+textarea.task { flex: 1; min-width: 0; resize: vertical; font: inherit; color: var(--text); background: var(--surface); border: 1px solid var(--border); border-radius: 6px; padding: 6px 8px; margin: 0; }
 textarea.task:focus-visible, button:focus-visible, summary:focus-visible, pre:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
 .buttons { display: flex; flex-direction: column; gap: 6px; }
-button { font: inherit; font-weight: 600; cursor: pointer; border-radius: 6px; padding: 5px 14px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-fg); margin: 0; }
+button { font: inherit; font-weight: 600; cursor: pointer; border-radius: 6px; padding: 5px 14px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-text); margin: 0; }
 button.stop { background: transparent; color: var(--accent); }
 button:disabled { opacity: .45; cursor: default; }
 button.link-button { background: none; border: none; color: var(--accent); padding: 2px 0; font-weight: 500; }
 .body { flex: 1; overflow-y: auto; padding: 8px 12px 12px; }
 .status { margin: 0 0 0 auto; color: var(--muted); font-size: 12px; text-align: right; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
-.error-box { margin: 0 0 8px; padding: 8px 10px; border-radius: 6px; background: var(--err-bg); color: var(--err); white-space: pre-wrap; }
+.error-box { margin: 0 0 8px; padding: 8px 10px; border-radius: 6px; background: var(--tb-bg); color: var(--danger); white-space: pre-wrap; }
 .answer { margin: 0 0 10px; padding: 8px 12px; border: 1px solid var(--ok); border-radius: 8px; }
 .answer h2 { margin: 0 0 4px; font-size: 13px; color: var(--ok); text-transform: uppercase; letter-spacing: .04em; }
 .markdown p { margin: .4em 0; }
 .markdown a { color: var(--accent); }
 .markdown code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; background: var(--code-bg); padding: 0 3px; border-radius: 3px; }
 .cells { display: flex; flex-direction: column; gap: 8px; }
-.cell { border: 1px solid var(--line); border-radius: 8px; padding: 6px 8px; background: var(--bg); }
+.cell { border: 1px solid var(--border); border-radius: 8px; padding: 6px 8px; background: var(--surface); }
 .cell.running { border-color: var(--accent); }
-.cell.error { border-color: var(--err); }
+.cell.error { border-color: var(--danger); }
 .cell-header { display: flex; gap: 8px; align-items: baseline; font-size: 12px; color: var(--muted); }
-.cell-step { font-weight: 600; color: var(--fg); }
+.cell-step { font-weight: 600; color: var(--text); }
 .cell-timing { margin-left: auto; font-variant-numeric: tabular-nums; }
 .cell-think { margin: 4px 0; font-size: 12px; color: var(--muted); }
 .cell-think summary { cursor: pointer; }
 .think-text { white-space: pre-wrap; }
 pre { margin: 4px 0; padding: 6px 8px; border-radius: 6px; background: var(--code-bg); overflow-x: auto; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; word-break: break-word; }
-pre.cell-output { max-height: 220px; overflow-y: auto; border-left: 3px solid var(--line); }
-pre.traceback { color: var(--err); background: var(--err-bg); }
-.format-errors { font-size: 12px; color: var(--err); }
+pre.cell-output { max-height: 220px; overflow-y: auto; border-left: 3px solid var(--border); }
+pre.traceback { color: var(--danger); background: var(--tb-bg); }
+.format-errors { font-size: 12px; color: var(--danger); }
 ul.tool-calls { list-style: none; margin: 4px 0; padding: 0; font-size: 12px; color: var(--muted); }
-ul.tool-calls li.failed { color: var(--err); }
-ul.tool-calls code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--fg); }
-.hljs-keyword, .hljs-built_in, .hljs-literal { color: var(--kw); }
-.hljs-string { color: var(--str); }
-.hljs-number { color: var(--num); }
-.hljs-comment { color: var(--com); font-style: italic; }
-.hljs-title, .hljs-title.function_ { color: var(--fn); }
-details.notepad-box { margin-top: 10px; border-top: 1px solid var(--line); padding-top: 6px; }
+ul.tool-calls li.failed { color: var(--danger); }
+ul.tool-calls code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--text); }
+.hljs-keyword, .hljs-built_in, .hljs-literal { color: var(--hl-keyword); }
+.hljs-string { color: var(--hl-string); }
+.hljs-number { color: var(--hl-number); }
+.hljs-comment { color: var(--hl-comment); font-style: italic; }
+.hljs-title, .hljs-title.function_ { color: var(--hl-title); }
+details.notepad-box { margin-top: 10px; border-top: 1px solid var(--border); padding-top: 6px; }
 details.notepad-box > summary { cursor: pointer; font-weight: 600; font-size: 13px; }
 .notepad h2 { font-size: 13px; margin: 6px 0 2px; }
 .notepad h3 { font-size: 12px; margin: 8px 0 2px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }

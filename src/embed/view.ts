@@ -1,27 +1,20 @@
-// The compact notebook view inside the embed's shadow root. It is a thin layer over the notebook
-// UI's own components (cells, notepad panel, Markdown): the same rendering as the full page, laid
-// out for a sidebar-sized box.
-import type { AgentEvent, ErrorData, LoadProgress, NotepadState } from '../protocols';
-import { applyCellEvent, createCellView, type CellView } from '../ui/cell-view';
-import { h, setChildren, uid } from '../ui/dom';
-import { renderMarkdown } from '../ui/markdown';
+// The widget's compact view inside its shadow root: a thin view over the app controller, built
+// from the page's own components (notebook view, cells, notepad panel, status line, Markdown) and
+// the page's design tokens, laid out for a sidebar-sized box.
+import type { AppController, AppState } from '../app/index';
+import { h, uid } from '../ui/dom';
+import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
+import { compactStatus, showNotice } from '../ui/status-line';
+import TOKENS_CSS from '../ui/tokens.css?inline';
+import type { EmbedTheme } from './options';
 import { EMBED_CSS } from './styles';
-
-export type EmbedTheme = 'light' | 'dark' | 'auto';
 
 export interface CompactView {
   readonly root: HTMLElement;
   setTask(task: string): void;
   getTask(): string;
-  setRunning(running: boolean): void;
-  setStatus(text: string): void;
   setTheme(theme: EmbedTheme): void;
-  progress(p: LoadProgress): void;
-  clearRun(): void;
-  apply(event: AgentEvent): void;
-  showError(error: ErrorData): void;
-  showNotepad(state: NotepadState): void;
   dispose(): void;
 }
 
@@ -30,9 +23,9 @@ export interface CompactViewHandlers {
   onStop(): void;
 }
 
-export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: number, handlers: CompactViewHandlers): CompactView {
+export function createCompactView(shadow: ShadowRoot, title: string, app: AppController, handlers: CompactViewHandlers): CompactView {
   const style = document.createElement('style');
-  style.textContent = EMBED_CSS;
+  style.textContent = TOKENS_CSS + EMBED_CSS;
 
   const taskId = uid('embed-task');
   const task = h('textarea', { id: taskId, class: 'task', rows: 2, placeholder: 'Ask a question…', 'aria-label': 'Task for the agent' });
@@ -40,12 +33,11 @@ export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: n
   const stopBtn = h('button', { type: 'button', class: 'stop', disabled: true }, 'Stop');
   const form = h('form', { class: 'ask' }, task, h('div', { class: 'buttons' }, runBtn, stopBtn));
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Ready.');
-  const cells = h('div', { class: 'cells', 'aria-label': 'Steps', role: 'log' });
-  const answer = h('section', { class: 'answer', hidden: true, 'aria-label': 'Final answer' });
+  const notebook = createNotebookView({ answerClass: 'answer', cellsAttrs: { 'aria-label': 'Steps', role: 'log' } });
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
-  const body = h('div', { class: 'body' }, cells, error, answer, notepadBox);
+  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
   shadow.replaceChildren(style, root);
 
@@ -63,23 +55,29 @@ export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: n
   });
   stopBtn.addEventListener('click', () => handlers.onStop());
 
-  const views = new Map<number, CellView>();
-  const cellOf = (step: number): CellView => {
-    let v = views.get(step);
-    if (!v) {
-      v = createCellView(step, maxSteps);
-      views.set(step, v);
-      cells.append(v.el);
-    }
-    return v;
+  let last: Partial<AppState> = {};
+  const render = (s: AppState) => {
+    const running = s.phase !== 'idle';
+    runBtn.disabled = running;
+    stopBtn.disabled = !running || s.phase === 'stopping';
+    task.readOnly = running;
+    root.classList.toggle('running', running);
+    if (s.task !== last.task && s.task) task.value = s.task;
+    status.textContent = compactStatus(s) || 'Ready.';
+    showNotice(error, s.error, s.warning);
+    if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
+    notebook.setAnswer(s.answer);
+    last = s;
   };
-  const scrollToEnd = () => {
-    body.scrollTop = body.scrollHeight;
-  };
-  const showError = (e: ErrorData) => {
-    error.hidden = false;
-    error.textContent = `${e.kind === 'aborted' ? 'Stopped' : 'Error'}: ${e.message}`;
-  };
+  const unsubscribe = [
+    app.subscribe(render),
+    app.onNotebook((change) => {
+      notebook.apply(change);
+      body.scrollTop = body.scrollHeight;
+    }),
+  ];
+  render(app.state);
+
   let media: MediaQueryList | undefined;
   const followSystem = () => root.setAttribute('data-theme', media?.matches ? 'dark' : 'light');
 
@@ -89,16 +87,6 @@ export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: n
       task.value = t;
     },
     getTask: () => task.value.trim(),
-    setRunning(running) {
-      runBtn.disabled = running;
-      stopBtn.disabled = !running;
-      task.readOnly = running;
-      root.classList.toggle('running', running);
-      if (!running) for (const v of views.values()) v.markStopped();
-    },
-    setStatus(text) {
-      status.textContent = text;
-    },
     setTheme(theme) {
       media?.removeEventListener('change', followSystem);
       media = undefined;
@@ -108,58 +96,10 @@ export function createCompactView(shadow: ShadowRoot, title: string, maxSteps: n
         followSystem();
       } else root.setAttribute('data-theme', theme);
     },
-    progress(p) {
-      const pct = p.fraction !== undefined ? ` ${Math.round(p.fraction * 100)}%` : '';
-      status.textContent = `${p.message}${pct}`;
-    },
-    clearRun() {
-      views.clear();
-      cells.replaceChildren();
-      answer.hidden = true;
-      answer.replaceChildren();
-      error.hidden = true;
-      notepad.update({ todos: [], facts: [], draft: '' });
-    },
-    apply(event) {
-      if (applyCellEvent(cellOf, event)) {
-        scrollToEnd();
-        return;
-      }
-      switch (event.type) {
-        case 'start':
-          status.textContent = 'Running…';
-          break;
-        case 'step-start':
-          cellOf(event.step);
-          status.textContent = `Step ${event.step} of at most ${maxSteps}${event.collapsed ? ' (memory cleared, notepad kept)' : ''}`;
-          break;
-        case 'notepad':
-          notepad.update(event.notepad, event.step);
-          break;
-        case 'final-answer':
-          answer.hidden = false;
-          setChildren(answer, h('h2', {}, 'Answer'));
-          renderMarkdown(answer.appendChild(h('div', { class: 'markdown' })), event.answer);
-          break;
-        case 'error':
-          showError(event.error);
-          break;
-        case 'done': {
-          const t = event.trajectory;
-          status.textContent =
-            t.status === 'answered' ? `Answered in ${t.steps.length} step${t.steps.length === 1 ? '' : 's'}.` : t.status === 'max-steps' ? `Stopped: the step limit (${maxSteps}) was reached.` : t.status === 'aborted' ? 'Stopped.' : `Run ended: ${t.status}.`;
-          break;
-        }
-      }
-      scrollToEnd();
-    },
-    showError,
-    showNotepad(state) {
-      notepad.update(state);
-    },
     dispose() {
       media?.removeEventListener('change', followSystem);
-      for (const v of views.values()) v.markStopped();
+      for (const off of unsubscribe) off();
+      notebook.apply({ type: 'ended' });
       shadow.replaceChildren();
     },
   };

@@ -147,7 +147,7 @@ function mount(root: HTMLElement): void {
     const parsed = parseEngineSpec(spec.value.trim());
     if (!parsed) return setStatus('Give an engine, e.g. engine=openai&baseUrl=http://localhost:8000/v1&model=L0-4B.', 'error');
     if (!parsed.ok) return setStatus(parsed.error.message, 'error');
-    const engineSpec = parsed.spec.engine === 'openai' && apiKey.value ? { ...parsed.spec, apiKey: apiKey.value } : parsed.spec;
+    const engineSpec = parsed.spec.kind === 'openai' && apiKey.value ? { ...parsed.spec, apiKey: apiKey.value } : parsed.spec;
     const chosen = limit.value ? items.slice(0, Number(limit.value)) : items;
     controller = new AbortController();
     records = [];

@@ -1,5 +1,6 @@
-// Which model engine to use, as data: parsed from a demo link's URL parameters or from settings,
-// and turned into an LLM by createEngine.
+// Which model engine to use, as data: the one engine-choice type of the project. URL parameters
+// (demo links), the page's saved setting and model panel, the embed's options and attributes all
+// produce an EngineChoice, and createEngine turns one into an LLM.
 //   ?engine=webllm&model=L0-4B-q4f16_1-MLC[&ctx=8192][&weights=https://host/org/][&cache=indexeddb]
 //   ?engine=openai&baseUrl=http://localhost:8000/v1&model=L0-7B[&ctx=32768]
 //   ?engine=replay&script=demo/run.json[&delay=20]
@@ -12,20 +13,23 @@ import { OpenAICompatibleLLM } from './openai';
 import { ScriptedLLM } from './scripted';
 import { WebLLMEngine } from './webllm';
 
-export type EngineSpec =
-  | { engine: 'webllm'; model: string; contextWindow?: number; weightsBase?: string; cacheBackend?: CacheBackend; eocMarker?: string }
-  | { engine: 'openai'; baseUrl: string; model: string; apiKey?: string; contextWindow?: number; eocMarker?: string }
-  | { engine: 'replay'; script: string; tokenDelayMs?: number };
+export type EngineChoice =
+  /** A WebLLM model in this browser (WebGPU); `weightsBase` points at self-hosted L0 weights. */
+  | { kind: 'webllm'; model: string; contextWindow?: number; weightsBase?: string; cacheBackend?: CacheBackend; eocMarker?: string }
+  /** Any OpenAI-compatible server (it must send CORS headers). */
+  | { kind: 'openai'; baseUrl: string; model: string; apiKey?: string; contextWindow?: number; eocMarker?: string }
+  /** Recorded assistant turns played back: a URL of a replay JSON file, or the turns themselves. */
+  | { kind: 'replay'; scriptUrl?: string; turns?: string[]; tokenDelayMs?: number };
 
-/** The end-of-code marker to run the agent with: the spec's, else the model record's (undefined: the agent's default). */
-export function eocMarkerOfSpec(spec: EngineSpec, registry: RegistryOptions = {}): string | undefined {
-  if (spec.engine === 'replay') return undefined;
-  return spec.eocMarker ?? (spec.engine === 'webllm' ? findModel(spec.model, registry)?.eocMarker : undefined);
+export type EngineKind = EngineChoice['kind'];
+
+/** The end-of-code marker to run the agent with: the choice's, else the model record's (undefined: the agent's default). */
+export function eocMarkerOfSpec(spec: EngineChoice, registry: RegistryOptions = {}): string | undefined {
+  if (spec.kind === 'replay') return undefined;
+  return spec.eocMarker ?? (spec.kind === 'webllm' ? findModel(spec.model, registry)?.eocMarker : undefined);
 }
 
-export type EngineKind = EngineSpec['engine'];
-
-export type ParsedEngineSpec = { ok: true; spec: EngineSpec } | { ok: false; error: ErrorData };
+export type ParsedEngineSpec = { ok: true; spec: EngineChoice } | { ok: false; error: ErrorData };
 
 const CACHE_BACKENDS: CacheBackend[] = ['cache', 'indexeddb', 'opfs'];
 
@@ -75,7 +79,7 @@ export function parseEngineSpec(input: URLSearchParams | string | Record<string,
       return {
         ok: true,
         spec: {
-          engine: 'webllm',
+          kind: 'webllm',
           model,
           ...(ctx ? { contextWindow: ctx } : {}),
           ...(weightsBase ? { weightsBase } : {}),
@@ -91,7 +95,7 @@ export function parseEngineSpec(input: URLSearchParams | string | Record<string,
       if (!model) return invalid('engine=openai needs model=<name the server knows>.');
       // Only settings objects may carry a key; URLs never do.
       const apiKey = typeof input === 'object' && !(input instanceof URLSearchParams) ? get('apiKey') : undefined;
-      return { ok: true, spec: { engine: 'openai', baseUrl, model, ...(apiKey ? { apiKey } : {}), ...(ctx ? { contextWindow: ctx } : {}), ...eocMarker } };
+      return { ok: true, spec: { kind: 'openai', baseUrl, model, ...(apiKey ? { apiKey } : {}), ...(ctx ? { contextWindow: ctx } : {}), ...eocMarker } };
     }
     case 'replay': {
       const script = get('script');
@@ -99,7 +103,7 @@ export function parseEngineSpec(input: URLSearchParams | string | Record<string,
       const delay = get('delay') ?? get('tokenDelayMs');
       const tokenDelayMs = delay ? Number(delay) : undefined;
       if (tokenDelayMs !== undefined && !(tokenDelayMs >= 0)) return invalid('delay must be a number of milliseconds.');
-      return { ok: true, spec: { engine: 'replay', script, ...(tokenDelayMs !== undefined ? { tokenDelayMs } : {}) } };
+      return { ok: true, spec: { kind: 'replay', scriptUrl: script, ...(tokenDelayMs !== undefined ? { tokenDelayMs } : {}) } };
     }
     default:
       return invalid(`Unknown engine "${engine}" (use webllm, openai or replay).`, { engine });
@@ -118,22 +122,22 @@ function toGetter(input: URLSearchParams | string | Record<string, unknown>): (k
   };
 }
 
-/** URL parameters for a demo link (never includes an API key). */
-export function engineSpecToParams(spec: EngineSpec): URLSearchParams {
-  const p = new URLSearchParams({ engine: spec.engine });
-  if (spec.engine === 'webllm') {
+/** URL parameters for a demo link (never includes an API key; replay turns have no URL form). */
+export function engineSpecToParams(spec: EngineChoice): URLSearchParams {
+  const p = new URLSearchParams({ engine: spec.kind });
+  if (spec.kind === 'webllm') {
     p.set('model', spec.model);
     if (spec.contextWindow) p.set('ctx', String(spec.contextWindow));
     if (spec.weightsBase) p.set('weights', spec.weightsBase);
     if (spec.cacheBackend) p.set('cache', spec.cacheBackend);
     if (spec.eocMarker) p.set('eoc', spec.eocMarker);
-  } else if (spec.engine === 'openai') {
+  } else if (spec.kind === 'openai') {
     p.set('baseUrl', spec.baseUrl);
     p.set('model', spec.model);
     if (spec.contextWindow) p.set('ctx', String(spec.contextWindow));
     if (spec.eocMarker) p.set('eoc', spec.eocMarker);
   } else {
-    p.set('script', spec.script);
+    if (spec.scriptUrl) p.set('script', spec.scriptUrl);
     if (spec.tokenDelayMs !== undefined) p.set('delay', String(spec.tokenDelayMs));
   }
   return p;
@@ -194,10 +198,19 @@ export interface CreateEngineOptions {
   onRecovered?: (info: { reason: 'device-lost'; message: string }) => void;
 }
 
-export async function createEngine(spec: EngineSpec, opts: CreateEngineOptions = {}): Promise<LLM> {
+export async function createEngine(spec: EngineChoice, opts: CreateEngineOptions = {}): Promise<LLM> {
+  const llm = await createEngineFor(spec, opts);
+  // Every caller (page, widget, eval) runs the agent with the marker the model was trained with.
+  const eocMarker = eocMarkerOfSpec(spec, { ...opts.registry, ...(spec.kind === 'webllm' && spec.weightsBase ? { l0WeightsBase: spec.weightsBase } : {}) });
+  if (eocMarker) Object.defineProperty(llm, 'eocMarker', { value: eocMarker, enumerable: true });
+  return llm;
+}
+
+async function createEngineFor(spec: EngineChoice, opts: CreateEngineOptions): Promise<LLM> {
   if (opts.signal?.aborted) throw new L0Error({ kind: 'aborted', message: 'Cancelled.' });
-  switch (spec.engine) {
+  switch (spec.kind) {
     case 'openai':
+      if (!spec.baseUrl || !spec.model) throw new L0Error({ kind: 'internal', message: 'The openai engine needs a base URL and a model name.' });
       return new OpenAICompatibleLLM({
         baseUrl: spec.baseUrl,
         model: spec.model,
@@ -206,12 +219,15 @@ export async function createEngine(spec: EngineSpec, opts: CreateEngineOptions =
         fetch: opts.fetch,
       });
     case 'replay': {
-      opts.onProgress?.({ phase: 'download', message: `Loading the replay ${spec.script}…` });
-      const { script, modelId } = await loadReplayScript(spec.script, { fetch: opts.fetch, signal: opts.signal });
+      if (spec.turns) return new ScriptedLLM(spec.turns, { id: 'replay', tokenDelayMs: spec.tokenDelayMs });
+      if (!spec.scriptUrl) throw new L0Error({ kind: 'internal', message: 'The replay engine needs a script URL (a JSON list of assistant turns) or the turns.' });
+      opts.onProgress?.({ phase: 'download', message: `Loading the replay ${spec.scriptUrl}…` });
+      const { script, modelId } = await loadReplayScript(spec.scriptUrl, { fetch: opts.fetch, signal: opts.signal });
       opts.onProgress?.({ phase: 'ready', fraction: 1, message: `Replay of ${script.length} steps ready.` });
-      return new ScriptedLLM(script, { id: `replay:${modelId ?? spec.script}`, tokenDelayMs: spec.tokenDelayMs });
+      return new ScriptedLLM(script, { id: `replay:${modelId ?? spec.scriptUrl}`, tokenDelayMs: spec.tokenDelayMs });
     }
     case 'webllm': {
+      if (!spec.model) throw new L0Error({ kind: 'internal', message: 'The webllm engine needs a model id, e.g. L0-4B-q4f16_1-MLC.' });
       // WebLLMEngine.create starts the engine worker (the only code importing @mlc-ai/web-llm) on demand:
       // pages that never pick it never fetch it.
       return WebLLMEngine.create({

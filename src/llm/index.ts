@@ -56,7 +56,7 @@ export {
   createEngine,
   loadReplayScript,
   scriptFromJson,
-  type EngineSpec,
+  type EngineChoice,
   type EngineKind,
   type ParsedEngineSpec,
   type CreateEngineOptions,

@@ -2,7 +2,7 @@
 // given a loaded Pyodide, installs the Python runtime and answers WorkerApi calls.
 // No DOM, no Node modules, no Vite-only imports.
 import type { PyodideAPI } from 'pyodide';
-import type { LoadProgress, NotepadState } from '../protocols';
+import { EMPTY_NOTEPAD, type LoadProgress, type NotepadState } from '../protocols';
 import { RUNTIME_PY } from './python/runtime.py';
 import {
   TOOL_CHANNEL_HEADER_BYTES,
@@ -134,7 +134,7 @@ export async function installRuntime(
     },
     async reset(clearNotepad: boolean): Promise<void> {
       rt.reset_namespace();
-      if (clearNotepad) rt.set_notepad_json(JSON.stringify({ todos: [], facts: [], draft: '' }));
+      if (clearNotepad) rt.set_notepad_json(JSON.stringify(EMPTY_NOTEPAD));
     },
   };
   return { api, info };

@@ -1,5 +1,5 @@
 // The session export formats: JSON (re-importable), Jupyter .ipynb and Markdown.
-import { L0Error, type NotepadState, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
+import { EMPTY_NOTEPAD, L0Error, type NotepadState, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
 import { sessionToNotebook } from './ipynb';
 import { sessionToMarkdown } from './markdown';
 import { checkNotepad, checkRun, checkStep } from './records';
@@ -85,7 +85,7 @@ export function parseSessionJSON(json: string): ParsedImport {
     if (reason) skippedSteps.push({ position: i, reason });
     else steps.push(s);
   });
-  const lastNotepad = steps.length ? steps[steps.length - 1].notepad : { todos: [], facts: [], draft: '' };
+  const lastNotepad = steps.length ? steps[steps.length - 1].notepad : structuredClone(EMPTY_NOTEPAD);
   const notepad = isEnvelope && checkNotepad(d.notepad) === undefined ? d.notepad! : lastNotepad;
   const title = isEnvelope && typeof d.meta?.title === 'string' ? d.meta.title : undefined;
   return { title, notepad, trajectory: { ...trajectory, steps }, skippedSteps };

@@ -23,3 +23,4 @@ export { idbKV, OBJECT_STORE_NAME } from './idb-kv';
 export { resilientKV, isStorageFailure, storageFailureData } from './resilient-kv';
 export type { ResilientKV } from './resilient-kv';
 export * as storeKeys from './keys';
+export { pruneSessions, type PruneOptions } from './retention';

@@ -2,7 +2,7 @@
 // without it was written by schema v0 (or is new). Each migration is idempotent and moves one old
 // record per transaction, so two tabs opening the same old database at once cannot lose or double
 // anything, and a record that cannot be converted is reported and left where it is.
-import type { CellResult, NotepadState, RunStatus, TrajectoryStep } from '../protocols';
+import { EMPTY_NOTEPAD, type CellResult, type NotepadState, type RunStatus, type TrajectoryStep } from '../protocols';
 import { SCHEMA_KEY, metaKey, notepadKey, runKey, settingKey, stepKey, type StoreKey } from './keys';
 import type { KV, WritePlan } from './kv';
 import { checkMeta, checkNotepad, checkRun, checkStep, storeIssue, type RunHeader, type StoreIssue } from './records';
@@ -35,7 +35,7 @@ const V0_STATUS: Record<V0Session['status'], RunStatus> = {
 };
 
 function v0Notepad(n: V0Session['notepad']): NotepadState {
-  if (!n) return { todos: [], facts: [], draft: '' };
+  if (!n) return structuredClone(EMPTY_NOTEPAD);
   return {
     todos: n.todos.map((t) => ({ done: /^\[x\]\s?/i.test(t), text: t.replace(/^\[[ x]\]\s?/i, '') })),
     facts: [...n.facts],

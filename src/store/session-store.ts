@@ -1,6 +1,8 @@
 // SessionStore over a KV backend (IndexedDB or memory). Every write is one atomic transaction;
 // steps are append-only (one key each); the notepad and the run header carry a revision so a tab
-// that writes from a stale view is rejected instead of silently overwriting another tab's work.
+// that writes from a stale view is rejected instead of silently overwriting another tab's work
+// (revisions.ts). Change notices: change-feed.ts; settings and ownership: settings.ts; reading a
+// session back: session-read.ts.
 import {
   newSessionId,
   L0Error,
@@ -11,24 +13,22 @@ import {
   type Trajectory,
   type TrajectoryStep,
 } from '../protocols';
+import { createChangeFeed, type ChangeFeed, type StoreChange } from './change-feed';
 import { sessionExportFile, parseSessionJSON, sessionToJSON, type ExportKind, type ExportedFile } from './export';
-import { META_PREFIX, keyToString, metaKey, notepadKey, runKey, settingKey, stepKey, stepsPrefix, type StoreKey } from './keys';
+import { META_PREFIX, metaKey, notepadKey, runKey, stepKey, stepsPrefix, type StoreKey } from './keys';
 import type { KV } from './kv';
-import { acquireSession, isSessionOwned, type SessionLease } from './locks';
+import type { SessionLease } from './locks';
 import { migrate, type MigrationResult } from './migrate';
-import {
-  checkMeta,
-  checkNotepadRecord,
-  checkRunRecord,
-  checkStep,
-  storeIssue,
-  type NotepadRecord,
-  type RunHeader,
-  type RunRecord,
-  type StoreIssue,
-} from './records';
-import { replayCells } from './replay';
+import { checkMeta, checkNotepadRecord, checkRunRecord, checkStep, storeIssue, type NotepadRecord, type RunHeader, type RunRecord, type StoreIssue } from './records';
 import { isStorageFailure, storageFailureData, type ResilientKV } from './resilient-kv';
+import { createRevisionTracker } from './revisions';
+import { newSessionRecords, importedSessionRecords, nextMeta, type NewSessionOptions } from './session-records';
+import { assembleSession, titleFrom, type OpenedSession } from './session-read';
+import { displayStatus, ownSession, readSetting, settingWrite } from './settings';
+
+export type { StoreChange } from './change-feed';
+export type { OpenedSession } from './session-read';
+export type { NewSessionOptions } from './session-records';
 
 export interface StoreOptions {
   /** Called once per unreadable record (also collected in `store.issues`). */
@@ -39,50 +39,6 @@ export interface StoreOptions {
   locks?: LockManager | null;
   /** Clock, for tests. */
   now?: () => number;
-}
-
-export interface NewSessionOptions {
-  id?: string;
-  title?: string;
-  modelId?: string;
-  systemPrompt?: string;
-  settings?: Trajectory['settings'];
-  notepad?: NotepadState;
-  /** Default 'running': a session is created when a run starts. */
-  status?: Trajectory['status'];
-}
-
-/** Everything a UI needs to show a session and continue it. */
-export interface OpenedSession {
-  meta: SessionMeta;
-  trajectory: Trajectory;
-  notepad: NotepadState;
-  /** True when the run was saved as 'running' but no live tab owns it (closed or reloaded mid-run). */
-  interrupted: boolean;
-  /** Cell sources to re-run in a fresh sandbox to restore variables (see replayCells). */
-  cells: string[];
-}
-
-export interface StoreChange {
-  sessionId?: string;
-  what: 'created' | 'meta' | 'notepad' | 'step' | 'run' | 'deleted' | 'setting';
-}
-
-const EMPTY: NotepadState = { todos: [], facts: [], draft: '' };
-const DEFAULT_SETTINGS: Trajectory['settings'] = { maxSteps: 0, memoryTokens: 0, maxTokensPerStep: 0, tools: [] };
-
-
-const titleFrom = (task: string): string => {
-  const line = task.trim().split('\n')[0] ?? '';
-  return line.length > 80 ? line.slice(0, 79) + '…' : line || 'Untitled session';
-};
-
-function staleWrite(what: string, id: string): L0Error {
-  return new L0Error({
-    kind: 'storage',
-    message: `The ${what} of this session was changed in another tab; reload the session before writing.`,
-    detail: { sessionId: id, reason: 'stale-write' },
-  });
 }
 
 function asStoreError(e: unknown): L0Error {
@@ -99,10 +55,8 @@ export class KVSessionStore implements SessionStore {
   readonly issues: StoreIssue[] = [];
   readonly namespace: string;
   private readonly seenIssues = new Set<string>();
-  /** The revision this instance last read or wrote, per revisioned record. */
-  private readonly knownRev = new Map<string, number>();
-  private readonly listeners = new Set<(c: StoreChange) => void>();
-  private channel?: BroadcastChannel | null;
+  private readonly revisions = createRevisionTracker();
+  private readonly feed: ChangeFeed;
   private readyP?: Promise<MigrationResult>;
   private writeQueue: Promise<void> = Promise.resolve();
   private readonly now: () => number;
@@ -110,6 +64,7 @@ export class KVSessionStore implements SessionStore {
   constructor(private readonly kv: KV, private readonly options: StoreOptions & { namespace: string }) {
     this.namespace = options.namespace;
     this.now = options.now ?? Date.now;
+    this.feed = createChangeFeed(options.namespace);
   }
 
   /** 'indexeddb', or 'memory' (MemoryStore, or a ResilientStore after a failure). */
@@ -170,56 +125,20 @@ export class KVSessionStore implements SessionStore {
 
   /** Calls `listener` after every write in this tab or another tab on the same database. */
   onChange(listener: (c: StoreChange) => void): () => void {
-    this.listeners.add(listener);
-    this.openChannel();
-    return () => this.listeners.delete(listener);
-  }
-
-  private openChannel(): BroadcastChannel | null {
-    if (this.channel !== undefined) return this.channel;
-    if (typeof BroadcastChannel !== 'function') return (this.channel = null);
-    const ch = new BroadcastChannel(`l0-store/${this.namespace}`);
-    (ch as { unref?: () => void }).unref?.(); // Node: do not keep the process alive
-    ch.onmessage = (ev: MessageEvent) => this.emit(ev.data as StoreChange);
-    return (this.channel = ch);
-  }
-
-  private emit(change: StoreChange): void {
-    for (const l of this.listeners) {
-      try {
-        l(change);
-      } catch {
-        // keep notifying the others
-      }
-    }
+    return this.feed.onChange(listener);
   }
 
   private changed(change: StoreChange): void {
-    this.emit(change);
-    try {
-      this.openChannel()?.postMessage(change);
-    } catch {
-      // a closed channel only costs other tabs a refresh
-    }
+    this.feed.changed(change);
   }
 
   close(): void {
-    this.channel?.close();
-    this.channel = null;
+    this.feed.close();
     this.kv.close?.();
   }
 
-  // ---- meta helper ---------------------------------------------------------------------------
-
-  private nextMeta(current: unknown, id: string, patch: Partial<SessionMeta>): SessionMeta {
-    const now = this.now();
-    const base: SessionMeta =
-      checkMeta(current, id) === undefined
-        ? (current as SessionMeta)
-        : { id, title: '', task: '', status: 'running', modelId: '', stepCount: 0, createdAt: now, updatedAt: now };
-    const next: SessionMeta = { ...base, ...patch, id, updatedAt: now };
-    if (!next.title) next.title = titleFrom(next.task);
-    return next;
+  private get lease(): { namespace: string; locks?: LockManager | null } {
+    return { namespace: this.namespace, locks: this.options.locks };
   }
 
   // ---- sessions ------------------------------------------------------------------------------
@@ -227,51 +146,16 @@ export class KVSessionStore implements SessionStore {
   /** Creates a session (meta, empty notepad, run header) and returns its id. */
   async createSession(task: string, options: NewSessionOptions = {}): Promise<string> {
     const id = options.id ?? newSessionId();
-    const now = this.now();
-    const run: RunHeader = {
-      version: 1,
-      sessionId: id,
-      task,
-      systemPrompt: options.systemPrompt ?? '',
-      modelId: options.modelId ?? '',
-      settings: options.settings ?? DEFAULT_SETTINGS,
-      status: options.status ?? 'running',
-      formatErrorCount: 0,
-      startedAt: now,
-    };
-    const meta: SessionMeta = {
-      id,
-      title: options.title || titleFrom(task),
-      task,
-      status: run.status,
-      modelId: run.modelId,
-      stepCount: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
     await this.serial(() =>
       this.kv.transact([metaKey(id)], ([existing]) => {
         if (existing !== undefined) throw new L0Error({ kind: 'storage', message: `A session with id ${id} already exists.` });
-        return {
-          put: [
-            [metaKey(id), meta],
-            [notepadKey(id), { rev: 1, state: options.notepad ?? EMPTY } satisfies NotepadRecord],
-            [runKey(id), { rev: 1, run } satisfies RunRecord],
-          ],
-        };
+        return { put: newSessionRecords(id, task, options, this.now()) };
       }),
     );
-    this.knownRev.set(keyToString(notepadKey(id)), 1);
-    this.knownRev.set(keyToString(runKey(id)), 1);
+    this.revisions.wrote(notepadKey(id), 1);
+    this.revisions.wrote(runKey(id), 1);
     this.changed({ sessionId: id, what: 'created' });
     return id;
-  }
-
-  /** Records the revision of a record just read (forgets it when the record is absent or unreadable). */
-  private rememberRev(key: StoreKey, value: unknown, checker: (v: unknown) => string | undefined): void {
-    const k = keyToString(key);
-    if (value !== undefined && checker(value) === undefined) this.knownRev.set(k, (value as { rev: number }).rev);
-    else this.knownRev.delete(k);
   }
 
   /** Writes a revisioned record, rejecting the write when another writer moved it on. */
@@ -282,18 +166,13 @@ export class KVSessionStore implements SessionStore {
     record: (rev: number) => unknown,
     metaPatch: (meta: SessionMeta | undefined) => Partial<SessionMeta>,
   ): Promise<void> {
-    const k = keyToString(key);
     await this.serial(async () => {
       const rev = await this.kv.transact([key, metaKey(id)], ([cur, meta]) => {
-        const curRev = typeof (cur as { rev?: unknown })?.rev === 'number' ? (cur as { rev: number }).rev : undefined;
-        const known = this.knownRev.get(k);
-        // A writer that has seen this record must still be looking at its latest revision.
-        if (known !== undefined && curRev !== undefined && curRev !== known) throw staleWrite(what, id);
-        const next = (curRev ?? 0) + 1;
+        const next = this.revisions.next(key, cur, what, id);
         const m = checkMeta(meta, id) === undefined ? (meta as SessionMeta) : undefined;
-        return { put: [[key, record(next)], [metaKey(id), this.nextMeta(meta, id, metaPatch(m))]], result: next };
+        return { put: [[key, record(next)], [metaKey(id), nextMeta(meta, id, metaPatch(m), this.now())]], result: next };
       });
-      this.knownRev.set(k, rev);
+      this.revisions.wrote(key, rev);
     });
   }
 
@@ -331,7 +210,7 @@ export class KVSessionStore implements SessionStore {
           });
         }
         const m = checkMeta(meta, sessionId) === undefined ? (meta as SessionMeta) : undefined;
-        return { put: [[stepKey(sessionId, step.index), step], [metaKey(sessionId), this.nextMeta(meta, sessionId, { stepCount: Math.max(m?.stepCount ?? 0, step.index) })]] };
+        return { put: [[stepKey(sessionId, step.index), step], [metaKey(sessionId), nextMeta(meta, sessionId, { stepCount: Math.max(m?.stepCount ?? 0, step.index) }, this.now())]] };
       }),
     );
     this.changed({ sessionId, what: 'step' });
@@ -351,15 +230,9 @@ export class KVSessionStore implements SessionStore {
 
   async deleteSession(id: string): Promise<void> {
     await this.serial(() => this.kv.transact([], () => ({ del: [metaKey(id), notepadKey(id), runKey(id)], delPrefix: [stepsPrefix(id)] })));
-    this.knownRev.delete(keyToString(notepadKey(id)));
-    this.knownRev.delete(keyToString(runKey(id)));
+    this.revisions.forget(notepadKey(id));
+    this.revisions.forget(runKey(id));
     this.changed({ sessionId: id, what: 'deleted' });
-  }
-
-  private async displayStatus(status: SessionMeta['status'], id: string): Promise<SessionMeta['status']> {
-    if (status !== 'running') return status;
-    const owned = await isSessionOwned(id, { namespace: this.namespace, locks: this.options.locks });
-    return owned ? 'running' : 'interrupted';
   }
 
   /** All readable sessions, most recently active first. A 'running' one without a live owner shows as 'interrupted'. */
@@ -374,74 +247,21 @@ export class KVSessionStore implements SessionStore {
         continue;
       }
       const meta = e.value as SessionMeta;
-      out.push({ ...meta, status: await this.displayStatus(meta.status, meta.id) });
+      out.push({ ...meta, status: await displayStatus(meta.status, meta.id, this.lease) });
     }
     return out.sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
   /** Reads a whole session; unreadable parts are reported and skipped. Undefined when nothing of it exists. */
   async openSession(id: string): Promise<OpenedSession | undefined> {
-    const [metaV, runV, notepadV, stepEntries] = await this.serial(async () => {
+    const [meta, run, notepad, steps] = await this.serial(async () => {
       const read = await Promise.all([this.kv.get(metaKey(id)), this.kv.get(runKey(id)), this.kv.get(notepadKey(id)), this.kv.entries(stepsPrefix(id))]);
       // Remember what we saw, so our next write can tell whether another tab wrote in between.
-      this.rememberRev(runKey(id), read[1], checkRunRecord);
-      this.rememberRev(notepadKey(id), read[2], checkNotepadRecord);
+      this.revisions.remember(runKey(id), read[1], checkRunRecord);
+      this.revisions.remember(notepadKey(id), read[2], checkNotepadRecord);
       return read;
     });
-    if (metaV === undefined && runV === undefined && notepadV === undefined && stepEntries.length === 0) return undefined;
-
-    const check = (key: StoreKey, value: unknown, checker: (v: unknown) => string | undefined): boolean => {
-      if (value === undefined) return false;
-      const problem = checker(value);
-      if (problem) this.report(storeIssue(key, problem, id));
-      return !problem;
-    };
-    const meta = check(metaKey(id), metaV, (v) => checkMeta(v, id)) ? (metaV as SessionMeta) : undefined;
-    const runRec = check(runKey(id), runV, checkRunRecord) ? (runV as RunRecord) : undefined;
-    const npRec = check(notepadKey(id), notepadV, checkNotepadRecord) ? (notepadV as NotepadRecord) : undefined;
-
-    const steps: TrajectoryStep[] = [];
-    for (const e of stepEntries) {
-      const problem =
-        e.error !== undefined
-          ? 'cannot be read'
-          : (checkStep(e.value) ?? ((e.value as TrajectoryStep).index !== (e.key as unknown[])[2] ? 'step index does not match its key' : undefined));
-      if (problem) this.report(storeIssue(e.key, problem, id));
-      else steps.push(e.value as TrajectoryStep);
-    }
-    steps.sort((a, b) => a.index - b.index);
-
-    const now = this.now();
-    const header: RunHeader = runRec?.run ?? {
-      version: 1,
-      sessionId: id,
-      task: meta?.task ?? '',
-      systemPrompt: '',
-      modelId: meta?.modelId ?? '',
-      settings: DEFAULT_SETTINGS,
-      status: meta?.status ?? 'interrupted',
-      finalAnswer: meta?.finalAnswer,
-      formatErrorCount: 0,
-      startedAt: meta?.createdAt ?? now,
-    };
-    const status = await this.displayStatus(header.status, id);
-    const trajectory: Trajectory = { ...header, sessionId: id, status, steps };
-    const notepad = npRec?.state ?? steps[steps.length - 1]?.notepad ?? EMPTY;
-    const lastStep = steps[steps.length - 1]?.index ?? 0;
-    const fullMeta: SessionMeta = meta
-      ? { ...meta, status, stepCount: Math.max(meta.stepCount, lastStep) }
-      : {
-          id,
-          title: titleFrom(header.task),
-          task: header.task,
-          status,
-          modelId: header.modelId,
-          stepCount: lastStep,
-          createdAt: header.startedAt,
-          updatedAt: header.endedAt ?? header.startedAt,
-          finalAnswer: header.finalAnswer,
-        };
-    return { meta: fullMeta, trajectory, notepad, interrupted: header.status === 'running' && status === 'interrupted', cells: replayCells(trajectory) };
+    return assembleSession(id, { meta, run, notepad, steps }, (i) => this.report(i), (status) => displayStatus(status, id, this.lease), this.now());
   }
 
   async loadSession(id: string): Promise<Trajectory | undefined> {
@@ -451,7 +271,7 @@ export class KVSessionStore implements SessionStore {
   async loadNotepad(sessionId: string): Promise<NotepadState | undefined> {
     const v = await this.serial(async () => {
       const value = await this.kv.get(notepadKey(sessionId));
-      this.rememberRev(notepadKey(sessionId), value, checkNotepadRecord);
+      this.revisions.remember(notepadKey(sessionId), value, checkNotepadRecord);
       return value;
     });
     if (v === undefined) return undefined;
@@ -485,58 +305,24 @@ export class KVSessionStore implements SessionStore {
     const parsed = parseSessionJSON(json);
     const id = newSessionId();
     for (const s of parsed.skippedSteps) this.report(storeIssue(['import', id, s.position], s.reason, id));
-    const t = parsed.trajectory;
-    // Nobody owns an imported run: one saved mid-run is interrupted.
-    const status = t.status === 'running' ? 'interrupted' : t.status;
-    const { steps, ...header } = t;
-    const run: RunHeader = { ...header, sessionId: id, status };
-    const now = this.now();
-    const meta: SessionMeta = {
-      id,
-      title: parsed.title || titleFrom(t.task),
-      task: t.task,
-      status,
-      modelId: t.modelId,
-      stepCount: steps.reduce((m, s) => Math.max(m, s.index), 0),
-      createdAt: now,
-      updatedAt: now,
-      ...(t.finalAnswer !== undefined ? { finalAnswer: t.finalAnswer } : {}),
-    };
-    await this.serial(() =>
-      this.kv.transact([], () => ({
-        put: [
-          [metaKey(id), meta],
-          [notepadKey(id), { rev: 1, state: parsed.notepad } satisfies NotepadRecord],
-          [runKey(id), { rev: 1, run } satisfies RunRecord],
-          ...steps.map((s): [StoreKey, unknown] => [stepKey(id, s.index), s]),
-        ],
-      })),
-    );
+    await this.serial(() => this.kv.transact([], () => ({ put: importedSessionRecords(id, parsed, this.now()) })));
     this.changed({ sessionId: id, what: 'created' });
     return id;
   }
 
-  // ---- settings ------------------------------------------------------------------------------
+  // ---- settings and ownership ----------------------------------------------------------------
 
-  async getSetting<T = unknown>(key: string): Promise<T | undefined> {
-    const v = await this.op(() => this.kv.get(settingKey(key)));
-    if (v === undefined) return undefined;
-    if (typeof v !== 'object' || v === null || !('value' in v)) {
-      this.report(storeIssue(settingKey(key), 'setting record has no value'));
-      return undefined;
-    }
-    return (v as { value: T }).value;
+  getSetting<T = unknown>(key: string): Promise<T | undefined> {
+    return this.op(() => readSetting<T>(this.kv, key, (i) => this.report(i)));
   }
 
   async setSetting(key: string, value: unknown): Promise<void> {
-    await this.serial(() => this.kv.transact([], () => ({ put: [[settingKey(key), { value }]] })));
+    await this.serial(() => this.kv.transact([], () => settingWrite(key, value)));
     this.changed({ what: 'setting' });
   }
 
-  // ---- ownership -----------------------------------------------------------------------------
-
   /** Tries to own a session in this tab (see SessionLease): `owned` false means show it read-only. */
   acquireSession(id: string): Promise<SessionLease> {
-    return acquireSession(id, { namespace: this.namespace, locks: this.options.locks });
+    return ownSession(id, this.lease);
   }
 }

@@ -1,10 +1,11 @@
 // The notebook page entry: mount the app into the document and register the offline service worker.
+import './tokens.css';
 import './styles.css';
 import { mountApp } from './app';
 import { createPageServices } from './services';
 
 document.body.classList.add('l0-page');
-const app = mountApp(document, { services: createPageServices(), persistSettings: true });
+const app = mountApp(document, { services: createPageServices() });
 // The task box and buttons work from here on (bench/ui.mjs measures time to this mark).
 performance.mark('l0-interactive');
 // The page is interactive now; Python and the model load in the background (see app.ready).

@@ -1,13 +1,15 @@
 // Model panel: WebGPU status, WebLLM model picker (download size, VRAM), load progress with bytes
 // and ETA, cached models with delete, storage use, the OpenAI-compatible endpoint form, replay.
 import type { LoadProgress } from '../protocols';
+import { DEMO_ENGINE, describeChoice } from '../app/index';
+import type { EngineChoice } from '../llm/engine-spec';
 import { h, setChildren, formatBytes, formatMs, uid } from './dom';
-import type { CachedModel, EngineChoice, GpuStatus, ModelCard, StorageInfo } from './types';
+import type { CachedModel, GpuStatus, ModelCard, StorageInfo } from './types';
 
 export interface ModelPanel {
   readonly el: HTMLElement;
   setGpu(status: GpuStatus): void;
-  setModels(models: ModelCard[], current: EngineChoice): void;
+  setModels(models: ModelCard[], current: EngineChoice | undefined): void;
   setCache(list: CachedModel[] | undefined): void;
   setStorage(info: StorageInfo | undefined): void;
   /** Shows load progress; `undefined` hides the bar. */
@@ -19,33 +21,6 @@ export interface ModelPanelActions {
   choose(choice: EngineChoice): void;
   deleteCached?(id: string): Promise<void>;
   persist?(): Promise<void>;
-}
-
-export function describeChoice(c: EngineChoice): string {
-  switch (c.kind) {
-    case 'demo':
-      return 'Replay demo (no GPU needed)';
-    case 'replay':
-      return `Replay: ${c.scriptUrl}`;
-    case 'openai':
-      return `${c.model} @ ${c.baseUrl}`;
-    case 'webllm':
-      return `${c.modelId} (WebGPU)`;
-  }
-}
-
-/** A few words for the top bar. */
-export function shortChoice(c: EngineChoice): string {
-  switch (c.kind) {
-    case 'demo':
-      return 'Replay demo';
-    case 'replay':
-      return 'Replay';
-    case 'openai':
-      return c.model;
-    case 'webllm':
-      return c.modelId.replace(/-MLC$/, '');
-  }
 }
 
 /** ETA from bytes seen so far; undefined until there is enough signal. */
@@ -90,7 +65,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
     'form',
     { class: 'replay-form' },
     h('div', { class: 'field' }, h('label', { for: replayId }, 'Replay script URL (JSON)'), h('input', { id: replayId, name: 'scriptUrl', required: true, placeholder: 'demo/primes.json' })),
-    h('div', { class: 'form-actions' }, h('button', { type: 'button', onclick: () => actions.choose({ kind: 'demo' }) }, 'Use the bundled demo'), h('button', { type: 'submit' }, 'Use script')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'button', onclick: () => actions.choose(DEMO_ENGINE) }, 'Use the bundled demo'), h('button', { type: 'submit' }, 'Use script')),
   );
   replayForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -118,7 +93,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
 
   let gpu_: GpuStatus | undefined;
   let gpuOk = false;
-  let lastModels: { models: ModelCard[]; choice: EngineChoice } | undefined;
+  let lastModels: { models: ModelCard[]; choice: EngineChoice | undefined } | undefined;
   let loadStartedAt = 0;
 
   return {
@@ -132,14 +107,14 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
     },
     setModels(models, choice) {
       lastModels = { models, choice };
-      current.textContent = `Using: ${describeChoice(choice)}`;
+      current.textContent = choice ? `Using: ${describeChoice(choice)}` : 'No model chosen.';
       setChildren(
         webllmList,
         models.map((m) => {
           const fit = gpu_?.fits?.[m.id];
           return h(
             'button',
-            { type: 'button', role: 'radio', class: 'model-card', 'aria-checked': String(choice.kind === 'webllm' && choice.modelId === m.id), disabled: !gpuOk || fit?.status === 'no', onclick: () => actions.choose({ kind: 'webllm', modelId: m.id }) },
+            { type: 'button', role: 'radio', class: 'model-card', 'aria-checked': String(choice?.kind === 'webllm' && choice.model === m.id), disabled: !gpuOk || fit?.status === 'no', onclick: () => actions.choose({ kind: 'webllm', model: m.id }) },
             h('span', { class: 'model-name' }, m.label),
             h('span', { class: 'model-size' }, `download ${formatBytes(m.downloadBytes)} · needs ${formatBytes(m.vramBytes)} GPU memory`),
             m.note ? h('span', { class: 'hint' }, m.note) : null,
@@ -148,11 +123,11 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
         }),
       );
       const fields = openaiForm.elements;
-      if (choice.kind === 'openai') {
+      if (choice?.kind === 'openai') {
         (fields.namedItem('baseUrl') as HTMLInputElement).value = choice.baseUrl;
         (fields.namedItem('model') as HTMLInputElement).value = choice.model;
       }
-      if (choice.kind === 'replay') (replayForm.elements.namedItem('scriptUrl') as HTMLInputElement).value = choice.scriptUrl;
+      if (choice?.kind === 'replay' && choice.scriptUrl) (replayForm.elements.namedItem('scriptUrl') as HTMLInputElement).value = choice.scriptUrl;
     },
     setCache(list) {
       if (!list) {

@@ -1,25 +1,22 @@
-// The page's wiring: real store, sandbox, tools, agent and model engines behind UiServices.
-// WebLLM is only ever reached through a dynamic import (see createEngine), so its code is not part
-// of the first load.
-import { L0Error, type LLM, type LoadProgress, type Tool } from '../protocols';
-
+// The page's wiring: the real store, sandbox, tools, agent and model engines behind PageServices.
+// WebLLM is only ever reached through a dynamic import (see createEngine and llm/cache.ts), so its
+// code is not part of the first load.
+import type { EngineChoice } from '../llm/engine-spec';
 import { runAgent } from '../agent/index';
+import { DEMO_SCRIPT } from '../app/index';
 import { clearSnapshot, createPyodideSandbox, readSnapshotInfo } from '../sandbox/index';
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
-import { createEngine, parseEngineSpec, type EngineSpec } from '../llm/engine-spec';
+import { createEngine, parseEngineSpec } from '../llm/engine-spec';
 import { listModels } from '../llm/models';
 import { detectWebGPU } from '../llm/webgpu';
-import type { CachedModel, EngineChoice, GpuStatus, ModelCard, UiServices } from './types';
+import type { CachedModel, GpuStatus, ModelCard, PageServices } from './types';
 
 const CORPUS_KEY = 'ui.corpus';
 const MiB = 2 ** 20;
 
-export function createPageServices(): UiServices {
+export function createPageServices(): PageServices {
   const store = createResilientStore();
-  const warnings: string[] = [];
-  store.onWarning((w) => warnings.push(`${w.message} Sessions are kept in memory for now: export them before closing the tab.`));
-
   const corpus = createCorpus();
   const corpusReady = store
     .getSetting<CorpusDocument[]>(CORPUS_KEY)
@@ -27,13 +24,12 @@ export function createPageServices(): UiServices {
       if (docs?.length) corpus.add(docs);
     })
     .catch(() => undefined);
-
-  const availableTools = (): Tool[] => defaultTools({ corpus: corpus.size ? corpus : undefined, web: {} });
+  const absolute = (url: string) => new URL(url, document.baseURI).href;
 
   return {
-    store,
-    storeWarnings: () => [...warnings],
-    availableTools,
+    store: () => store,
+    onStoreWarning: (listener) => void store.onWarning(listener),
+    tools: () => defaultTools({ corpus: corpus.size ? corpus : undefined, web: {} }),
     async addCorpusFiles(files) {
       await corpusReady;
       const docs: CorpusDocument[] = [];
@@ -43,28 +39,21 @@ export function createPageServices(): UiServices {
       await store.setSetting(CORPUS_KEY, [...saved, ...docs]).catch(() => undefined);
       return corpus.size;
     },
-    async createSandbox(tools, notepad, onProgress) {
+    async createSandbox(tools, onProgress) {
       await corpusReady;
-      return createPyodideSandbox({ tools, notepad, onProgress, indexURL: new URL('pyodide/', document.baseURI).href });
+      return createPyodideSandbox({ tools, onProgress, indexURL: absolute('pyodide/') });
     },
-    runAgent(req) {
-      return runAgent({
-        task: req.task,
-        llm: req.llm,
-        sandbox: req.sandbox,
-        notepadStore: store,
-        tools: req.tools,
-        maxSteps: req.settings.maxSteps,
-        memoryTokens: req.settings.memoryTokens > 0 ? req.settings.memoryTokens : undefined,
-        temperature: req.settings.temperature,
-        signal: req.signal,
-        sessionId: req.sessionId,
-        resumeFrom: req.resumeFrom,
-        restoreCells: req.restoreCells,
-      });
+    runAgent,
+    // Replay scripts are named relative to the page.
+    createEngine: (choice, opts) => createEngine(choice.kind === 'replay' && choice.scriptUrl ? { ...choice, scriptUrl: absolute(choice.scriptUrl) } : choice, opts),
+    async isCached(choice) {
+      return choice.kind === 'webllm' && (await cachedModels()).some((m) => m.id === choice.model);
     },
-    createEngine: (choice, onProgress, signal) => createEngineFor(choice, onProgress, signal),
-    engineFromUrl: () => engineChoiceFromUrl(new URL(location.href), (m) => warnings.push(m)),
+    engineFromUrl: () => engineChoiceFromUrl(new URL(location.href)),
+    demoTask: () =>
+      fetch(absolute(DEMO_SCRIPT))
+        .then((r) => r.json())
+        .then((j: { task?: unknown }) => (typeof j.task === 'string' ? j.task : undefined)),
     listCachedModels: cachedModels,
     async deleteCachedModel(id) {
       const { deleteCachedModel } = await import('../llm/cache');
@@ -100,7 +89,6 @@ export function createPageServices(): UiServices {
       const f = await store.exportSessionAs(id, format);
       return { filename: f.filename, mime: f.mimeType, text: f.text };
     },
-    importSession: (text) => store.importSession(text),
   };
 }
 
@@ -115,43 +103,10 @@ function modelCards(): ModelCard[] {
 }
 
 /** The page URL's engine (`?engine=webllm&model=ID`, `?engine=openai&baseUrl=URL&model=NAME`, `?engine=replay&script=URL`). */
-export function engineChoiceFromUrl(url: URL, warn: (message: string) => void = () => undefined): EngineChoice | undefined {
+export function engineChoiceFromUrl(url: URL): { choice?: EngineChoice; warning?: string } {
   const parsed = parseEngineSpec(url.searchParams);
-  if (!parsed) return undefined;
-  if (!parsed.ok) {
-    warn(`The link's engine settings were ignored: ${parsed.error.message}`);
-    return undefined;
-  }
-  const spec = parsed.spec;
-  switch (spec.engine) {
-    case 'webllm':
-      return { kind: 'webllm', modelId: spec.model };
-    case 'openai':
-      return { kind: 'openai', baseUrl: spec.baseUrl, model: spec.model };
-    case 'replay':
-      return { kind: 'replay', scriptUrl: spec.script };
-  }
-}
-
-/** Replays play at a readable pace: fast enough to finish in seconds, slow enough to watch. */
-const REPLAY_TOKEN_DELAY_MS = 6;
-
-export function engineSpecFor(choice: EngineChoice): EngineSpec {
-  switch (choice.kind) {
-    case 'demo':
-      throw new L0Error({ kind: 'internal', message: 'The demo is resolved to its replay script by the app.' });
-    case 'replay':
-      return { engine: 'replay', script: new URL(choice.scriptUrl, document.baseURI).href, tokenDelayMs: REPLAY_TOKEN_DELAY_MS };
-    case 'openai':
-      return { engine: 'openai', baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey };
-    case 'webllm':
-      // createEngine reaches @mlc-ai/web-llm only through a dynamic import inside WebLLMEngine.create.
-      return { engine: 'webllm', model: choice.modelId };
-  }
-}
-
-function createEngineFor(choice: EngineChoice, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<LLM> {
-  return createEngine(engineSpecFor(choice), { onProgress, signal });
+  if (!parsed) return {};
+  return parsed.ok ? { choice: parsed.spec } : { warning: `The link's engine settings were ignored: ${parsed.error.message}` };
 }
 
 /** Lists cached WebLLM models without loading WebLLM's code when nothing was ever downloaded. */

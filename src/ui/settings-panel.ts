@@ -2,18 +2,19 @@
 // the Python warm-start snapshot (with Clear).
 import type { Tool } from '../protocols';
 import { toErrorData } from '../protocols';
+import type { AppSettings } from '../app/index';
 import { formatBytes, h, setChildren, uid } from './dom';
-import type { PythonSnapshotInfo, StorageInfo, UiSettings } from './types';
+import type { PythonSnapshotInfo, StorageInfo } from './types';
 
 export interface SettingsPanel {
   readonly el: HTMLElement;
-  show(settings: UiSettings, tools: Tool[]): void;
+  show(settings: AppSettings, tools: Tool[]): void;
   setCorpusStatus(text: string): void;
   /** Storage used by this site (sessions, Python snapshot, model weights). */
   setStorage(info: StorageInfo | undefined): void;
 }
 
-/** Reads and deletes the saved Python warm-start snapshot (UiServices.pythonSnapshot / clearPythonSnapshot). */
+/** Reads and deletes the saved Python warm-start snapshot (PageServices.pythonSnapshot / clearPythonSnapshot). */
 export interface SnapshotControls {
   read(): Promise<PythonSnapshotInfo | undefined>;
   clear(): Promise<void>;
@@ -25,7 +26,7 @@ function numberField(label: string, name: string, value: number, attrs: { min: n
   return h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name, type: 'number', value, min: attrs.min, max: attrs.max, step: attrs.step, required: true, 'aria-describedby': hintId }), h('span', { class: 'hint', id: hintId }, hint));
 }
 
-export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined, snapshot?: SnapshotControls): SettingsPanel {
+export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined, snapshot?: SnapshotControls): SettingsPanel {
   const form = h('form', { class: 'settings-form' });
   const corpusStatus = h('p', { class: 'hint', role: 'status' });
   const storageLine = h('p', { class: 'hint storage-use' }, 'Storage use unknown.');
@@ -49,7 +50,7 @@ export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: (
       void snapshotRow?.refresh();
       const toolBoxes = tools.map((t) => {
         const id = uid(`tool-${t.name}`);
-        return h('div', { class: 'check-field' }, h('input', { type: 'checkbox', id, name: 'tool', value: t.name, checked: settings.tools.includes(t.name) }), h('label', { for: id }, h('code', {}, t.name), ' ', h('span', { class: 'hint' }, t.description.split('. ')[0])));
+        return h('div', { class: 'check-field' }, h('input', { type: 'checkbox', id, name: 'tool', value: t.name, checked: !settings.tools || settings.tools.includes(t.name) }), h('label', { for: id }, h('code', {}, t.name), ' ', h('span', { class: 'hint' }, t.description.split('. ')[0])));
       });
       const corpusId = uid('corpus');
       const corpusInput = h('input', { type: 'file', id: corpusId, multiple: true, accept: '.txt,.md,.markdown,.html,.htm,.json,text/*' });
@@ -61,7 +62,7 @@ export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: (
         form,
         numberField('Max steps', 'maxSteps', settings.maxSteps, { min: 1, max: 100, step: 1 }, 'The run ends if no answer is submitted by then.'),
         numberField('Memory budget (tokens)', 'memoryTokens', settings.memoryTokens, { min: 0, max: 128000, step: 100 }, 'When the context grows past this, history collapses to task + notepad. 0 fits the model’s context window.'),
-        numberField('Temperature', 'temperature', settings.temperature, { min: 0, max: 2, step: 0.05 }, '0 is deterministic; higher is more varied.'),
+        numberField('Temperature', 'temperature', settings.temperature ?? 0.6, { min: 0, max: 2, step: 0.05 }, '0 is deterministic; higher is more varied.'),
         h('fieldset', { class: 'tools-field' }, h('legend', {}, 'Tools the agent may call'), toolBoxes.length ? toolBoxes : h('p', { class: 'hint' }, 'No tools available.')),
         onCorpus ? h('div', { class: 'field' }, h('label', { for: corpusId }, 'Local corpus (files searched by the corpus tool)'), corpusInput, corpusStatus) : null,
         h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
@@ -69,7 +70,7 @@ export function createSettingsPanel(onSave: (s: UiSettings) => void, onCorpus: (
     },
   };
 
-  function read(): UiSettings {
+  function read(): AppSettings {
     const data = new FormData(form);
     const num = (k: string) => Number(data.get(k));
     return { maxSteps: Math.round(num('maxSteps')), memoryTokens: Math.round(num('memoryTokens')), temperature: num('temperature'), tools: data.getAll('tool').map(String) };

@@ -1,24 +1,8 @@
-// What the notebook view needs from the rest of the system. The page (main.ts) and the embed
-// build provide it from the real parts (services.ts); the view never imports engines directly.
-import type { AgentEvent, LLM, LoadProgress, NotepadState, Sandbox, SessionMeta, SessionStore, Tool, Trajectory } from '../protocols';
-
-export interface UiSettings {
-  maxSteps: number;
-  /** Prompt budget in tokens; 0 fits the model's own context window (the agent's default). */
-  memoryTokens: number;
-  temperature: number;
-  /** Names of enabled tools. */
-  tools: string[];
-}
-
-export const DEFAULT_SETTINGS: UiSettings = { maxSteps: 12, memoryTokens: 0, temperature: 0.6, tools: [] };
-
-/** Which model drives the agent. */
-export type EngineChoice =
-  | { kind: 'demo' }
-  | { kind: 'replay'; scriptUrl: string }
-  | { kind: 'openai'; baseUrl: string; model: string; apiKey?: string }
-  | { kind: 'webllm'; modelId: string };
+// What the notebook page needs beyond the app controller's services: the model panel's facts,
+// storage, the Python snapshot, exports. main.ts builds them from the real parts (services.ts).
+import type { AppServices } from '../app/index';
+import type { EngineChoice } from '../llm/engine-spec';
+import type { Tool } from '../protocols';
 
 export interface ModelCard {
   id: string;
@@ -58,52 +42,25 @@ export interface PythonSnapshotInfo {
   savedAt: number;
 }
 
-export interface AgentRun extends AsyncIterable<AgentEvent> {
-  trajectory: Promise<Trajectory>;
-}
-
-export interface RunRequest {
-  task: string;
-  llm: LLM;
-  sandbox: Sandbox;
-  settings: UiSettings;
-  tools: Tool[];
-  sessionId: string;
-  signal: AbortSignal;
-  resumeFrom?: Trajectory;
-  /** With resumeFrom: re-run the saved cells first to restore the notebook's variables. */
-  restoreCells?: boolean;
-}
-
-export interface UiServices {
-  store: SessionStore;
-  /** Warnings from the store (e.g. IndexedDB unavailable, fell back to memory). */
-  storeWarnings?(): string[];
-  /** All tools the page offers (the settings choose among them). */
-  availableTools(): Tool[];
+export interface PageServices extends AppServices {
+  /** The page's tools are known at once (the corpus tools appear with the first upload). */
+  tools(): Tool[];
   /** Adds uploaded files to the local corpus; returns the number of documents now in it. */
-  addCorpusFiles?(files: File[]): Promise<number>;
-  createSandbox(tools: Tool[], notepad: NotepadState | undefined, onProgress: (p: LoadProgress) => void): Promise<Sandbox>;
-  runAgent(req: RunRequest): AgentRun;
-  /** Loads a model engine; WebLLM's code is imported only inside this call. */
-  createEngine(choice: EngineChoice, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<LLM>;
-  /** The engine chosen by the page URL (?engine=...), if any. */
-  engineFromUrl?(): EngineChoice | undefined;
+  addCorpusFiles(files: File[]): Promise<number>;
+  /** The engine the page URL names (`?engine=...`), or why the link's engine was ignored. */
+  engineFromUrl(): { choice?: EngineChoice; warning?: string };
+  /** The task of the bundled demo. */
+  demoTask(): Promise<string | undefined>;
   models(): ModelCard[];
   detectGpu(): Promise<GpuStatus>;
-  listCachedModels?(): Promise<CachedModel[]>;
-  deleteCachedModel?(id: string): Promise<void>;
-  storageInfo?(): Promise<StorageInfo>;
-  requestPersistence?(): Promise<boolean>;
+  listCachedModels(): Promise<CachedModel[]>;
+  deleteCachedModel(id: string): Promise<void>;
+  storageInfo(): Promise<StorageInfo>;
+  requestPersistence(): Promise<boolean>;
   /** The saved Python warm-start snapshot, or undefined when none is saved yet. */
-  pythonSnapshot?(): Promise<PythonSnapshotInfo | undefined>;
+  pythonSnapshot(): Promise<PythonSnapshotInfo | undefined>;
   /** Deletes the saved snapshot: the next Python start boots normally and saves a new one. */
-  clearPythonSnapshot?(): Promise<void>;
-  /** Claims a session for this tab; returns a release function, or undefined when another tab holds it. */
-  acquireSession?(id: string): Promise<(() => void) | undefined>;
+  clearPythonSnapshot(): Promise<void>;
   /** Builds an export file for a session. */
   exportSession(id: string, format: 'ipynb' | 'md' | 'json'): Promise<{ filename: string; mime: string; text: string }>;
-  importSession(text: string, filename: string): Promise<string>;
 }
-
-export type { SessionMeta };

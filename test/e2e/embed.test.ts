@@ -256,6 +256,50 @@ describe('embedding in a host page', () => {
     await page.close();
   });
 
+  it('keeps only the last `keepSessions` runs in the host site\'s IndexedDB, and clearHistory() deletes them', async () => {
+    HOST_PAGES['retention.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>retention</title></head>
+<body><div id="w" style="height:480px"></div><script type="module">
+import { mount } from '/l0/embed.js';
+const answer = "<think>Answer.</think>\\n<code>\\nsubmit_final_answer('done')\\n</code><end_code>";
+window.agent = mount(document.getElementById('w'), { namespace: 'retention', keepSessions: 2, engine: { kind: 'replay', turns: [answer, answer, answer] } });
+window.ready = true;
+</script></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/retention.html');
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    type W = { agent: { run(t: string): Promise<{ status: string }>; clearHistory(): Promise<void> } };
+    const statuses = await page.evaluate(async () => {
+      const { agent } = window as unknown as W;
+      const out: string[] = [];
+      for (const task of ['first task', 'second task', 'third task']) out.push((await agent.run(task)).status);
+      return out;
+    });
+    expect(statuses).toEqual(['answered', 'answered', 'answered']);
+    const savedTasks = () =>
+      page.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((ok, ko) => {
+          const r = indexedDB.open('l0-browser:retention');
+          r.onsuccess = () => ok(r.result);
+          r.onerror = () => ko(r.error);
+        });
+        const entries = await new Promise<[unknown, unknown][]>((ok, ko) => {
+          const store = db.transaction(db.objectStoreNames[0]!).objectStore(db.objectStoreNames[0]!);
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onsuccess = () => ok(keys.result.map((k, i) => [k, values.result[i]]));
+          values.onerror = () => ko(values.error);
+        });
+        db.close();
+        return entries.filter(([k]) => Array.isArray(k) && k[0] === 'meta').map(([, v]) => (v as { task: string }).task).sort();
+      });
+    // The oldest run was deleted when the third one ended.
+    await expect.poll(savedTasks).toEqual(['second task', 'third task']);
+    await page.evaluate(() => (window as unknown as W).agent.clearHistory());
+    expect(await savedTasks()).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('removing <l0-agent> from the page disposes it and terminates its worker', async () => {
     const server = await serve(false);
     const { page } = await openPage(server.url + 'index.html');

@@ -15,21 +15,21 @@ describe('parseEngineSpec', () => {
   it('parses webllm links', () => {
     expect(parseEngineSpec('?engine=webllm&model=L0-4B-q4f16_1-MLC&ctx=8192&cache=indexeddb')).toEqual({
       ok: true,
-      spec: { engine: 'webllm', model: 'L0-4B-q4f16_1-MLC', contextWindow: 8192, cacheBackend: 'indexeddb' },
+      spec: { kind: 'webllm', model: 'L0-4B-q4f16_1-MLC', contextWindow: 8192, cacheBackend: 'indexeddb' },
     });
     const r = parseEngineSpec('https://site/app/?engine=webllm&model=L0-7B-q4f32_1-MLC&weights=https%3A%2F%2Fw.example%2Forg%2F');
-    expect(r).toEqual({ ok: true, spec: { engine: 'webllm', model: 'L0-7B-q4f32_1-MLC', weightsBase: 'https://w.example/org/' } });
+    expect(r).toEqual({ ok: true, spec: { kind: 'webllm', model: 'L0-7B-q4f32_1-MLC', weightsBase: 'https://w.example/org/' } });
   });
   it('parses openai links and never takes an API key from a URL', () => {
     const r = parseEngineSpec(new URLSearchParams('engine=openai&baseUrl=http://localhost:8000/v1&model=L0-7B&apiKey=secret'));
-    expect(r).toEqual({ ok: true, spec: { engine: 'openai', baseUrl: 'http://localhost:8000/v1', model: 'L0-7B' } });
+    expect(r).toEqual({ ok: true, spec: { kind: 'openai', baseUrl: 'http://localhost:8000/v1', model: 'L0-7B' } });
     const fromSettings = parseEngineSpec({ engine: 'openai', baseUrl: 'http://h:1/v1', model: 'm', apiKey: 'k', contextWindow: 32768 });
-    expect(fromSettings).toEqual({ ok: true, spec: { engine: 'openai', baseUrl: 'http://h:1/v1', model: 'm', apiKey: 'k', contextWindow: 32768 } });
+    expect(fromSettings).toEqual({ ok: true, spec: { kind: 'openai', baseUrl: 'http://h:1/v1', model: 'm', apiKey: 'k', contextWindow: 32768 } });
   });
   it('parses replay links', () => {
     expect(parseEngineSpec('?engine=replay&script=demo/run.json&delay=15')).toEqual({
       ok: true,
-      spec: { engine: 'replay', script: 'demo/run.json', tokenDelayMs: 15 },
+      spec: { kind: 'replay', scriptUrl: 'demo/run.json', tokenDelayMs: 15 },
     });
   });
   it('reports what is wrong as data', () => {
@@ -48,10 +48,10 @@ describe('parseEngineSpec', () => {
     expect(bad('?engine=magic')).toMatch(/Unknown engine/);
   });
   it('round-trips through demo-link parameters without the key', () => {
-    const spec = { engine: 'openai' as const, baseUrl: 'http://h:1/v1', model: 'm', apiKey: 'k', contextWindow: 8192 };
+    const spec = { kind: 'openai' as const, baseUrl: 'http://h:1/v1', model: 'm', apiKey: 'k', contextWindow: 8192 };
     const p = engineSpecToParams(spec);
     expect(p.has('apiKey')).toBe(false);
-    expect(parseEngineSpec(p)).toEqual({ ok: true, spec: { engine: 'openai', baseUrl: 'http://h:1/v1', model: 'm', contextWindow: 8192 } });
+    expect(parseEngineSpec(p)).toEqual({ ok: true, spec: { kind: 'openai', baseUrl: 'http://h:1/v1', model: 'm', contextWindow: 8192 } });
   });
 });
 
@@ -82,7 +82,7 @@ describe('replay scripts and createEngine', () => {
   });
 
   it('a replay engine plays a list back in order', async () => {
-    const llm = await createEngine({ engine: 'replay', script: `${origin}/list.json` });
+    const llm = await createEngine({ kind: 'replay', scriptUrl: `${origin}/list.json` });
     expect(llm.id).toBe(`replay:${origin}/list.json`);
     const r1 = await llm.generate([{ role: 'user', content: 'q' }]);
     expect(r1.text).toContain('print(1)');
@@ -91,21 +91,21 @@ describe('replay scripts and createEngine', () => {
   });
 
   it('a replay engine plays a recorded trajectory', async () => {
-    const llm = await createEngine({ engine: 'replay', script: `${origin}/traj.json` });
+    const llm = await createEngine({ kind: 'replay', scriptUrl: `${origin}/traj.json` });
     expect(llm.id).toBe('replay:L0-4B');
     expect((await llm.generate([{ role: 'user', content: 'q' }])).text).toBe('step one');
   });
 
   it('replay failures are classified', async () => {
-    await expect(createEngine({ engine: 'replay', script: `${origin}/missing.json` })).rejects.toMatchObject({ kind: 'http', detail: { status: 404 } });
-    await expect(createEngine({ engine: 'replay', script: `${origin}/bad.json` })).rejects.toMatchObject({ kind: 'bad-response' });
-    await expect(createEngine({ engine: 'replay', script: `${origin}/notjson.json` })).rejects.toMatchObject({ kind: 'bad-response' });
+    await expect(createEngine({ kind: 'replay', scriptUrl: `${origin}/missing.json` })).rejects.toMatchObject({ kind: 'http', detail: { status: 404 } });
+    await expect(createEngine({ kind: 'replay', scriptUrl: `${origin}/bad.json` })).rejects.toMatchObject({ kind: 'bad-response' });
+    await expect(createEngine({ kind: 'replay', scriptUrl: `${origin}/notjson.json` })).rejects.toMatchObject({ kind: 'bad-response' });
   });
 
   it('an openai spec gives a working OpenAICompatibleLLM', async () => {
     const s = await startOpenAIServer({ respond: () => 'pong' });
     try {
-      const llm = await createEngine({ engine: 'openai', baseUrl: s.url, model: 'm', contextWindow: 9000 });
+      const llm = await createEngine({ kind: 'openai', baseUrl: s.url, model: 'm', contextWindow: 9000 });
       expect(llm).toBeInstanceOf(OpenAICompatibleLLM);
       expect(llm.contextWindow).toBe(9000);
       expect((await llm.generate([{ role: 'user', content: 'ping' }])).text).toBe('pong');

@@ -1,0 +1,372 @@
+// The app's core, shared by the notebook page (ui/) and the embed widget (embed/): session state,
+// the engine and Python held as cached promises, run / stop / continue / new / open session,
+// agent events turned into view state, the status line, errors as data. No DOM: the views
+// subscribe to the state and to the notebook's changes, and call these actions.
+import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import type { EngineChoice } from '../llm/engine-spec';
+import { pruneSessions } from '../store/retention';
+import { createEngineSlot, engineKey } from './engines';
+import { DEMO_ENGINE, isDemo, sessionStatus, shortChoice } from './labels';
+import { createPythonSlot } from './python';
+import { emptyRunState, executeRun } from './run';
+import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, settingsFromSaved, type AppSettings } from './settings';
+import { emitter, observable } from './state';
+import type { AppControllerOptions, AppState, NotebookChange, RunOptions, RunOutcome } from './types';
+
+export interface AppController {
+  readonly state: AppState;
+  subscribe(listener: (state: AppState) => void): () => void;
+  onNotebook(listener: (change: NotebookChange) => void): () => void;
+  /** Settled once saved settings are read and the start-up work (Python, preload) has begun. Never rejects. */
+  readonly ready: Promise<void>;
+  /** Runs a task; a run in progress must be stopped first. */
+  run(task: string, options?: RunOptions): Promise<RunOutcome>;
+  /** Runs the bundled demo with its own task. */
+  runDemo(): Promise<RunOutcome>;
+  /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
+  stop(): Promise<void>;
+  continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  openSession(id: string): Promise<void>;
+  newSession(): void;
+  /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
+  chooseEngine(choice: EngineChoice): Promise<boolean>;
+  saveSettings(settings: AppSettings): Promise<void>;
+  /** Enables tools that just became available (e.g. the corpus tools after an upload). */
+  enableTools(names: string[]): Promise<void>;
+  /** Disposes Python and starts a new one (after it failed to start or died). */
+  restartPython(): Promise<void>;
+  refreshSessions(): Promise<void>;
+  /** Renames a saved session; the error, if it failed (for the view to show where the user acted). */
+  renameSession(id: string, title: string): Promise<ErrorData | undefined>;
+  /** Deletes a saved session (the one shown gives way to a new one); the error, if it failed. */
+  deleteSession(id: string): Promise<ErrorData | undefined>;
+  /** Imports an exported session and opens it; undefined (and the error shown) when it failed. */
+  importSession(text: string): Promise<string | undefined>;
+  /** Deletes every saved session but a running one, and clears the notebook. */
+  clearHistory(): Promise<void>;
+  /** Shows an error that happened outside the controller (e.g. a download in the view). */
+  showError(error: ErrorData | undefined): void;
+  dispose(): Promise<void>;
+}
+
+const LONG_SESSION_STEPS = 5;
+const DEMO_ONLY = 'The demo model replays a recorded run and can only answer its own task. Choose a model to run your own task.';
+const isLLM = (e: unknown): e is LLM => typeof e === 'object' && e !== null && typeof (e as LLM).generate === 'function';
+const refuse = (message: string, kind: ErrorData['kind'] = 'internal'): RunOutcome => ({ error: { kind, message } });
+
+export function createAppController(options: AppControllerOptions): AppController {
+  const { services } = options;
+  const fixedLLM = isLLM(options.engine) ? options.engine : undefined;
+  const settings: AppSettings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const state = observable<AppState>({
+    phase: 'idle',
+    task: '',
+    status: '',
+    maxSteps: settings.maxSteps,
+    notepad: EMPTY_NOTEPAD,
+    engine: fixedLLM ? undefined : (options.engine as EngineChoice | undefined),
+    engineStatus: {},
+    python: { state: 'off', message: '' },
+    settings,
+    sessions: [],
+  });
+  const notebook = emitter<NotebookChange>();
+  let active: { abort: AbortController; done: Promise<void> } | undefined;
+  let disposed = false;
+  let lastWorking: EngineChoice | undefined;
+  let waiting: 'engine' | 'python' | undefined;
+  let persistenceAsked = false;
+
+  const engines = createEngineSlot(services.createEngine, (p) => {
+    state.set({ engineStatus: { progress: p.phase === 'ready' ? undefined : p } });
+    if (waiting === 'engine') state.set({ status: `${p.message}${p.fraction !== undefined && p.fraction < 1 ? ` ${Math.round(p.fraction * 100)}%` : ''}` });
+  });
+  const python = createPythonSlot(services.createSandbox, (s) => {
+    state.set({ python: s });
+    if (waiting === 'python' && s.state === 'starting') state.set({ status: s.message });
+  });
+
+  services.onStoreWarning?.((w) => state.set({ warning: { ...w, message: `${w.message} Sessions are kept in memory for now: export them before closing the tab.` } }));
+
+  let storeP: Promise<SessionStore> | undefined;
+  const store = (): Promise<SessionStore> =>
+    (storeP ??= Promise.resolve().then(() => services.store()).catch((e: unknown) => {
+      storeP = undefined;
+      throw e;
+    }));
+  let toolsP: Promise<Tool[]> | undefined;
+  const allTools = (): Promise<Tool[]> =>
+    (toolsP ??= Promise.resolve().then(() => services.tools()).then(
+      (tools) => {
+        toolsP = undefined; // the page's tools change (corpus uploads): ask again next time
+        return tools;
+      },
+      (e: unknown) => {
+        toolsP = undefined; // e.g. the corpus URL failed: the next run fetches it again
+        throw e;
+      },
+    ));
+  const enabledTools = async (): Promise<Tool[]> => {
+    const on = state.get().settings.tools;
+    const all = await allTools();
+    return on ? all.filter((t) => on.includes(t.name)) : all;
+  };
+
+  function askPersistence(): void {
+    if (persistenceAsked || !services.requestPersistence) return;
+    persistenceAsked = true;
+    services.requestPersistence().catch(() => undefined);
+  }
+
+  /** Saves a setting when the page keeps them; a store that cannot write only costs the setting. */
+  async function persist(key: string, value: unknown): Promise<void> {
+    if (options.persistSettings) await store().then((s) => s.setSetting(key, value)).catch(() => undefined);
+  }
+
+  /** Loads an engine; a failure of the selected one brings back the last working engine and says why. */
+  async function loadEngine(choice: EngineChoice, forRun: boolean): Promise<LLM> {
+    try {
+      const llm = await (forRun ? engines.forRun(choice) : engines.load(choice));
+      if (state.get().engine && engineKey(state.get().engine!) === engineKey(choice)) lastWorking = choice;
+      if (choice.kind === 'webllm') askPersistence(); // gigabytes of weights are now cached
+      state.set({ engineStatus: {} });
+      return llm;
+    } catch (e) {
+      const err = toErrorData(e);
+      const selected = state.get().engine;
+      if (err.kind === 'aborted' || !selected || engineKey(selected) !== engineKey(choice)) {
+        state.set({ engineStatus: err.kind === 'aborted' ? {} : { error: `${err.kind}: ${err.message}` } });
+        throw e;
+      }
+      const back = [lastWorking, options.fallbackEngine].find((c) => c && engineKey(c) !== engineKey(choice));
+      state.set({ engine: back ?? selected, engineStatus: { error: `${err.kind}: ${err.message}${back ? ` Back to ${shortChoice(back)}.` : ''}` } });
+      if (back) void persist(ENGINE_KEY, engineToSave(back));
+      throw e;
+    }
+  }
+
+  async function preloadCachedModel(): Promise<void> {
+    const choice = state.get().engine;
+    if (choice?.kind !== 'webllm' || !services.isCached || !(await services.isCached(choice).catch(() => false))) return;
+    await loadEngine(choice, false).catch(() => undefined); // the model panel shows why
+  }
+
+  const ready = (async () => {
+    try {
+      if (options.persistSettings) {
+        const s = await store();
+        const saved = await s.getSetting(SETTINGS_KEY).catch(() => undefined);
+        if (saved) state.set({ settings: settingsFromSaved(saved, settings) });
+        const engine = engineFromSaved(await s.getSetting(ENGINE_KEY).catch(() => undefined));
+        if (engine) state.set({ engine });
+      }
+      if (options.engineOverride) state.set({ engine: options.engineOverride });
+      state.set({ maxSteps: state.get().settings.maxSteps });
+      // Python starts now, in parallel with everything else: the first run should not wait for it.
+      if (options.startPython) void enabledTools().then((t) => python.get(t)).catch(() => undefined);
+      if (options.listSessions) void refreshSessions();
+      void preloadCachedModel();
+    } catch (e) {
+      state.set({ error: toErrorData(e, 'storage') });
+    }
+  })();
+
+  async function refreshSessions(): Promise<void> {
+    if (!options.listSessions) return;
+    const sessions = await store().then((s) => s.listSessions()).catch(() => undefined);
+    if (sessions) state.set({ sessions });
+  }
+
+  async function afterRun(sessionId: string): Promise<void> {
+    const limit = options.keepSessions;
+    if (limit !== undefined) await store().then((s) => pruneSessions(s, limit, { keep: limit > 0 ? [sessionId] : [] })).catch(() => undefined);
+    await refreshSessions();
+  }
+
+  async function run(taskText: string, ro: RunOptions = {}): Promise<RunOutcome> {
+    if (disposed) return refuse('This agent was disposed.');
+    if (active) return refuse('A run is in progress: stop it first.');
+    const task = taskText.trim();
+    if (!task) {
+      state.set({ status: 'Write a task first.' });
+      return refuse('The task is empty.');
+    }
+    // Claimed before the first await: a second Run (a double click) is refused, not started twice.
+    const abort = new AbortController();
+    let ended!: () => void;
+    active = { abort, done: new Promise<void>((r) => (ended = r)) };
+    let outcome: RunOutcome;
+    let sessionId: string | undefined;
+    try {
+      await ready;
+      const choice = ro.engine ?? state.get().engine;
+      if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
+      if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
+        return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
+      }
+      sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
+      if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
+      state.set({
+        ...(ro.resumeFrom ? { error: undefined, interrupted: undefined } : emptyRunState()),
+        phase: 'running', sessionId, task, startedAt: Date.now(), maxSteps: state.get().settings.maxSteps,
+      });
+      outcome = await executeRun(
+        {
+          state, services, python, promptExtra: options.promptExtra,
+          notebook: (c) => notebook.emit(c),
+          engine: () => (fixedLLM ? Promise.resolve(fixedLLM) : loadEngine(choice!, true)),
+          tools: enabledTools,
+          store,
+          waitingFor: (part) => (waiting = part),
+          onEvent: (ev) => {
+            if (ev.type === 'step-end' || (ev.type === 'step-start' && ev.step === 1)) void refreshSessions(); // the list shows the run as it grows
+            if (ev.type === 'step-start' && ev.step === LONG_SESSION_STEPS) askPersistence();
+          },
+        },
+        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
+      );
+    } finally {
+      active = undefined;
+      if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
+      ended();
+    }
+    await afterRun(sessionId);
+    return outcome;
+  }
+
+  function fail(error: ErrorData): RunOutcome {
+    state.set({ error, status: '' });
+    return { error };
+  }
+
+  async function loadSession(id: string): Promise<Trajectory | undefined> {
+    const t = await store().then((s) => s.loadSession(id)).catch(() => undefined);
+    if (!t) state.set({ error: { kind: 'storage', message: 'That session could not be loaded.' } });
+    return t;
+  }
+
+  function show(t: Trajectory): void {
+    notebook.emit({ type: 'load', trajectory: t });
+    const last = t.steps.at(-1);
+    state.set({
+      sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
+      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
+      maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
+    });
+  }
+
+  const controller: AppController = {
+    get state() {
+      return state.get();
+    },
+    subscribe: (l) => state.subscribe(l),
+    onNotebook: (l) => notebook.on(l),
+    ready,
+    run,
+    async runDemo() {
+      const task = await options.demoTask?.().catch((e: unknown) => {
+        state.set({ error: { ...toErrorData(e, 'network'), message: `The demo could not be loaded: ${toErrorData(e, 'network').message}` } });
+        return undefined;
+      });
+      if (task === undefined) return { error: state.get().error };
+      return run(task, { engine: DEMO_ENGINE });
+    },
+    stop() {
+      const current = active;
+      if (!current) return Promise.resolve();
+      if (!current.abort.signal.aborted) {
+        state.set({ phase: 'stopping', status: 'Stopping…' });
+        current.abort.abort();
+        // Abort ends generation; the interrupt ends a cell that is already running; a model still
+        // loading for this run is cancelled.
+        python.interrupt();
+        if (waiting === 'engine') engines.cancel();
+      }
+      return current.done;
+    },
+    async continueSession(id, restoreCells = false) {
+      if (active) return refuse('A run is in progress: stop it first.');
+      const t = await loadSession(id);
+      if (!t) return { error: state.get().error };
+      show(t);
+      return run(t.task, { resumeFrom: t, restoreCells });
+    },
+    async openSession(id) {
+      if (active) return;
+      const t = await loadSession(id);
+      if (t) show(t);
+    },
+    newSession() {
+      if (active) return;
+      notebook.emit({ type: 'clear' });
+      state.set({ ...emptyRunState(), sessionId: undefined, task: '', status: '', startedAt: undefined });
+    },
+    async chooseEngine(choice) {
+      state.set({ engine: choice, engineStatus: {} });
+      void persist(ENGINE_KEY, engineToSave(choice));
+      if (active) return true; // the run keeps its engine; the new one loads for the next run
+      // WebLLM models are big: the download starts as soon as one is picked, with progress shown.
+      return loadEngine(choice, false).then(
+        () => true,
+        () => false,
+      );
+    },
+    async saveSettings(s) {
+      state.set({ settings: s, status: 'Settings saved.' });
+      await persist(SETTINGS_KEY, s);
+    },
+    async enableTools(names) {
+      const on = state.get().settings.tools;
+      if (!on) return; // every tool is on already
+      const settings = { ...state.get().settings, tools: [...on, ...names.filter((n) => !on.includes(n))] };
+      state.set({ settings });
+      await persist(SETTINGS_KEY, settings);
+    },
+    async restartPython() {
+      if (active) return;
+      await python.restart(await enabledTools().catch(() => [])).catch(() => undefined); // the status line says why
+    },
+    refreshSessions,
+    async renameSession(id, title) {
+      const error = await store().then((s) => s.renameSession(id, title)).then(() => undefined, (e: unknown) => toErrorData(e, 'storage'));
+      await refreshSessions();
+      return error;
+    },
+    async deleteSession(id) {
+      const error = await store().then((s) => s.deleteSession(id)).then(() => undefined, (e: unknown) => toErrorData(e, 'storage'));
+      if (!error && id === state.get().sessionId) controller.newSession();
+      await refreshSessions();
+      return error;
+    },
+    async importSession(text) {
+      try {
+        const id = await (await store()).importSession(text);
+        await refreshSessions();
+        await controller.openSession(id);
+        return id;
+      } catch (e) {
+        state.set({ error: { ...toErrorData(e, 'storage'), message: `Import failed: ${toErrorData(e, 'storage').message}` } });
+        return undefined;
+      }
+    },
+    async clearHistory() {
+      const running = active ? state.get().sessionId : undefined;
+      await store()
+        .then((s) => pruneSessions(s, 0, { keep: running ? [running] : [] }))
+        .catch((e: unknown) => state.set({ error: toErrorData(e, 'storage') }));
+      controller.newSession();
+      await refreshSessions();
+    },
+    showError(error) {
+      state.set({ error });
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await controller.stop();
+      await Promise.all([fixedLLM ? undefined : engines.dispose(), python.dispose()]);
+    },
+  };
+  return controller;
+}
+

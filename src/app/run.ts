@@ -1,0 +1,135 @@
+// One run of the agent inside the app: claim the session, get the engine and Python, run the
+// agent loop, and turn its events into view state and notebook changes. Errors end as data in the
+// outcome and in the state (shown once); nothing here rejects.
+import { EMPTY_NOTEPAD, L0Error, toErrorData, type AgentEvent, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { endedStatus } from './labels';
+import type { PythonSlot } from './python';
+import type { Observable } from './state';
+import type { AppServices, AppState, NotebookChange, RunOutcome } from './types';
+
+export interface RunRequest {
+  task: string;
+  sessionId: string;
+  signal: AbortSignal;
+  resumeFrom?: Trajectory;
+  restoreCells?: boolean;
+}
+
+export interface RunDeps {
+  state: Observable<AppState>;
+  notebook(change: NotebookChange): void;
+  services: AppServices;
+  python: PythonSlot;
+  /** The engine for this run (loads it, or waits for the load in flight). */
+  engine(): Promise<LLM>;
+  /** The enabled tools. */
+  tools(): Promise<Tool[]>;
+  store(): Promise<SessionStore>;
+  /** What the run waits for now: progress of that part shows in the status line. */
+  waitingFor(part: 'engine' | 'python' | undefined): void;
+  promptExtra?: string;
+  /** Called with each agent event after the state was updated (session list refresh, persistence). */
+  onEvent?(event: AgentEvent): void;
+}
+
+/** Rejects with an AbortError as soon as `signal` aborts; the work itself goes on (it may be shared). */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new DOMException('Stopped', 'AbortError'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DOMException('Stopped', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The view state an agent event changes (pure). */
+export function stateAfterEvent(ev: AgentEvent): Partial<AppState> {
+  switch (ev.type) {
+    case 'start':
+    case 'resumed':
+      return { status: 'Running…' };
+    case 'step-start':
+      return { step: ev.step };
+    case 'notepad':
+      return { notepad: ev.notepad, notepadStep: ev.step };
+    case 'final-answer':
+      return { answer: ev.answer };
+    case 'error':
+      return ev.error.kind === 'aborted' ? {} : { error: ev.error };
+    default:
+      return {};
+  }
+}
+
+export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOutcome> {
+  const { state, services, signal } = { ...deps, signal: req.signal };
+  const steps = { started: 0, shown: new Set<number>(), ended: new Set<number>() };
+  let release: (() => void) | undefined;
+  let trajectory: Trajectory | undefined;
+  let error: ReturnType<typeof toErrorData> | undefined;
+  try {
+    if (services.acquireSession) {
+      release = await services.acquireSession(req.sessionId);
+      if (!release) throw new L0Error({ kind: 'storage', message: 'This session is open and running in another tab.' });
+    }
+    state.set({ status: 'Loading model…' });
+    deps.waitingFor('engine');
+    const llm = await abortable(deps.engine(), signal);
+    state.set({ status: 'Starting Python…' });
+    deps.waitingFor('python');
+    const tools = await abortable(deps.tools(), signal);
+    const sandbox = await abortable(deps.python.forRun(tools, req.resumeFrom?.steps.at(-1)?.notepad), signal);
+    deps.waitingFor(undefined);
+    const notepadStore = await deps.store();
+    if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
+    state.set({ status: req.resumeFrom && req.restoreCells ? 'Re-running saved cells…' : 'Running…' });
+    const settings = state.get().settings;
+    const agentRun = await services.runAgent({
+      task: req.task,
+      llm,
+      sandbox,
+      notepadStore,
+      tools,
+      maxSteps: settings.maxSteps,
+      memoryTokens: settings.memoryTokens > 0 ? settings.memoryTokens : undefined,
+      temperature: settings.temperature,
+      signal,
+      sessionId: req.sessionId,
+      resumeFrom: req.resumeFrom,
+      restoreCells: req.restoreCells,
+      promptExtra: deps.promptExtra,
+    });
+    for await (const ev of agentRun) {
+      track(steps, ev);
+      state.set(stateAfterEvent(ev));
+      deps.notebook({ type: 'event', event: ev, maxSteps: settings.maxSteps });
+      deps.onEvent?.(ev);
+    }
+    trajectory = await agentRun.trajectory;
+    if (trajectory.status === 'error' && trajectory.error?.kind === 'sandbox') deps.python.failed(trajectory.error);
+    state.set({ status: endedStatus(trajectory) }); // its error, if any, came as an 'error' event
+  } catch (e) {
+    error = toErrorData(e);
+    if (error.kind === 'aborted') state.set({ status: 'Stopped.' });
+    else {
+      if (error.kind === 'sandbox') deps.python.failed(error);
+      state.set({ status: 'Run failed.', error });
+    }
+  } finally {
+    deps.waitingFor(undefined);
+    release?.();
+    // A cell that never showed anything (the model failed or was stopped before its first token) goes.
+    const last = steps.started;
+    if (last && !steps.ended.has(last) && !steps.shown.has(last)) deps.notebook({ type: 'discard', step: last });
+    deps.notebook({ type: 'ended' });
+  }
+  return { trajectory, error };
+}
+
+function track(steps: { started: number; shown: Set<number>; ended: Set<number> }, ev: AgentEvent): void {
+  if (ev.type === 'step-start') steps.started = ev.step;
+  else if (ev.type === 'think' || ev.type === 'code-delta' || ev.type === 'code') steps.shown.add(ev.step);
+  else if (ev.type === 'step-end') steps.ended.add(ev.step);
+}
+
+export const emptyRunState = (): Partial<AppState> => ({ answer: undefined, notepad: EMPTY_NOTEPAD, notepadStep: undefined, step: undefined, error: undefined, interrupted: undefined });

@@ -1,0 +1,122 @@
+// The app controller's contract with the rest: what it needs (AppServices), how it is set up
+// (AppControllerOptions) and what views read (AppState, NotebookChange). No DOM here.
+import type { AgentEvent, ErrorData, LLM, NotepadState, Sandbox, SessionMeta, SessionStore, Tool, Trajectory } from '../protocols';
+import type { AgentRun, RunAgentOptions } from '../agent/index';
+import type { EngineChoice } from '../llm/engine-spec';
+import type { CreateEngine } from './engines';
+import type { CreateSandbox, PythonStatus } from './python';
+import type { AppSettings } from './settings';
+
+export interface AppServices {
+  /** The session store (the widget creates it on its first run). */
+  store(): SessionStore | Promise<SessionStore>;
+  /** Every tool on offer; the settings choose among them. */
+  tools(): Tool[] | Promise<Tool[]>;
+  createSandbox: CreateSandbox;
+  /** Loads a model engine (WebLLM's code is imported only inside this call). */
+  createEngine: CreateEngine;
+  runAgent(options: RunAgentOptions): AgentRun | Promise<AgentRun>;
+  /** True when the choice is a WebLLM model already in the browser's cache (loaded at start, no download). */
+  isCached?(choice: EngineChoice): Promise<boolean>;
+  /** Claims a session for this tab; a release function, or undefined when another tab holds it. */
+  acquireSession?(id: string): Promise<(() => void) | undefined>;
+  /** Asks the browser to keep this site's data (called once the user invests: a model, a long session). */
+  requestPersistence?(): Promise<unknown>;
+  /** Hears the store's warning when it falls back to memory (IndexedDB blocked or full). */
+  onStoreWarning?(listener: (warning: ErrorData) => void): void;
+}
+
+export interface AppControllerOptions {
+  services: AppServices;
+  /** The engine when nothing was saved: a choice, or a ready LLM object (the widget's `engine`). */
+  engine?: EngineChoice | LLM;
+  /** An engine that wins over the saved one (the page URL's `?engine=`). */
+  engineOverride?: EngineChoice;
+  /** Where a failed engine load falls back to when no engine has worked yet (the page: the demo). */
+  fallbackEngine?: EngineChoice;
+  /** Said when a run starts without any engine. */
+  noEngineMessage?: string;
+  settings?: Partial<AppSettings>;
+  /** Keep settings and the engine choice in the store (the page does; a widget does not). */
+  persistSettings?: boolean;
+  /** Start Python at once (the page) rather than on the first run (the widget). */
+  startPython?: boolean;
+  /** Keep the session list in the state (the page's sidebar). */
+  listSessions?: boolean;
+  /** Keep only the newest N sessions in the store (the widget; default: all). */
+  keepSessions?: number;
+  /** Appended to the system prompt. */
+  promptExtra?: string;
+  /** The task of the bundled replay demo (DEMO_ENGINE): it can answer only that one. */
+  demoTask?(): Promise<string | undefined>;
+}
+
+export type RunPhase = 'idle' | 'running' | 'stopping';
+
+export interface EngineStatus {
+  /** Load progress of the current choice while it loads. */
+  progress?: import('../protocols').LoadProgress;
+  /** Why the last choice could not be loaded ("kind: message. Back to …"). */
+  error?: string;
+}
+
+export interface AppState {
+  phase: RunPhase;
+  /** The session shown (running or opened); undefined for a new, empty one. */
+  sessionId?: string;
+  /** The task of the session shown, or the one to run. */
+  task: string;
+  /** One line saying what is happening. Errors are in `error`, not here. */
+  status: string;
+  /** When the current run started (ms since the epoch). */
+  startedAt?: number;
+  /** The step running now (or the last one). */
+  step?: number;
+  maxSteps: number;
+  answer?: string;
+  notepad: NotepadState;
+  /** The step after which `notepad` was taken. */
+  notepadStep?: number;
+  /** The one error to show: set when something failed, cleared by the next action. */
+  error?: ErrorData;
+  /** A lasting warning (e.g. the store fell back to memory). */
+  warning?: ErrorData;
+  /** The session shown was interrupted (page closed mid-run): it can be continued. */
+  interrupted?: Trajectory;
+  /** The engine chosen (undefined when the widget was given an LLM object, or none). */
+  engine?: EngineChoice;
+  engineStatus: EngineStatus;
+  python: PythonStatus;
+  settings: AppSettings;
+  /** Saved sessions, newest first (when `listSessions`). */
+  sessions: SessionMeta[];
+}
+
+/** What the notebook (the cells and the answer) must show: streamed, in order. */
+export type NotebookChange =
+  | { type: 'clear' }
+  /** A saved session: render its steps as finished cells. */
+  | { type: 'load'; trajectory: Trajectory }
+  /** A live agent event. */
+  | { type: 'event'; event: AgentEvent; maxSteps: number }
+  /** A step that never showed anything (its generation failed or was stopped at once): remove its cell. */
+  | { type: 'discard'; step: number }
+  /** The run ended: live cells stop their clocks. */
+  | { type: 'ended' };
+
+export interface RunOptions {
+  /** Use this engine for this run only (the demo). */
+  engine?: EngineChoice;
+  /** Continue this saved run (its session id is kept). */
+  resumeFrom?: Trajectory;
+  /** With resumeFrom: re-run the saved cells first to restore the variables. */
+  restoreCells?: boolean;
+}
+
+/** How a run ended: its trajectory, or why it could not run. Never a rejected promise. */
+export interface RunOutcome {
+  trajectory?: Trajectory;
+  error?: ErrorData;
+}
+
+export type { Sandbox };
