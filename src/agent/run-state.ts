@@ -4,6 +4,7 @@
  */
 import {
   EMPTY_NOTEPAD,
+  INTERRUPT_GRACE_MS,
   toErrorData,
   type AgentEvent,
   type CellResult,
@@ -189,8 +190,11 @@ export async function generateTurn(run: Run, step: number): Promise<Turn> {
   return { ...result, ms: performance.now() - started };
 }
 
-/** How long an interrupted cell may take to come back before the run stops waiting for it. */
-export const INTERRUPT_GRACE_MS = 800;
+/**
+ * How long after an abort the run waits for the interrupted cell: the sandbox's grace period
+ * (after which it ends the cell itself, restarting its worker) plus time for that answer to arrive.
+ */
+const ABANDON_CELL_AFTER_MS = INTERRUPT_GRACE_MS + 500;
 
 /** Runs one cell, streaming its output; an abort interrupts it and returns within the grace time. */
 export async function executeCell(run: Run, step: number, code: string): Promise<CellResult> {
@@ -208,7 +212,7 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   }
 }
 
-/** Resolves with an 'interrupted' result when the sandbox has not answered INTERRUPT_GRACE_MS after an abort. */
+/** Resolves with an 'interrupted' result when the sandbox has not answered ABANDON_CELL_AFTER_MS after an abort. */
 function abandonAfterAbort(signal: AbortSignal | undefined, started: number): Promise<CellResult> {
   return new Promise((resolve) => {
     if (!signal) return;
@@ -216,7 +220,7 @@ function abandonAfterAbort(signal: AbortSignal | undefined, started: number): Pr
       setTimeout(() => {
         const error = { ename: 'KeyboardInterrupt', evalue: 'the run was cancelled', traceback: [] };
         resolve({ status: 'interrupted', stdout: '', stderr: '', error, durationMs: performance.now() - started, truncated: false, restarted: false });
-      }, INTERRUPT_GRACE_MS);
+      }, ABANDON_CELL_AFTER_MS);
     if (signal.aborted) giveUp();
     else signal.addEventListener('abort', giveUp, { once: true });
   });

@@ -74,8 +74,17 @@ export class WorkerLifecycle {
    */
   async ready(): Promise<Comlink.Remote<WorkerApi>> {
     if (this.disposed) throw new L0Error({ kind: 'sandbox', message: 'The sandbox was disposed.' });
-    if (this.bootFailed) void this.startBoot().catch(() => undefined);
-    await this.booting;
+    const startedHere = this.bootFailed;
+    if (startedHere) void this.startBoot().catch(() => undefined);
+    try {
+      await this.booting;
+    } catch (e) {
+      // The start this call found under way (a restart in the background) failed: one fresh start
+      // for this call; a start this call made itself is not repeated.
+      if (startedHere || this.disposed || !this.bootFailed) throw e;
+      void this.startBoot().catch(() => undefined);
+      await this.booting;
+    }
     return this.current!.channel.remote;
   }
 
