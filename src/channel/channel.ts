@@ -159,19 +159,36 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
     }
   };
 
+  /** Why this message cannot be taken at all (before any schema), or undefined. */
+  const unusable = (ev: { data: unknown; ports?: readonly unknown[] }): [string, string?] | undefined => {
+    if (ev.ports && ev.ports.length > 0) return ['carries ports'];
+    try {
+      assertPlainData(ev.data, budget);
+    } catch (e) {
+      return ['not plain data', (e as Error).message];
+    }
+    return undefined;
+  };
+
   const onMessage = (ev: { data: unknown; ports?: readonly unknown[] }) => {
     stats.received++;
-    if (ev.ports && ev.ports.length > 0) return drop('carries ports');
     const data = ev.data;
     if (!isPlainObject(data)) return drop('not a plain object');
-    try {
-      assertPlainData(data, budget);
-    } catch (e) {
-      return drop('not plain data', (e as Error).message);
-    }
     const event = ownValue(data, 'event');
+    const id = ownValue(data, 'id');
+    const refused = unusable(ev);
+    if (refused) {
+      drop(...refused);
+      // The call this unusable answer was for fails now, clearly, instead of waiting forever.
+      if (event === undefined && typeof id === 'string' && pending.has(id)) {
+        const method = pending.get(id)!;
+        pending.delete(id);
+        deliverReply(thrown(id, new ChannelRejection(`the worker sent an invalid reply to ${method}: ${refused[1] ?? refused[0]}`)));
+      }
+      return;
+    }
     if (event !== undefined) return onEvent(event, data);
-    onReply(ownValue(data, 'id'), data);
+    onReply(id, data);
   };
 
   const guard: Comlink.Endpoint = {
@@ -185,10 +202,10 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
       if (m.type !== 'APPLY' || typeof method !== 'string' || !Object.prototype.hasOwnProperty.call(spec.replies, method)) {
         throw new ChannelRejection(`only calls of the ${spec.name} worker's own methods are sent (not ${String(m.type)} ${JSON.stringify(m.path)})`);
       }
-      if (transfer && transfer.length > 0) throw new ChannelRejection('nothing is transferred to the worker');
       if (!Array.isArray(m.argumentList) || !m.argumentList.every((a) => (a as { type?: unknown }).type === 'RAW')) {
         throw new ChannelRejection('arguments must be plain values (no proxies)');
       }
+      if (transfer && transfer.length > 0) throw new ChannelRejection('nothing is transferred to the worker');
       if (typeof m.id !== 'string') throw new ChannelRejection('a call without an id');
       pending.set(m.id, method);
       ep.postMessage(message);
