@@ -135,7 +135,7 @@ async function attack(name: string, cellId: number, callId: string): Promise<Rec
       port.post({ event: 'stream', cellId, name: 'stdout', text: 'x'.repeat(5_000_000) });
       port.post({ event: 'tool-call', cellId, callId: nextCallId, name: 'slow_echo', argsJson: '{"v":"' + 'y'.repeat(3_000_000) + '"}', viaAtomics: false });
       let deep: unknown = 'leaf';
-      for (let i = 0; i < 5000; i++) deep = [deep];
+      for (let i = 0; i < 200; i++) deep = [deep]; // deeper than the channel allows (32), within what browsers can clone
       port.post({ event: 'stream', cellId, name: 'stdout', text: 'deep\n', deep });
       port.post({ id: callId, ...raw({ n: 1, stdout: 'z'.repeat(30_000_000), stderr: '', truncated: false, notepad: EMPTY }) });
       return 'replied';
