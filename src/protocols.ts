@@ -256,10 +256,10 @@ export interface SandboxInfo {
 
 /**
  * How long a stopped cell gets to honour KeyboardInterrupt before the sandbox terminates its worker
- * (variables lost, `restarted: true`). The agent waits that long, plus a margin for the answer to
- * arrive, before it gives up on an interrupted cell.
+ * (variables lost, `restarted: true`); also how long the agent waits for an interrupted cell before
+ * it stops waiting (so Stop answers within a second even when a sandbox hangs).
  */
-export const INTERRUPT_GRACE_MS = 900;
+export const INTERRUPT_GRACE_MS = 800;
 
 export interface Sandbox {
   readonly info: SandboxInfo;

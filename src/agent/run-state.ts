@@ -190,11 +190,6 @@ export async function generateTurn(run: Run, step: number): Promise<Turn> {
   return { ...result, ms: performance.now() - started };
 }
 
-/**
- * How long after an abort the run waits for the interrupted cell: the sandbox's grace period
- * (after which it ends the cell itself, restarting its worker) plus time for that answer to arrive.
- */
-const ABANDON_CELL_AFTER_MS = INTERRUPT_GRACE_MS + 500;
 
 /** Runs one cell, streaming its output; an abort interrupts it and returns within the grace time. */
 export async function executeCell(run: Run, step: number, code: string): Promise<CellResult> {
@@ -212,7 +207,13 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   }
 }
 
-/** Resolves with an 'interrupted' result when the sandbox has not answered ABANDON_CELL_AFTER_MS after an abort. */
+/**
+ * Resolves with an 'interrupted' result when the sandbox has not answered INTERRUPT_GRACE_MS after an
+ * abort. The sandbox ends a cell that ignores the interrupt after the same grace period, and its
+ * timer starts first (the abort listener that interrupts it was added before this one), so a
+ * sandbox that keeps its promise always answers first: the run never reports variables kept when
+ * the sandbox had to drop them.
+ */
 function abandonAfterAbort(signal: AbortSignal | undefined, started: number): Promise<CellResult> {
   return new Promise((resolve) => {
     if (!signal) return;
@@ -220,7 +221,7 @@ function abandonAfterAbort(signal: AbortSignal | undefined, started: number): Pr
       setTimeout(() => {
         const error = { ename: 'KeyboardInterrupt', evalue: 'the run was cancelled', traceback: [] };
         resolve({ status: 'interrupted', stdout: '', stderr: '', error, durationMs: performance.now() - started, truncated: false, restarted: false });
-      }, ABANDON_CELL_AFTER_MS);
+      }, INTERRUPT_GRACE_MS);
     if (signal.aborted) giveUp();
     else signal.addEventListener('abort', giveUp, { once: true });
   });

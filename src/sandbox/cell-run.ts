@@ -7,7 +7,7 @@ import type { CellForTools } from './tool-channel';
 import type { CellToolGateway } from './tool-gateway';
 
 /** Without an interrupt buffer only an awaiting cell can stop by itself: give it a short chance. */
-export const NO_BUFFER_GRACE_MS = 300;
+const NO_BUFFER_GRACE_MS = 300;
 export const RESTART_MESSAGE = 'the interpreter was restarted; variables were lost (the notepad was kept)';
 
 export type StopReason = 'timeout' | 'interrupted';

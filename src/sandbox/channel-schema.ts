@@ -7,10 +7,10 @@ import type { NotepadState } from '../protocols';
 import { MAX_TOOL_ARGS_CHARS, MAX_TOOL_NAME_CHARS, type RawCellResult, type WorkerApi, type WorkerEvents, type WorkerInfo } from './messages';
 
 /** Cap on one notepad string (the draft) and on the number of todos or facts. */
-export const MAX_NOTEPAD_TEXT = 32 * 2 ** 20;
-export const MAX_NOTEPAD_ITEMS = 1_000_000;
+const MAX_NOTEPAD_TEXT = 32 * 2 ** 20;
+const MAX_NOTEPAD_ITEMS = 1_000_000;
 /** Cap on one stream event's text (Python flushes in batches of a few KB). */
-export const MAX_STREAM_TEXT = 1_000_000;
+const MAX_STREAM_TEXT = 1_000_000;
 const MAX_TRACEBACK_LINES = 10_000;
 
 const notepad: Check<NotepadState> = object({

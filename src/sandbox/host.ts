@@ -5,7 +5,6 @@
 // by id) and tool-gateway.ts (caps). Transport-agnostic: browser-host.ts / node-host.ts spawn workers.
 import {
   EMPTY_NOTEPAD,
-  INTERRUPT_GRACE_MS,
   L0Error,
   toErrorData,
   type CellResult,
@@ -23,9 +22,8 @@ import { ToolChannel, type WorkerToolCalls } from './tool-channel';
 import { ToolGateway, type ToolGatewayLimits } from './tool-gateway';
 import { WorkerLifecycle, type SandboxPlatform } from './worker-lifecycle';
 
-export { RESTART_MESSAGE, NO_BUFFER_GRACE_MS } from './cell-run';
-export type { SandboxPlatform, SpawnedWorker } from './worker-lifecycle';
-export { INTERRUPT_GRACE_MS };
+export { RESTART_MESSAGE } from './cell-run';
+export type { SandboxPlatform } from './worker-lifecycle';
 
 export const DEFAULT_OUTPUT_LIMIT = 10_000;
 export const DEFAULT_CELL_TIMEOUT_MS = 30_000;
@@ -34,7 +32,7 @@ export interface PyodideSandboxOptions extends SandboxOptions {
   toolLimits?: ToolGatewayLimits;
   /** Browser: which synchronous tool bridge to prefer (default 'jspi' where supported, else 'atomics'). */
   preferToolBridge?: 'jspi' | 'atomics';
-  /** How long a stopped cell gets to honour KeyboardInterrupt before a restart (default INTERRUPT_GRACE_MS). */
+  /** How long a stopped cell gets to honour KeyboardInterrupt before a restart (default INTERRUPT_GRACE_MS, protocols.ts). */
   interruptGraceMs?: number;
   /**
    * Browser: creates the sandbox worker (default: this package's pyodide.worker). A replacement must
@@ -156,14 +154,14 @@ export class PyodideSandbox implements Sandbox {
         cell.started = true;
         timer = setTimeout(() => this.stop(cell, 'timeout'), timeoutMs);
         const normal = api.runCell(cell.id, code, limit).then(
-          (raw): Forced => ({ raw, why: 'crash' }),
+          (raw): Partial<Forced> => ({ raw }),
           (e: unknown): Forced => ({ why: 'crash', detail: toErrorData(e).message }),
         );
         const outcome = await Promise.race([normal, forced]);
         const durationMs = performance.now() - started;
         if (!outcome.raw) {
           this.workers.restart();
-          return killedResult(cell, outcome.why, outcome.detail, durationMs, this.notepad);
+          return killedResult(cell, outcome.why ?? 'crash', outcome.detail, durationMs, this.notepad);
         }
         this.notepad = outcome.raw.notepad;
         const { result, recycle } = answeredResult(cell, outcome.raw, durationMs);
