@@ -73,19 +73,26 @@ export class WorkerLifecycle {
    * background), this starts a fresh worker instead of failing for good.
    */
   async ready(): Promise<Comlink.Remote<WorkerApi>> {
-    if (this.disposed) throw new L0Error({ kind: 'sandbox', message: 'The sandbox was disposed.' });
-    const startedHere = this.bootFailed;
-    if (startedHere) void this.startBoot().catch(() => undefined);
-    try {
-      await this.booting;
-    } catch (e) {
-      // The start this call found under way (a restart in the background) failed: one fresh start
-      // for this call; a start this call made itself is not repeated.
-      if (startedHere || this.disposed || !this.bootFailed) throw e;
-      void this.startBoot().catch(() => undefined);
-      await this.booting;
+    // One fresh start per call at most: a start this call made itself is not repeated.
+    let startedHere = false;
+    if (this.bootFailed) {
+      startedHere = true;
+      void this.startBoot();
     }
-    return this.current!.channel.remote;
+    for (;;) {
+      if (this.disposed) throw new L0Error({ kind: 'sandbox', message: 'The sandbox was disposed.' });
+      const p = this.booting;
+      try {
+        await p;
+      } catch (e) {
+        if (p !== this.booting) continue; // a newer start replaced it: wait for that one
+        if (startedHere || this.disposed) throw e;
+        startedHere = true;
+        void this.startBoot();
+        continue;
+      }
+      if (p === this.booting && this.current) return this.current.channel.remote;
+    }
   }
 
   /** Terminates the worker and starts a fresh one; the promise settles when it is ready (or failed). */

@@ -58,7 +58,8 @@ function platformFailingSpawns(failing: Set<number>) {
   return { platform, counter };
 }
 
-describe('restarts', () => {
+// Each test boots three or four interpreters: allow for a loaded machine.
+describe('restarts', { timeout: 180_000 }, () => {
   it('a failed background restart is retried by the next cell instead of leaving Python dead', async () => {
     // Spawn 1 starts; the restart after the kill (spawn 2) and its one retry (spawn 3) fail.
     const { platform, counter } = platformFailingSpawns(new Set([2, 3]));
