@@ -91,6 +91,7 @@ class InstantSandbox implements Sandbox {
   }
   async interrupt() {}
   async reset() {}
+  async restart() {}
   async getNotepad() {
     return this.notepad;
   }

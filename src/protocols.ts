@@ -260,13 +260,27 @@ export interface SandboxInfo {
   pythonVersion: string;
 }
 
+/**
+ * How long a stopped cell gets to honour KeyboardInterrupt before the sandbox terminates its worker
+ * (variables lost, `restarted: true`); also how long the agent waits for an interrupted cell before
+ * it stops waiting (so Stop answers within a second even when a sandbox hangs).
+ */
+export const INTERRUPT_GRACE_MS = 800;
+
 export interface Sandbox {
   readonly info: SandboxInfo;
   runCell(code: string, options?: RunCellOptions): Promise<CellResult>;
   /** Interrupts the running cell (KeyboardInterrupt, or restart when that is impossible). */
   interrupt(): Promise<void>;
-  /** A fresh namespace (notepad kept unless `clearNotepad`). */
+  /** A fresh namespace (notepad kept unless `clearNotepad`). Also starts a new run for the tool-call caps. */
   reset(options?: { clearNotepad?: boolean }): Promise<void>;
+  /**
+   * A fresh interpreter ("Restart Python"): stops a running cell, replaces the worker and resolves
+   * when the new one is ready (rejects with a clear error if it cannot start). Variables are lost,
+   * the notepad is kept, the tool-call caps start a new run. Use it when cells keep failing because
+   * Python could not be restarted on its own.
+   */
+  restart(): Promise<void>;
   getNotepad(): Promise<NotepadState>;
   setNotepad(state: NotepadState): Promise<void>;
   dispose(): Promise<void>;

@@ -4,6 +4,7 @@
  */
 import {
   EMPTY_NOTEPAD,
+  INTERRUPT_GRACE_MS,
   toErrorData,
   type AgentEvent,
   type CellResult,
@@ -203,8 +204,6 @@ export async function generateTurn(run: Run, step: number): Promise<Turn> {
   return { ...result, ms: performance.now() - started };
 }
 
-/** How long an interrupted cell may take to come back before the run stops waiting for it. */
-export const INTERRUPT_GRACE_MS = 800;
 
 /** Runs one cell, streaming its output; an abort interrupts it and returns within the grace time. */
 export async function executeCell(run: Run, step: number, code: string): Promise<CellResult> {
@@ -222,7 +221,13 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   }
 }
 
-/** Resolves with an 'interrupted' result when the sandbox has not answered INTERRUPT_GRACE_MS after an abort. */
+/**
+ * Resolves with an 'interrupted' result when the sandbox has not answered INTERRUPT_GRACE_MS after an
+ * abort. The sandbox ends a cell that ignores the interrupt after the same grace period, and its
+ * timer starts first (the abort listener that interrupts it was added before this one), so a
+ * sandbox that keeps its promise always answers first: the run never reports variables kept when
+ * the sandbox had to drop them.
+ */
 function abandonAfterAbort(signal: AbortSignal | undefined, started: number): Promise<CellResult> {
   return new Promise((resolve) => {
     if (!signal) return;

@@ -1,10 +1,14 @@
-// The page's side of the WebLLM worker: starting it, an engine object over its comlink API (the
-// shape WebLLMEngine drives, the same as WebLLM's own MLCEngine), and short-lived workers for
-// cache queries. Nothing here imports `@mlc-ai/web-llm` at run time (types only).
-import * as Comlink from 'comlink';
+// The page's side of the WebLLM worker: starting it, an engine object over its API (the shape
+// WebLLMEngine drives, the same as WebLLM's own MLCEngine), and short-lived workers for cache
+// queries. The worker is read through a checking channel (src/channel/): its replies and progress
+// events are checked against the schemas below and rebuilt, and nothing it sends can call anything
+// on the page. Nothing here imports `@mlc-ai/web-llm` at run time (types only).
 import type { ChatCompletionChunk, InitProgressReport } from '@mlc-ai/web-llm';
+import { openChannel, type ChannelStats, type WorkerEndpoint } from '../channel/channel';
+import { arrayOf, bool, int, none, nullable, num, object, optional, str, type Check } from '../channel/validate';
 import { L0Error } from '../protocols';
-import type { StreamingChatRequest, WebLLMWorkerApi } from './webllm-worker-api';
+import type { WebLLMAppConfig } from './models';
+import type { StreamingChatRequest, WebLLMWorkerApi, WebLLMWorkerEvents } from './webllm-worker-api';
 
 /**
  * The part of WebLLM's engine interface WebLLMEngine uses. WebLLM's MLCEngine and
@@ -19,20 +23,115 @@ export interface MLCEngineLike {
   runtimeStatsText(): Promise<string>;
 }
 
-export type WebLLMWorkerRemote = Comlink.Remote<WebLLMWorkerApi>;
+/** The worker's API as the page calls it: the progress listener stays on the page. */
+export interface WebLLMWorkerRemote extends Omit<WebLLMWorkerApi, 'reload'> {
+  /**
+   * Loads `modelId`. `appConfig` replaces the registry and `onProgress` the progress listener when
+   * given; a reload after a lost device passes neither. Every report arrives before it resolves.
+   */
+  reload(modelId: string, appConfig?: WebLLMAppConfig, onProgress?: (report: InitProgressReport) => unknown): Promise<void>;
+  /** What the channel received and dropped. */
+  channelStats(): ChannelStats;
+}
 
 /** Starts this package's WebLLM worker (Vite bundles it, with the library, as its own chunk). */
 export function spawnWebLLMWorker(): Worker {
   return new Worker(new URL('./webllm.worker.ts', import.meta.url), { type: 'module', name: 'webllm' });
 }
 
-export function connectWebLLMWorker(worker: Worker): WebLLMWorkerRemote {
-  return Comlink.wrap<WebLLMWorkerApi>(worker);
+/** Caps on what the WebLLM worker may send (far above what a model produces). */
+const MAX_TEXT = 16 * 2 ** 20;
+const MAX_DELTA = 2 ** 20;
+
+const chunk = object({
+  id: optional(str(200)),
+  object: optional(str(64)),
+  created: optional(num()),
+  model: optional(str(500)),
+  choices: arrayOf(
+    object({
+      index: optional(int(0)),
+      delta: object({ content: optional(nullable(str(MAX_DELTA))), role: optional(str(32)) }),
+      finish_reason: optional(nullable(str(32))),
+    }),
+    16,
+  ),
+  usage: optional(
+    object({
+      prompt_tokens: int(0),
+      completion_tokens: int(0),
+      total_tokens: optional(int(0)),
+      extra: optional(
+        object({
+          prefill_tokens_per_s: optional(num()),
+          decode_tokens_per_s: optional(num()),
+          time_to_first_token_s: optional(num()),
+          time_per_output_token_s: optional(num()),
+          e2e_latency_s: optional(num()),
+        }),
+      ),
+    }),
+  ),
+}) as unknown as Check<ChatCompletionChunk>;
+
+const nextChunkReply: Check<IteratorResult<ChatCompletionChunk, unknown>> = (v, ctx, path) => {
+  const { done } = object({ done: bool })(v, ctx, path);
+  if (done) return { done: true, value: undefined };
+  return { done: false, value: object({ value: chunk })(v, ctx, path).value };
+};
+
+/**
+ * Opens the checking channel to a WebLLM worker (a Worker, or a MessagePort serving
+ * serveWebLLMWorkerApi in tests) and returns the page's API over it.
+ */
+export function connectWebLLMWorker(worker: WorkerEndpoint): WebLLMWorkerRemote {
+  let listener: ((report: InitProgressReport) => unknown) | undefined;
+  const channel = openChannel<WebLLMWorkerApi, WebLLMWorkerEvents>(worker, {
+    name: 'WebLLM',
+    replies: {
+      reload: none,
+      startChat: int(1),
+      nextChunk: nextChunkReply,
+      closeChat: none,
+      interruptGenerate: none,
+      getMessage: str(MAX_TEXT),
+      unload: none,
+      runtimeStatsText: str(100_000),
+      hasModelsInCache: arrayOf(bool, 100_000),
+      deleteModelFromCache: none,
+    },
+    events: {
+      progress: {
+        check: object({ progress: num(), timeElapsed: num(), text: str(10_000) }),
+        handle: (report) => void listener?.(report),
+      },
+    },
+  });
+  const api = channel.remote;
+  return {
+    reload: (modelId, appConfig, onProgress) => {
+      if (onProgress) listener = onProgress;
+      return api.reload(modelId, appConfig);
+    },
+    startChat: (request) => api.startChat(request),
+    nextChunk: (id) => api.nextChunk(id),
+    closeChat: (id) => api.closeChat(id),
+    interruptGenerate: () => api.interruptGenerate(),
+    getMessage: () => api.getMessage(),
+    unload: () => api.unload(),
+    runtimeStatsText: () => api.runtimeStatsText(),
+    hasModelsInCache: (ids, appConfig) => api.hasModelsInCache(ids, appConfig),
+    deleteModelFromCache: (id, appConfig, opts) => api.deleteModelFromCache(id, appConfig, opts),
+    channelStats: () => channel.stats(),
+  };
 }
 
-/** Wraps a progress listener so the worker can call it across the boundary. */
+/**
+ * The progress listener for WebLLMWorkerRemote.reload(). It stays on the page (the worker posts
+ * checked progress events); kept so callers read the same as before.
+ */
 export function progressListener(cb: (report: InitProgressReport) => void): (report: InitProgressReport) => void {
-  return Comlink.proxy(cb);
+  return cb;
 }
 
 /** An engine whose calls go to the worker; streams pull one chunk per call, like WebLLM's own client. */

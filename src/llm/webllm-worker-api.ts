@@ -5,8 +5,13 @@
 // (MLCEngine, hasModelInCache, delete*InCache), so WebLLM stays the one source of truth for its
 // cache layout (Cache API, IndexedDB or OPFS backend).
 //
+// The page calls this API with comlink; the worker answers, and posts load progress as events on
+// the same port (`{ event: 'progress', ... }`), which the page reads through a checking channel
+// (webllm-client.ts, src/channel/): nothing the worker sends can call anything on the page.
+//
 // This file has no runtime import of WebLLM: the library is passed in, so the protocol runs in
 // Node tests with a stand-in engine.
+import * as Comlink from 'comlink';
 import type { AppConfig, ChatCompletionChunk, ChatCompletionRequestStreaming, InitProgressReport } from '@mlc-ai/web-llm';
 import type { WebLLMAppConfig } from './models';
 
@@ -33,13 +38,21 @@ export interface WebLLMLib {
 
 export type StreamingChatRequest = ChatCompletionRequestStreaming;
 
+/** The events the worker posts to the page (the only messages besides replies). */
+export interface WebLLMWorkerEvents {
+  /** A load progress report, as WebLLM gives it. */
+  progress: { progress: number; timeElapsed: number; text: string };
+}
+
+export type PostWebLLMEvent = <E extends keyof WebLLMWorkerEvents>(event: E, fields: WebLLMWorkerEvents[E]) => void;
+
 export interface WebLLMWorkerApi {
   /**
-   * Loads `modelId` (unloading any other). `appConfig` replaces the registry and `onProgress`
-   * the progress listener when given; a reload after a lost device passes neither. Resolves after
-   * every progress report was delivered, so the page never sees one after the load ended.
+   * Loads `modelId` (unloading any other). `appConfig` replaces the registry when given; a reload
+   * after a lost device passes none. Progress reports are posted as events before the reply, so the
+   * page never sees one after the load ended.
    */
-  reload(modelId: string, appConfig?: WebLLMAppConfig, onProgress?: (report: InitProgressReport) => unknown): Promise<void>;
+  reload(modelId: string, appConfig?: WebLLMAppConfig): Promise<void>;
   /** Starts a streaming chat completion; chunks are pulled with `nextChunk` (as WebLLM's own client does). */
   startChat(request: StreamingChatRequest): Promise<number>;
   nextChunk(streamId: number): Promise<IteratorResult<ChatCompletionChunk, unknown>>;
@@ -77,11 +90,9 @@ function guarded<A extends unknown[], R>(f: (...args: A) => Promise<R>): (...arg
   };
 }
 
-export function createWebLLMWorkerApi(lib: WebLLMLib): WebLLMWorkerApi {
+export function createWebLLMWorkerApi(lib: WebLLMLib, post: PostWebLLMEvent = () => undefined): WebLLMWorkerApi {
   // The engine is made on the first load only: cache queries never construct it.
   let engine: WorkerSideEngine | undefined;
-  let listener: ((report: InitProgressReport) => unknown) | undefined;
-  let delivered: Promise<unknown> = Promise.resolve();
   const streams = new Map<number, AsyncIterator<ChatCompletionChunk>>();
   let nextStreamId = 1;
 
@@ -91,21 +102,15 @@ export function createWebLLMWorkerApi(lib: WebLLMLib): WebLLMWorkerApi {
   };
 
   return {
-    reload: guarded(async (modelId, appConfig, onProgress) => {
+    reload: guarded(async (modelId, appConfig) => {
       if (!engine) {
         engine = new lib.MLCEngine({ logLevel: 'WARN' });
-        engine.setInitProgressCallback((report) => {
-          // Reports go out in order; remembering the last reply tells when all have arrived.
-          if (listener) delivered = Promise.resolve(listener(report)).catch(() => undefined);
-        });
+        engine.setInitProgressCallback((report: InitProgressReport) =>
+          post('progress', { progress: report.progress, timeElapsed: report.timeElapsed, text: report.text }),
+        );
       }
       if (appConfig) engine.setAppConfig(asAppConfig(appConfig));
-      if (onProgress) listener = onProgress;
-      try {
-        await engine.reload(modelId);
-      } finally {
-        await delivered;
-      }
+      await engine.reload(modelId);
     }),
     startChat: guarded(async (request) => {
       const stream = await loaded().chat.completions.create({ ...request, stream: true });
@@ -148,4 +153,10 @@ export function createWebLLMWorkerApi(lib: WebLLMLib): WebLLMWorkerApi {
       if (opts.wasm) await lib.deleteModelWasmInCache(id, asAppConfig(appConfig));
     }),
   };
+}
+
+/** Serves the API on `port` (the worker global, or a MessagePort in tests), events included. */
+export function serveWebLLMWorkerApi(lib: WebLLMLib, port: Comlink.Endpoint): void {
+  const post: PostWebLLMEvent = (event, fields) => port.postMessage({ ...fields, event });
+  Comlink.expose(createWebLLMWorkerApi(lib, post), port);
 }

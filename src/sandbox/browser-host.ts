@@ -1,7 +1,6 @@
-// Browser platform for the sandbox: a dedicated module worker bundled by Vite, reached with comlink.
-import * as Comlink from 'comlink';
-import type { SandboxPlatform, SpawnedWorker } from './host';
-import type { WorkerApi } from './messages';
+// Browser platform for the sandbox: a dedicated module worker bundled by Vite. The host reads it
+// through the checking channel (src/channel/); nothing else listens to the worker.
+import type { SandboxPlatform, SpawnedWorker } from './worker-lifecycle';
 
 /**
  * True when the page declares a CSP in a <meta> tag that lets workers load from blob: URLs (ours
@@ -41,7 +40,10 @@ export function defaultIndexURL(): string {
   return new URL('pyodide/', document.baseURI).href;
 }
 
-export function browserPlatform(indexURL?: string, preferJspi = true): SandboxPlatform {
+/**
+ * `createWorker` replaces the worker (tests start hostile ones); the default is our pyodide.worker.
+ */
+export function browserPlatform(indexURL?: string, preferJspi = true, createWorker?: () => Worker): SandboxPlatform {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
   const base = indexURL ?? defaultIndexURL();
   return {
@@ -51,8 +53,7 @@ export function browserPlatform(indexURL?: string, preferJspi = true): SandboxPl
     spawn(): SpawnedWorker {
       // Shadowed so Vite still bundles the worker (it rewrites `new Worker(new URL(..))`).
       const Worker = BlobModuleWorker;
-      const worker = new Worker(new URL('./pyodide.worker.ts', import.meta.url), { type: 'module', name: 'l0-python' });
-      const api = Comlink.wrap<WorkerApi>(worker);
+      const worker = createWorker ? createWorker() : new Worker(new URL('./pyodide.worker.ts', import.meta.url), { type: 'module', name: 'l0-python' });
       let done = false;
       let onExit: ((reason: string) => void) | undefined;
       worker.addEventListener('error', (e) => {
@@ -61,7 +62,7 @@ export function browserPlatform(indexURL?: string, preferJspi = true): SandboxPl
         onExit?.(e.message || 'the Python worker failed');
       });
       return {
-        api,
+        endpoint: worker,
         onExit: (cb) => (onExit = cb),
         terminate: () => {
           done = true;

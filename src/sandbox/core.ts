@@ -5,8 +5,13 @@ import type { PyodideAPI } from 'pyodide';
 import { EMPTY_NOTEPAD, type LoadProgress, type NotepadState } from '../protocols';
 import { RUNTIME_PY } from './python/runtime.py';
 import {
+  MAX_TOOL_ARGS_CHARS,
+  MAX_TOOL_NAME_CHARS,
+  TOOL_CALL_ID,
   TOOL_CHANNEL_HEADER_BYTES,
-  type HostPort,
+  TOOL_LENGTH,
+  TOOL_STATE,
+  type PostEvent,
   type RawCellResult,
   type ToolBridge,
   type WorkerApi,
@@ -24,18 +29,62 @@ interface PyRuntime {
   cancel_current(): void;
 }
 
-/** Blocks the worker thread until the host writes the tool's reply into the shared channel. */
-function atomicsToolCaller(channel: SharedArrayBuffer, host: HostPort, cellId: () => number) {
-  const ctl = new Int32Array(channel, 0, 2);
-  const data = new Uint8Array(channel, TOOL_CHANNEL_HEADER_BYTES);
+const refused = (why: string) => JSON.stringify({ ok: false, error: why });
+
+/** Why the host would drop this call (checked here so Python gets an error instead of no answer). */
+function tooBig(name: string, argsJson: string): string | undefined {
+  if (typeof name !== 'string' || typeof argsJson !== 'string') return 'tool name and arguments must be strings';
+  if (name.length > MAX_TOOL_NAME_CHARS) return `tool name longer than ${MAX_TOOL_NAME_CHARS} characters`;
+  if (argsJson.length > MAX_TOOL_ARGS_CHARS) return `arguments too large (${argsJson.length.toLocaleString('en-US')} characters of JSON; limit ${MAX_TOOL_ARGS_CHARS.toLocaleString('en-US')})`;
+  return undefined;
+}
+
+/**
+ * Tool calls from Python to the host. Each call gets the next id; a reply is taken only for the call
+ * that is waiting for it (a reply for another id, forged or late, is refused), so a call can never
+ * receive another call's result.
+ */
+function toolCaller(init: WorkerInit, post: PostEvent, cellId: () => number) {
+  let lastCallId = 0;
+  const waiting = new Map<number, (reply: string) => void>();
+  const channel = init.toolChannel;
+  const ctl = channel ? new Int32Array(channel, 0, TOOL_CHANNEL_HEADER_BYTES / 4) : undefined;
+  const data = channel ? new Uint8Array(channel, TOOL_CHANNEL_HEADER_BYTES) : undefined;
   const decoder = new TextDecoder();
-  return (name: string, argsJson: string): string => {
-    Atomics.store(ctl, 0, 0);
-    void host.toolCall(cellId(), name, argsJson, true);
-    while (Atomics.load(ctl, 0) === 0) Atomics.wait(ctl, 0, 0);
-    const len = Atomics.load(ctl, 1);
-    // TextDecoder refuses views of a SharedArrayBuffer: copy first.
-    return decoder.decode(data.slice(0, len));
+  return {
+    /** JSPI bridge: resolves when the host answers this call with toolReply(). */
+    callAsync(name: string, argsJson: string): Promise<string> {
+      const problem = tooBig(name, argsJson);
+      if (problem) return Promise.resolve(refused(problem));
+      const callId = ++lastCallId;
+      return new Promise<string>((resolve) => {
+        waiting.set(callId, resolve);
+        post('tool-call', { cellId: cellId(), callId, name, argsJson, viaAtomics: false });
+      });
+    },
+    /** Atomics bridge: blocks the worker thread until the host writes this call's reply into the channel. */
+    callBlocking: ctl && data
+      ? (name: string, argsJson: string): string => {
+          const problem = tooBig(name, argsJson);
+          if (problem) return refused(problem);
+          const callId = ++lastCallId;
+          Atomics.store(ctl, TOOL_STATE, 0);
+          post('tool-call', { cellId: cellId(), callId, name, argsJson, viaAtomics: true });
+          while (Atomics.load(ctl, TOOL_STATE) === 0) Atomics.wait(ctl, TOOL_STATE, 0);
+          const answered = Atomics.load(ctl, TOOL_CALL_ID);
+          const len = Atomics.load(ctl, TOOL_LENGTH);
+          if (answered !== callId) return refused(`the host answered tool call ${answered} instead of ${callId}; the reply was refused`);
+          if (len < 0 || len > data.length) return refused('the tool reply had an invalid length');
+          // TextDecoder refuses views of a SharedArrayBuffer: copy first.
+          return decoder.decode(data.slice(0, len));
+        }
+      : undefined,
+    reply(callId: number, reply: string): void {
+      const resolve = waiting.get(callId);
+      if (!resolve || typeof reply !== 'string') return;
+      waiting.delete(callId);
+      resolve(reply);
+    },
   };
 }
 
@@ -65,27 +114,23 @@ _m
 export async function installRuntime(
   py: PyodideAPI,
   init: WorkerInit,
-  host: HostPort,
+  post: PostEvent,
   progress: (p: LoadProgress) => void,
 ): Promise<{ api: Omit<WorkerApi, 'init'>; info: WorkerInfo }> {
   let cellId = 0;
-  let streamed = false;
   const toolBridge: ToolBridge =
     init.preferJspi && jspiSupported() ? 'jspi' : init.toolChannel ? 'atomics' : 'none';
-  const callTool = init.toolChannel ? atomicsToolCaller(init.toolChannel, host, () => cellId) : undefined;
+  const tools = toolCaller(init, post, () => cellId);
 
   py.registerJsModule('_l0_host', {
     tool_bridge: toolBridge,
     can_load_packages: Boolean(init.packageBaseUrl),
-    stream: (name: 'stdout' | 'stderr', text: string) => {
-      streamed = true;
-      host.stream(cellId, name, text);
-    },
+    stream: (name: 'stdout' | 'stderr', text: string) => post('stream', { cellId, name, text }),
     call_tool: (name: string, argsJson: string) => {
-      if (!callTool) throw new Error('no tool bridge');
-      return callTool(name, argsJson);
+      if (!tools.callBlocking) throw new Error('no tool bridge');
+      return tools.callBlocking(name, argsJson);
     },
-    call_tool_async: (name: string, argsJson: string) => host.toolCall(cellId, name, argsJson, false),
+    call_tool_async: (name: string, argsJson: string) => tools.callAsync(name, argsJson),
   });
   if (init.interruptBuffer) py.setInterruptBuffer(new Int32Array(init.interruptBuffer));
   // A cell reading stdin gets an error, not a hang (input() itself is replaced in the runtime).
@@ -108,16 +153,12 @@ export async function installRuntime(
   const api: Omit<WorkerApi, 'init'> = {
     async runCell(id: number, code: string, outputLimit: number): Promise<RawCellResult> {
       cellId = id;
-      streamed = false;
       if (init.packageBaseUrl) {
         // Deployments that host wheels: fetch what the cell imports (errors surface at import).
         await py.loadPackagesFromImports(code).catch(() => undefined);
       }
-      const json = await rt.run_cell(code, outputLimit);
-      // Stream chunks travel on the host port, the reply on another channel: let the chunks land
-      // first so onStream never sees output after runCell resolved.
-      if (streamed) await host.sync();
-      return JSON.parse(json) as RawCellResult;
+      // Stream events were posted on the same port before this reply, so they reach the host first.
+      return JSON.parse(await rt.run_cell(code, outputLimit)) as RawCellResult;
     },
     async cancelCell(id: number): Promise<void> {
       if (id !== cellId) return;
@@ -125,6 +166,9 @@ export async function installRuntime(
       // is not needed and would otherwise fire inside cancel_current() itself.
       if (init.interruptBuffer) Atomics.store(new Int32Array(init.interruptBuffer), 0, 0);
       rt.cancel_current();
+    },
+    async toolReply(callId: number, reply: string): Promise<void> {
+      tools.reply(callId, reply);
     },
     async getNotepad(): Promise<NotepadState> {
       return JSON.parse(rt.get_notepad_json()) as NotepadState;

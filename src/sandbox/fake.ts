@@ -19,6 +19,8 @@ export class FakeSandbox implements Sandbox {
   /** Every cell's code, in order. */
   readonly cells: string[] = [];
   resets = 0;
+  /** How often restart() was called ("Restart Python"). */
+  restarts = 0;
   interrupts = 0;
   disposed = false;
   private notepad: NotepadState;
@@ -59,6 +61,12 @@ export class FakeSandbox implements Sandbox {
   async reset(options: { clearNotepad?: boolean } = {}): Promise<void> {
     this.resets++;
     if (options.clearNotepad) this.notepad = structuredClone(EMPTY_NOTEPAD);
+  }
+
+  /** Counts the call; the notepad is kept, as in the real sandbox. */
+  async restart(): Promise<void> {
+    if (this.disposed) throw new Error('FakeSandbox was disposed');
+    this.restarts++;
   }
 
   async getNotepad(): Promise<NotepadState> {

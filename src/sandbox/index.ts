@@ -6,7 +6,14 @@ import { PyodideSandbox, type PyodideSandboxOptions, type SandboxPlatform } from
 export { FakeSandbox, type FakeCellScript, type FakeSandboxOptions } from './fake';
 export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
 export { readSnapshotInfo, clearSnapshot, type SnapshotInfo } from './snapshot';
-export { DEFAULT_TOOL_TIMEOUT_MS, DEFAULT_TOOL_RESULT_CHARS, DEFAULT_TOOL_CALLS_PER_CELL, type ToolGatewayLimits } from './tool-gateway';
+export {
+  DEFAULT_TOOL_TIMEOUT_MS,
+  DEFAULT_TOOL_RESULT_CHARS,
+  DEFAULT_TOOL_CALLS_PER_CELL,
+  DEFAULT_TOOL_CALLS_PER_RUN,
+  DEFAULT_TOOL_CONCURRENCY,
+  type ToolGatewayLimits,
+} from './tool-gateway';
 
 function runningInNode(): boolean {
   const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; WorkerGlobalScope?: unknown };
@@ -25,6 +32,6 @@ async function nodePlatform(): Promise<SandboxPlatform> {
  * (Node). Resolves once the interpreter is ready; `options.onProgress` reports loading.
  */
 export async function createPyodideSandbox(options: PyodideSandboxOptions = {}): Promise<Sandbox> {
-  const platform = runningInNode() ? await nodePlatform() : browserPlatform(options.indexURL, options.preferToolBridge !== 'atomics');
+  const platform = runningInNode() ? await nodePlatform() : browserPlatform(options.indexURL, options.preferToolBridge !== 'atomics', options.createWorker);
   return PyodideSandbox.start(platform, options);
 }

@@ -1,4 +1,9 @@
-// Messages between the sandbox host (page / Node parent) and its worker. Types only.
+// Messages between the sandbox host (page / Node parent) and its worker. Types and shared constants;
+// the page's checks of what the worker sends are in channel-schema.ts.
+//
+// Page -> worker: comlink calls of WorkerApi. Worker -> page: the replies to those calls, and the
+// events below, posted on the worker's own port (`{ event: 'stream', ... }`). Both travel on one
+// port, in order: a cell's stream events always arrive before its runCell reply.
 import type { LoadProgress, NotepadState } from '../protocols';
 
 /** What the worker needs to know about a tool: the work itself stays on the host. */
@@ -18,24 +23,32 @@ export interface WorkerInit {
   notepad: NotepadState;
   /** Pyodide's interrupt buffer (Int32Array view; the host writes 2 = SIGINT). */
   interruptBuffer?: SharedArrayBuffer;
-  /** Tool replies for the Atomics bridge: [state, byteLength] Int32 header, then UTF-8 bytes. */
+  /** Tool replies for the Atomics bridge: see TOOL_CHANNEL_* below. */
   toolChannel?: SharedArrayBuffer;
   /** Prefer JSPI (browser) when the engine supports it. */
   preferJspi: boolean;
 }
 
-/** Host callbacks the worker calls (through comlink proxies). */
-export interface HostPort {
-  stream(cellId: number, name: 'stdout' | 'stderr', text: string): void;
-  progress(p: LoadProgress): void;
-  /** Resolves once the host has handled every earlier message on this port (stream ordering). */
-  sync(): Promise<void>;
+/** The events a worker posts to the page (the only messages besides replies to WorkerApi calls). */
+export interface WorkerEvents {
+  stream: { cellId: number; name: 'stdout' | 'stderr'; text: string };
+  progress: LoadProgress;
   /**
-   * Runs a tool on the host. Resolves with the reply JSON ({ok, result} | {ok:false, error} |
-   * {interrupted:true}); with `viaAtomics` the host also writes it into the tool channel.
+   * A tool call from Python. `callId` counts up from 1 in each worker, one per call; the page answers
+   * with WorkerApi.toolReply(callId, reply), or, `viaAtomics`, by writing the reply with its id into
+   * the tool channel (the worker is blocked in Atomics.wait and reads no messages).
    */
-  toolCall(cellId: number, name: string, argsJson: string, viaAtomics: boolean): Promise<string>;
+  'tool-call': { cellId: number; callId: number; name: string; argsJson: string; viaAtomics: boolean };
 }
+
+/** Largest tool call the host accepts: the worker refuses bigger ones itself, with a clear error. */
+export const MAX_TOOL_NAME_CHARS = 200;
+export const MAX_TOOL_ARGS_CHARS = 1_000_000;
+
+export type WorkerEventName = keyof WorkerEvents;
+
+/** How the worker side sends an event (self.postMessage / parentPort.postMessage underneath). */
+export type PostEvent = <E extends WorkerEventName>(event: E, fields: WorkerEvents[E]) => void;
 
 export interface WorkerInfo {
   pyodideVersion: string;
@@ -56,15 +69,23 @@ export interface RawCellResult {
 }
 
 export interface WorkerApi {
-  init(init: WorkerInit, host: HostPort): Promise<WorkerInfo>;
+  init(init: WorkerInit): Promise<WorkerInfo>;
   runCell(cellId: number, code: string, outputLimit: number): Promise<RawCellResult>;
   /** Cancels the cell's task when it is parked on an await (no-op when it already finished). */
   cancelCell(cellId: number): Promise<void>;
+  /** The reply to the JSPI tool call `callId`; ignored unless that call is still waiting. */
+  toolReply(callId: number, reply: string): Promise<void>;
   getNotepad(): Promise<NotepadState>;
   setNotepad(state: NotepadState): Promise<void>;
   reset(clearNotepad: boolean): Promise<void>;
 }
 
-/** Tool channel layout shared by both sides. */
-export const TOOL_CHANNEL_HEADER_BYTES = 8;
+/**
+ * Tool channel layout shared by both sides: an Int32 header [state, byteLength, callId, unused]
+ * (state 1 = a reply is there), then the reply's UTF-8 bytes.
+ */
+export const TOOL_CHANNEL_HEADER_BYTES = 16;
 export const TOOL_CHANNEL_BYTES = 1 << 20;
+export const TOOL_STATE = 0;
+export const TOOL_LENGTH = 1;
+export const TOOL_CALL_ID = 2;

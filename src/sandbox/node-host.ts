@@ -1,14 +1,13 @@
 // Node platform for the sandbox (Vitest, the eval CLI under tsx): the worker is a worker_thread so a
 // runaway cell can be terminated, started bundled and under Node's permission model, and hardened
 // from inside (harden-node.ts). Loaded only through a dynamic import that Vite never follows.
-import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { SandboxPlatform, SpawnedWorker } from './host';
-import type { HostPort, WorkerApi } from './messages';
+import type { WorkerEndpoint } from '../channel/channel';
+import type { SandboxPlatform, SpawnedWorker } from './worker-lifecycle';
 
 const require = createRequire(import.meta.url);
 /** Pyodide's own files: the only thing the worker thread may read. */
@@ -69,27 +68,32 @@ function workerURL(): URL {
   return bundleWorkerEntry(fileURLToPath(new URL(fromSource ? './node.worker.ts' : './node.worker.js', import.meta.url)));
 }
 
-export function nodePlatform(): SandboxPlatform {
+/**
+ * `workerUrl` replaces the worker module (tests start hostile ones; it runs with the same options);
+ * the default is node.worker.ts, bundled.
+ */
+export function nodePlatform(workerUrl?: () => URL): SandboxPlatform {
   return {
     sharedMemory: true,
     preferJspi: false,
-    // Host callbacks travel on our own channel whose host end is unref'd, so an idle sandbox never
-    // keeps Node alive; keepAlive() holds the process only while the host waits on the worker.
-    exposeHost(host: HostPort): HostPort {
-      const { port1, port2 } = new MessageChannel();
-      Comlink.expose(host, nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
-      (port1 as unknown as { unref?: () => void }).unref?.();
-      return Comlink.transfer(port2, [port2]) as unknown as HostPort;
-    },
+    // The worker is unref'd, so an idle sandbox never keeps Node alive; keepAlive() holds the
+    // process only while the host waits on the worker.
     keepAlive() {
       const t = setInterval(() => undefined, 1 << 30);
       return () => clearInterval(t);
     },
     spawn(): SpawnedWorker {
-      const worker = new Worker(workerURL(), sandboxWorkerOptions());
-      const api = Comlink.wrap<WorkerApi>(nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0]));
-      // After wrap(): adding a 'message' listener re-refs the worker's port.
-      worker.unref();
+      const worker = new Worker((workerUrl ?? workerURL)(), sandboxWorkerOptions());
+      const port = nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0]) as unknown as WorkerEndpoint;
+      const endpoint: WorkerEndpoint = {
+        postMessage: (m) => port.postMessage(m),
+        addEventListener: (type, listener) => {
+          port.addEventListener(type, listener);
+          // Adding a 'message' listener re-refs the worker.
+          worker.unref();
+        },
+        removeEventListener: (type, listener) => port.removeEventListener(type, listener),
+      };
       let exited = false;
       let onExit: ((reason: string) => void) | undefined;
       const report = (reason: string) => {
@@ -100,7 +104,7 @@ export function nodePlatform(): SandboxPlatform {
       worker.on('error', (e) => report(e instanceof Error ? e.message : String(e)));
       worker.on('exit', (code) => report(`worker exited with code ${code}`));
       return {
-        api,
+        endpoint,
         onExit: (cb) => (onExit = cb),
         terminate: () => {
           exited = true;

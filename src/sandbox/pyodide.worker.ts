@@ -1,8 +1,10 @@
-// Browser entry of the sandbox worker: a dedicated module worker (bundled by Vite) reached with
-// comlink. Pyodide is imported at run time from `indexURL` (our own site, never a CDN).
+// Browser entry of the sandbox worker: a dedicated module worker (bundled by Vite). The page calls
+// its API with comlink; the worker answers and posts its events on its own port, which the page
+// reads through a checking channel (src/channel/): nothing sent here can call anything on the page.
+// Pyodide is imported at run time from `indexURL` (our own site, never a CDN).
 import * as Comlink from 'comlink';
 import type { PyodideAPI } from 'pyodide';
-import { createWorkerApi } from './worker-api';
+import { createWorkerApi, eventPoster } from './worker-api';
 import { hardenWorkerScope, sandboxLoadOptions } from './harden';
 import { loadPyodideWarm } from './snapshot';
 import { compileWasmEarly, withCompiledWasm } from './precompile';
@@ -26,6 +28,8 @@ const api = createWorkerApi(
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;
   },
+  // Bound now: the hardening deletes nothing we need, but the poster must not look the global up later.
+  eventPoster({ postMessage: self.postMessage.bind(self) }),
   (py) => hardenWorkerScope(py),
 );
 

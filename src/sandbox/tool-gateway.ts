@@ -1,32 +1,106 @@
-// Host side of the tool bridge: runs a Tool for a Python call with a timeout, a result-size cap and
-// a per-cell call cap, and records the call. Replies are JSON the Python runtime understands.
+// Host side of the tool bridge: runs a Tool for a Python call with a timeout and a result-size cap,
+// and records the call. Calls are counted when they are ISSUED, before anything runs: a per-cell
+// cap, a per-run cap (since the sandbox was created, reset() or restart()), and a cap on calls in
+// flight (the rest wait their turn), so no number of concurrent calls gets more requests out than
+// the caps allow. Replies are JSON the Python runtime understands.
 import { toErrorData, type ErrorData, type Tool, type ToolCallRecord } from '../protocols';
 
 export const DEFAULT_TOOL_TIMEOUT_MS = 20_000;
 export const DEFAULT_TOOL_RESULT_CHARS = 20_000;
 export const DEFAULT_TOOL_CALLS_PER_CELL = 30;
+export const DEFAULT_TOOL_CALLS_PER_RUN = 200;
+export const DEFAULT_TOOL_CONCURRENCY = 4;
 
 export interface ToolGatewayLimits {
   timeoutMs?: number;
   maxResultChars?: number;
   maxCallsPerCell?: number;
+  /** Calls since the sandbox was created, reset() or restart() (default 200). */
+  maxCallsPerRun?: number;
+  /** Calls running at once; later ones wait for a free slot (default 4). */
+  maxConcurrent?: number;
 }
 
 export const INTERRUPTED_REPLY = JSON.stringify({ interrupted: true });
 
-/** Per-cell gateway: counts calls and records them. */
-export class CellToolGateway {
-  readonly records: ToolCallRecord[] = [];
-  private readonly abort = new AbortController();
+const errorReply = (message: string) => JSON.stringify({ ok: false, error: message });
+
+/** Sandbox-wide part: the tools, the per-run count and the slots for calls in flight. */
+export class ToolGateway {
+  private runCalls = 0;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
-    private readonly tools: Map<string, Tool>,
-    private readonly limits: ToolGatewayLimits = {},
+    readonly tools: ReadonlyMap<string, Tool>,
+    readonly limits: ToolGatewayLimits = {},
   ) {}
 
-  /** Aborts pending tool runs (the cell was interrupted or timed out). */
+  /** Starts the per-run count again (the sandbox calls this on reset() and restart()). */
+  newRun(): void {
+    this.runCalls = 0;
+  }
+
+  forCell(): CellToolGateway {
+    return new CellToolGateway(this);
+  }
+
+  /** Counts an issued call against the run; the refusal message when the run's cap is reached. */
+  admitToRun(): string | undefined {
+    const max = this.limits.maxCallsPerRun ?? DEFAULT_TOOL_CALLS_PER_RUN;
+    if (this.runCalls >= max) return `too many tool calls in this run (limit ${max}); answer with what you have`;
+    this.runCalls++;
+    return undefined;
+  }
+
+  /** Waits for a free slot; resolves with its release, or undefined when `signal` aborts first. */
+  async slot(signal: AbortSignal): Promise<(() => void) | undefined> {
+    const max = this.limits.maxConcurrent ?? DEFAULT_TOOL_CONCURRENCY;
+    while (this.inFlight >= max) {
+      if (signal.aborted) return undefined;
+      await new Promise<void>((wake) => {
+        const onAbort = () => wake();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          wake();
+        });
+      });
+    }
+    if (signal.aborted) return undefined;
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.waiting.shift()?.();
+    };
+  }
+}
+
+/** Per-cell gateway: counts the cell's calls and records them. */
+export class CellToolGateway {
+  readonly records: ToolCallRecord[] = [];
+  private issued = 0;
+  private refusedOverCap = 0;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly shared: ToolGateway) {}
+
+  /** Aborts pending and queued tool runs (the cell was interrupted or timed out). */
   cancel(): void {
     this.abort.abort();
+  }
+
+  /** Refusal message when this call may not run; counts it otherwise. Synchronous: nothing awaits before it. */
+  private admit(): string | undefined {
+    const max = this.shared.limits.maxCallsPerCell ?? DEFAULT_TOOL_CALLS_PER_CELL;
+    if (this.issued >= max) return `too many tool calls in one cell (limit ${max}); split the work over several cells`;
+    const runRefusal = this.shared.admitToRun();
+    if (runRefusal) return runRefusal;
+    this.issued++;
+    return undefined;
   }
 
   async call(name: string, argsJson: string): Promise<string> {
@@ -34,27 +108,42 @@ export class CellToolGateway {
     let args: Record<string, unknown> = {};
     const fail = (error: ErrorData): string => {
       this.records.push({ name, args, ok: false, error, durationMs: performance.now() - started });
-      return JSON.stringify({ ok: false, error: error.message });
+      return errorReply(error.message);
     };
+    const refusal = this.admit();
+    if (refusal) {
+      // Only the first refusal is recorded: a flood of refused calls must not grow the cell's record.
+      return this.refusedOverCap++ === 0 ? fail({ kind: 'tool', message: refusal }) : errorReply(refusal);
+    }
     try {
-      args = JSON.parse(argsJson) as Record<string, unknown>;
+      const parsed = JSON.parse(argsJson) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail({ kind: 'tool', message: 'arguments must be a JSON object' });
+      args = parsed as Record<string, unknown>;
     } catch {
       return fail({ kind: 'tool', message: 'arguments were not valid JSON' });
     }
-    const tool = this.tools.get(name);
+    const tool = this.shared.tools.get(name);
     if (!tool) return fail({ kind: 'tool', message: `unknown tool ${name}` });
-    const maxCalls = this.limits.maxCallsPerCell ?? DEFAULT_TOOL_CALLS_PER_CELL;
-    if (this.records.length >= maxCalls) {
-      return fail({ kind: 'tool', message: `too many tool calls in one cell (limit ${maxCalls}); split the work over several cells` });
+    const release = await this.shared.slot(this.abort.signal);
+    if (!release) return fail({ kind: 'aborted', message: 'the cell was interrupted' });
+    try {
+      return await this.run(tool, args, started, fail);
+    } finally {
+      release();
     }
-    if (this.abort.signal.aborted) return fail({ kind: 'aborted', message: 'the cell was interrupted' });
-    const timeoutMs = tool.timeoutMs ?? this.limits.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-    const maxChars = tool.maxResultChars ?? this.limits.maxResultChars ?? DEFAULT_TOOL_RESULT_CHARS;
+  }
+
+  private async run(tool: Tool, args: Record<string, unknown>, started: number, fail: (e: ErrorData) => string): Promise<string> {
+    const limits = this.shared.limits;
+    const timeoutMs = tool.timeoutMs ?? limits.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+    const maxChars = tool.maxResultChars ?? limits.maxResultChars ?? DEFAULT_TOOL_RESULT_CHARS;
     const ctl = new AbortController();
     const onCellAbort = () => ctl.abort();
     this.abort.signal.addEventListener('abort', onCellAbort);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      // The slot is released when the tool stops or is told to stop (timeout, cell abort): its
+      // signal aborts its requests.
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           ctl.abort();
@@ -75,7 +164,7 @@ export class CellToolGateway {
           detail: { chars: json.length, limit: maxChars },
         });
       }
-      this.records.push({ name, args, ok: true, result: json, durationMs: performance.now() - started });
+      this.records.push({ name: tool.name, args, ok: true, result: json, durationMs: performance.now() - started });
       return `{"ok":true,"result":${json}}`;
     } catch (e) {
       return fail(toErrorData(e, 'tool'));

@@ -52,6 +52,7 @@ export class FunctionSandbox implements Sandbox {
     this.pendingInterrupt?.();
   }
   async reset() {}
+  async restart() {}
   async getNotepad() {
     return this.notepad;
   }

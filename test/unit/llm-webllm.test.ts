@@ -6,14 +6,16 @@
 // with finish_reason 'abort', and prompt_tokens counts only the new part when the earlier
 // messages equal its stored conversation and the last reply ended with 'stop'.
 // Every scenario runs twice: with the engine in the same thread, and through the page/worker
-// protocol the app uses (webllm-worker-api.ts served over comlink on a real MessageChannel, so
-// requests, chunks and errors are structured-cloned as between the page and the worker).
-import * as Comlink from 'comlink';
+// protocol the app uses (webllm-worker-api.ts served on a real MessageChannel and read through the
+// page's checking channel, so requests, chunks and errors are structured-cloned and checked as
+// between the page and the worker).
+import type * as Comlink from 'comlink';
 import type { MLCEngine } from '@mlc-ai/web-llm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebLLMEngine, type MLCEngineLike } from '../../src/llm/webllm';
-import { engineOverWorker, progressListener, type WebLLMWorkerRemote } from '../../src/llm/webllm-client';
-import { createWebLLMWorkerApi, type WebLLMLib, type WorkerSideEngine } from '../../src/llm/webllm-worker-api';
+import { connectWebLLMWorker, engineOverWorker, progressListener, type WebLLMWorkerRemote } from '../../src/llm/webllm-client';
+import { serveWebLLMWorkerApi, type WebLLMLib, type WorkerSideEngine } from '../../src/llm/webllm-worker-api';
+import type { WorkerEndpoint } from '../../src/channel/channel';
 import { buildAppConfig } from '../../src/llm/models';
 import type { ChatMessage } from '../../src/protocols';
 
@@ -112,12 +114,12 @@ function standInEngine(replies: string[][], opts: { loseDeviceOnCall?: number; p
 const openPorts: MessagePort[] = [];
 afterAll(() => openPorts.forEach((p) => p.close()));
 
-/** Serves `api` on one end of a MessageChannel, as webllm.worker.ts does in the worker. */
+/** Serves the API on one end of a MessageChannel, as webllm.worker.ts does in the worker; the page's client reads the other. */
 function serve(lib: WebLLMLib): WebLLMWorkerRemote {
   const { port1, port2 } = new MessageChannel();
   openPorts.push(port1, port2);
-  Comlink.expose(createWebLLMWorkerApi(lib), port1);
-  return Comlink.wrap(port2) as unknown as WebLLMWorkerRemote;
+  serveWebLLMWorkerApi(lib, port1 as unknown as Comlink.Endpoint);
+  return connectWebLLMWorker(port2 as unknown as WorkerEndpoint);
 }
 
 const noCache = {

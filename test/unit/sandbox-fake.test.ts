@@ -34,4 +34,13 @@ describe('FakeSandbox', () => {
     await sb.dispose();
     await expect(sb.runCell('z')).rejects.toThrow(/disposed/);
   });
+  it('restart() ("Restart Python") is counted and keeps the notepad, as the real sandbox does', async () => {
+    const sb = new FakeSandbox({ notepad: { todos: [], facts: ['kept'], draft: '' } });
+    await sb.restart();
+    await sb.restart();
+    expect(sb.restarts).toBe(2);
+    expect((await sb.getNotepad()).facts).toEqual(['kept']);
+    await sb.dispose();
+    await expect(sb.restart()).rejects.toThrow(/disposed/);
+  });
 });

@@ -7,7 +7,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { loadPyodide, version as pyodideVersion } from 'pyodide';
 import { RUNTIME_PY } from '../../src/sandbox/python/runtime.py';
 import { installRuntime } from '../../src/sandbox/core';
-import type { HostPort } from '../../src/sandbox/messages';
+import type { PostEvent } from '../../src/sandbox/messages';
 import {
   decodeSparse,
   encodeSparse,
@@ -35,12 +35,6 @@ function spied(store: SnapshotStore) {
   };
 }
 
-const host: HostPort = {
-  stream: () => undefined,
-  progress: () => undefined,
-  sync: async () => undefined,
-  toolCall: async () => JSON.stringify({ ok: false, error: 'no tools' }),
-};
 
 describe('snapshotKey', () => {
   it('changes when the runtime source or the Pyodide version changes, and only then', async () => {
@@ -110,7 +104,9 @@ describe('loadPyodideWithSnapshot (real Pyodide)', () => {
     const { api, info } = await installRuntime(
       second.py,
       { tools: [], notepad: { todos: [{ text: 'restored', done: false }], facts: [], draft: '' }, preferJspi: false },
-      { ...host, stream: (_cell, _name, text) => void streamed.push(text) },
+      ((event, fields) => {
+        if (event === 'stream') streamed.push((fields as { text: string }).text);
+      }) as PostEvent,
       () => undefined,
     );
     // installRuntime reused that module (no second compile) and pointed it at the real host module:
