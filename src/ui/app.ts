@@ -2,7 +2,7 @@
 // It only wires views to the services it is given; engines, sandbox, store and tools live elsewhere.
 import type { AgentEvent, LLM, LoadProgress, NotepadState, Sandbox, SessionMeta, Tool, Trajectory } from '../protocols';
 import { EMPTY_NOTEPAD, toErrorData } from '../protocols';
-import { applyCellEvent, createCellView, renderSavedStep, type CellView } from './cell-view';
+import { applyCellEvent, createCellView, renderSavedSteps, type CellView } from './cell-view';
 import { h, setChildren, formatMs } from './dom';
 import { createFirstRun } from './first-run';
 import { renderMarkdown } from './markdown';
@@ -419,11 +419,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
     clearNotebook();
     firstRun.hidden = true;
     taskInput.value = t.task;
-    for (const step of t.steps) {
-      const view = renderSavedStep(step, t.settings.maxSteps);
-      cells.set(step.index, view);
-      cellsEl.append(view.el);
-    }
+    renderSavedSteps(cellsEl, t.steps, t.settings.maxSteps, (step, view) => cells.set(step.index, view));
     const last = t.steps.at(-1);
     notepad.update(last?.notepad ?? EMPTY_NOTEPAD, last?.index);
     if (t.finalAnswer !== undefined) showAnswer(t.finalAnswer);
