@@ -50,6 +50,7 @@ button.link-button { background: none; border: none; color: var(--accent); paddi
 .render-note { color: var(--muted); font-size: 12px; font-style: italic; margin: 0 0 4px; }
 .long-text { white-space: pre-wrap; }
 .text-chunk { content-visibility: auto; contain-intrinsic-size: auto 30em; }
+.long-list > ul.batch { content-visibility: auto; contain-intrinsic-size: auto 800em; }
 .show-all { display: block; font-size: 12px; }
 .cells { display: flex; flex-direction: column; gap: 8px; }
 .cell { border: 1px solid var(--line); border-radius: 8px; padding: 6px 8px; background: var(--bg); }

@@ -10,9 +10,12 @@
 export const MARKDOWN_MAX_CHARS = 20_000;
 /** Deepest nesting of block quotes and list items that is parsed as Markdown (32 levels parse in ~ms). */
 export const MARKDOWN_MAX_DEPTH = 32;
-/** Most emphasis, strike, code and link marks (`* _ ~ \` [ ]`) outside code fences in one Markdown text.
- * marked's delimiter handling is quadratic in them; 2,000 keep the worst case in tens of ms. */
+/** Most emphasis, strike, code and link marks (`* _ ~ \` [ ]`) outside code fences in one Markdown text. */
 export const MARKDOWN_MAX_INLINE_MARKS = 2_000;
+/** Most such marks in one run of inline text (a paragraph, or a line that starts a block): marked's
+ * delimiter handling is quadratic per run (1,300 `*em*` marks in one paragraph take ~90 ms, 20,000
+ * `_a` marks over a second); 400 keep each run to a few ms and the whole text to tens of ms. */
+export const MARKDOWN_MAX_RUN_MARKS = 400;
 /** Characters of a plain text shown before "Show all" (thinking, code, draft remainder). */
 export const TEXT_PREVIEW_CHARS = 20_000;
 /** Characters per chunk when "Show all" reveals a long text (one chunk per task, so input stays responsive). */
@@ -38,10 +41,12 @@ export const DATA_IMAGE_MAX_CHARS = 200_000;
 export function splitAtBoundary(text: string, max: number): [head: string, rest: string] {
   if (text.length <= max) return [text, ''];
   const floor = Math.floor(max / 2);
-  let cut = text.lastIndexOf('\n\n', max - 2);
+  // Searched in the window only: lastIndexOf on a 20 MB string costs tens of ms.
+  const window = text.slice(0, max);
+  let cut = window.lastIndexOf('\n\n');
   if (cut >= floor) cut += 2;
   else {
-    cut = text.lastIndexOf('\n', max - 1);
+    cut = window.lastIndexOf('\n');
     cut = cut >= floor ? cut + 1 : max;
   }
   // Never split a UTF-16 surrogate pair.
@@ -63,6 +68,18 @@ export function* textChunks(text: string, size = TEXT_CHUNK_CHARS): Generator<st
 
 const LIST_MARKER = /^(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)/;
 const FENCE = /^ {0,3}(?:`{3,}|~{3,})/;
+
+const BLOCK_START = /^ {0,3}(?:#{1,6}(?:[ \t]|$)|\|)/;
+
+/** Emphasis, strike, code and link marks in a line: `* _ ~ \` [ ]`. */
+function inlineMarks(line: string): number {
+  let n = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 42 || c === 95 || c === 126 || c === 96 || c === 91 || c === 93) n += 1;
+  }
+  return n;
+}
 
 /** Nesting depth of one line's container prefix: `>` quotes and list markers, plus indentation of a list item. */
 function lineDepth(line: string): number {
@@ -94,6 +111,7 @@ function lineDepth(line: string): number {
  */
 export function markdownRisk(markdown: string): string | undefined {
   let marks = 0;
+  let runMarks = 0;
   let inFence = false;
   let start = 0;
   while (start <= markdown.length) {
@@ -106,12 +124,15 @@ export function markdownRisk(markdown: string): string | undefined {
       continue;
     }
     if (inFence) continue;
-    if (lineDepth(line) > MARKDOWN_MAX_DEPTH) return `it is nested more than ${MARKDOWN_MAX_DEPTH} levels deep`;
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      // * _ ~ ` [ ]
-      if (c === 42 || c === 95 || c === 126 || c === 96 || c === 91 || c === 93) marks += 1;
-    }
+    const depth = lineDepth(line);
+    if (depth > MARKDOWN_MAX_DEPTH) return `it is nested more than ${MARKDOWN_MAX_DEPTH} levels deep`;
+    // A blank line ends an inline run; a line that opens a block (quote, list item, heading, table
+    // row) starts a new one; any other line continues the paragraph.
+    if (!line.trim() || depth > 0 || BLOCK_START.test(line)) runMarks = 0;
+    const lineMarks = inlineMarks(line);
+    marks += lineMarks;
+    runMarks += lineMarks;
+    if (runMarks > MARKDOWN_MAX_RUN_MARKS) return `one paragraph has more than ${MARKDOWN_MAX_RUN_MARKS} emphasis and link marks`;
     if (marks > MARKDOWN_MAX_INLINE_MARKS) return `it has more than ${MARKDOWN_MAX_INLINE_MARKS.toLocaleString('en-US')} emphasis and link marks`;
   }
   return undefined;

@@ -15,9 +15,9 @@ export interface NotepadPanel {
 
 export function createNotepadPanel(): NotepadPanel {
   const stepNote = h('span', { class: 'muted small notepad-step' });
-  const todos = h('ul', { class: 'todos' });
+  const todos = h('div', { class: 'long-list todos-list' });
   const todosMore = h('button', { type: 'button', class: 'link-button show-all', hidden: true });
-  const facts = h('ul', { class: 'facts' });
+  const facts = h('div', { class: 'long-list facts-list' });
   const factsMore = h('button', { type: 'button', class: 'link-button show-all', hidden: true });
   const draft = h('div', { class: 'draft markdown' });
   const empty = h('p', { class: 'muted' }, 'The agent keeps its plan, facts and draft here. It survives reloads.');
@@ -37,7 +37,9 @@ export function createNotepadPanel(): NotepadPanel {
   );
 
   const todoList = createLongList<Todo>({
-    list: todos,
+    container: todos,
+    listClass: 'todos',
+    label: 'Todo',
     button: todosMore,
     noun: 'todos',
     render: (t) =>
@@ -46,7 +48,9 @@ export function createNotepadPanel(): NotepadPanel {
     same: (a, b) => a.text === b.text && a.done === b.done,
   });
   const factList = createLongList<string>({
-    list: facts,
+    container: facts,
+    listClass: 'facts',
+    label: 'Facts',
     button: factsMore,
     noun: 'facts',
     render: (f) => h('li', {}, itemText(String(f))),
@@ -55,7 +59,7 @@ export function createNotepadPanel(): NotepadPanel {
   });
   let shownDraft: string | undefined;
 
-  const failed = (target: HTMLElement, what: string) => () => target.replaceChildren(h('li', { class: 'muted' }, `The ${what} could not be shown.`));
+  const failed = (target: HTMLElement, what: string) => () => target.replaceChildren(h('p', { class: 'muted' }, `The ${what} could not be shown.`));
 
   return {
     el,

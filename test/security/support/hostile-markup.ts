@@ -64,7 +64,7 @@ export function hostileThought(canary: string): string {
 /** Elements allowed in rendered model Markdown (the sanitiser's list, restated independently). */
 const ALLOWED = new Set('a abbr b blockquote br caption cite code dd del details dfn div dl dt em figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q rp rt ruby s samp small span strong sub summary sup table tbody td tfoot th thead tr u ul var wbr button'.split(' '));
 /** Classes our own renderers put inside model content. */
-const OWN_CLASSES = new Set(['remote-image', 'render-note', 'long-text', 'long-text-wrap', 'plain-text', 'markdown-rest', 'item-text', 'text-chunk', 'link-button', 'show-all', 'check', 'visually-hidden', 'done', 'muted', 'empty-item', 'hljs', 'language-python']);
+const OWN_CLASSES = new Set(['remote-image', 'render-note', 'long-text', 'long-text-wrap', 'plain-text', 'markdown-rest', 'item-text', 'text-chunk', 'link-button', 'show-all', 'check', 'visually-hidden', 'done', 'muted', 'empty-item', 'hljs', 'language-python', 'batch', 'todos', 'facts']);
 
 /**
  * Everything inside the model-content containers under `root` that should not be there: elements
