@@ -42,7 +42,10 @@ button.link-button { background: none; border: none; color: var(--accent); paddi
 .markdown p { margin: .4em 0; }
 .markdown a { color: var(--accent); }
 .markdown code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; background: var(--code-bg); padding: 0 3px; border-radius: 3px; }
-.markdown, .cell-output-wrap, .think-text, .notepad ul { contain: content; overflow-wrap: anywhere; }
+/* The sanitiser lets no style, class or positioned element through; :host's containment keeps
+   anything that got through inside the widget. (Containing the inner boxes too changes how text is
+   rasterised at the host page's sub-pixel offsets.) */
+.markdown, .cell-output-wrap, .think-text, .notepad ul { overflow-wrap: anywhere; }
 .markdown pre, .markdown table { overflow-x: auto; max-width: 100%; }
 .markdown table { display: block; border-collapse: collapse; }
 .markdown th, .markdown td { border: 1px solid var(--line); padding: 2px 6px; }

@@ -5,6 +5,7 @@ import { EMPTY_NOTEPAD, toErrorData } from '../protocols';
 import { applyCellEvent, createCellView, renderSavedSteps, type CellView } from './cell-view';
 import { h, setChildren, formatMs } from './dom';
 import { createFirstRun } from './first-run';
+import { safely } from './long-content';
 import { renderMarkdown } from './markdown';
 import { createModelPanel, describeChoice, shortChoice } from './model-panel';
 import { createNotepadPanel } from './notepad-panel';
@@ -542,7 +543,8 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
       const agentRun = services.runAgent({ task, llm: model, sandbox: box, settings, tools: enabledTools(), sessionId, signal: controller.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells });
       void refreshSessionsSoon();
       for await (const ev of agentRun) {
-        handleEvent(ev, settings.maxSteps);
+        // A view that fails to show an event must not end the view of the run (the agent goes on).
+        safely(() => handleEvent(ev, settings.maxSteps), (e) => console.error('Rendering an agent event failed:', e));
         opts.onEvent?.(ev);
         if (ev.type === 'done') trajectory = ev.trajectory;
       }
