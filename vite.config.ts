@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { resolve } from 'node:path';
 import { VitePWA } from 'vite-plugin-pwa';
 
@@ -16,7 +16,7 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
-  plugins: [VitePWA(pwaOptions())],
+  plugins: [VitePWA(pwaOptions()), devInlineStyles()],
   build: {
     target: 'es2022',
     rollupOptions: {
@@ -29,6 +29,16 @@ export default defineConfig({
     },
   },
 });
+
+// Dev server only: Vite injects CSS as <style> elements (hot reload), which the pages' CSP
+// (style-src 'self') refuses. The build links CSS files, so the shipped CSP stays strict.
+function devInlineStyles(): Plugin {
+  return {
+    name: 'l0-dev-inline-styles',
+    apply: 'serve',
+    transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  };
+}
 
 // Offline app (owned by the UI): a service worker precaches the app shell and the self-hosted
 // Pyodide runtime, so after one visit the page and Python load with no network. WebLLM's code is

@@ -4,7 +4,9 @@
 // nothing here can leak out either. The colours are the design tokens of ../ui/tokens.css, which
 // the view puts in the shadow root before this sheet.
 export const EMBED_CSS = /* css */ `
-:host { all: initial; display: block; contain: content; min-height: 320px; height: 100%; }
+/* contain: content (layout + paint + style) clips everything inside to the widget's box and makes it
+   the containing block of anything positioned, even position: fixed; nothing rendered escapes it. */
+:host { all: initial; display: block; contain: content; isolation: isolate; min-height: 320px; height: 100%; }
 :host([hidden]) { display: none; }
 * , *::before, *::after { box-sizing: border-box; }
 .l0-embed {
@@ -33,6 +35,19 @@ button.link-button { background: none; border: none; color: var(--accent); paddi
 .markdown p { margin: .4em 0; }
 .markdown a { color: var(--accent); }
 .markdown code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; background: var(--code-bg); padding: 0 3px; border-radius: 3px; }
+/* The sanitiser lets no style, class or positioned element through; :host's containment keeps
+   anything that got through inside the widget. (Containing the inner boxes too changes how text is
+   rasterised at the host page's sub-pixel offsets.) */
+.markdown, .cell-output-wrap, .think-text, .notepad ul { overflow-wrap: anywhere; }
+.markdown pre, .markdown table { overflow-x: auto; max-width: 100%; }
+.markdown table { display: block; border-collapse: collapse; }
+.markdown th, .markdown td { border: 1px solid var(--line); padding: 2px 6px; }
+.markdown img { max-width: 100%; max-height: 240px; }
+.render-note { color: var(--muted); font-size: 12px; font-style: italic; margin: 0 0 4px; }
+.long-text { white-space: pre-wrap; }
+.text-chunk { content-visibility: auto; contain-intrinsic-size: auto 30em; }
+.long-list > ul.batch { content-visibility: auto; contain-intrinsic-size: auto 800em; }
+.show-all { display: block; font-size: 12px; }
 .cells { display: flex; flex-direction: column; gap: 8px; }
 .cell { border: 1px solid var(--border); border-radius: 8px; padding: 6px 8px; background: var(--surface); }
 .cell.running { border-color: var(--accent); }

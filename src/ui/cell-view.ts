@@ -1,8 +1,11 @@
 // One agent step as a notebook cell: thinking (streamed, collapsible), code (highlighted),
-// output (streamed, truncated with "Show all"), tracebacks, tool calls, timing.
+// output (streamed, truncated with "Show all"), tracebacks, tool calls, timing. All of it is
+// model-written text, rendered as text (never HTML) and bounded.
 import type { AgentEvent, CellResult, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
 import { h, formatMs } from './dom';
+import { CELL_BATCH, HIGHLIGHT_MAX_CHARS, ITEM_PREVIEW_CHARS, TEXT_PREVIEW_CHARS } from './display-limits';
 import { highlightPython } from './highlight';
+import { createLongText, measureRender, nextTask, safely } from './long-content';
 
 /** Characters of output shown before "Show all". */
 export const OUTPUT_PREVIEW_CHARS = 3000;
@@ -28,42 +31,35 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const header = h('div', { class: 'cell-header' }, label, status, timing);
 
   const thinkText = h('div', { class: 'think-text' });
-  const think = h('details', { class: 'cell-think', open: true }, h('summary', {}, 'Thinking'), thinkText);
+  const thinkMore = showAllButton();
+  const think = h('details', { class: 'cell-think', open: true }, h('summary', {}, 'Thinking'), thinkText, thinkMore);
 
   const codeEl = h('code', { class: 'language-python' });
   const codeBlock = h('pre', { class: 'cell-code', tabindex: 0, 'aria-label': `Code of step ${stepNumber}` }, codeEl);
+  const codeMore = showAllButton();
   const formatNote = h('div', { class: 'format-errors', hidden: true });
 
   const tools = h('ul', { class: 'tool-calls', hidden: true, 'aria-label': 'Tool calls' });
   const outputPre = h('pre', { class: 'cell-output', tabindex: 0, 'aria-label': `Output of step ${stepNumber}`, hidden: true });
-  const showAll = h('button', { type: 'button', class: 'link-button show-all', hidden: true });
+  const showAll = showAllButton();
   const traceback = h('pre', { class: 'traceback', hidden: true, role: 'group', 'aria-label': 'Error traceback' });
-  const output = h('div', { class: 'cell-output-wrap' }, tools, outputPre, showAll, traceback);
+  const tracebackMore = showAllButton();
+  const output = h('div', { class: 'cell-output-wrap' }, tools, outputPre, showAll, traceback, tracebackMore);
 
-  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, think, codeBlock, formatNote, output);
+  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, think, codeBlock, codeMore, formatNote, output);
 
-  let fullOutput = '';
-  let expanded = false;
-  let code = '';
+  // Everything here is model-written: texts are cut at a preview with "Show all" (long-content.ts),
+  // streamed deltas cost O(delta), and no method throws (a failed render must not end the run's view).
+  const thinkView = createLongText({ container: thinkText, button: thinkMore, preview: TEXT_PREVIEW_CHARS });
+  const codeView = createLongText({ container: codeEl, button: codeMore, preview: TEXT_PREVIEW_CHARS });
+  const outputView = createLongText({ container: outputPre, button: showAll, preview: OUTPUT_PREVIEW_CHARS });
+  const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
   let live = true;
 
-  function renderOutput(): void {
-    if (!fullOutput) {
-      outputPre.hidden = true;
-      showAll.hidden = true;
-      return;
-    }
-    outputPre.hidden = false;
-    const cut = !expanded && fullOutput.length > OUTPUT_PREVIEW_CHARS;
-    outputPre.textContent = cut ? fullOutput.slice(0, OUTPUT_PREVIEW_CHARS) + '\n…' : fullOutput;
-    showAll.hidden = fullOutput.length <= OUTPUT_PREVIEW_CHARS;
-    showAll.textContent = expanded ? 'Show less' : `Show all (${fullOutput.length.toLocaleString()} characters)`;
-    showAll.setAttribute('aria-expanded', String(expanded));
+  function setOutput(text: string): void {
+    outputPre.hidden = !text;
+    outputView.set(text);
   }
-  showAll.addEventListener('click', () => {
-    expanded = !expanded;
-    renderOutput();
-  });
 
   function tick(): void {
     if (live) timing.textContent = formatMs(performance.now() - startedAt);
@@ -73,61 +69,70 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     live = false;
     clearInterval(timer);
   }
-
-  function addOutputText(text: string): void {
-    fullOutput += text;
-    renderOutput();
-  }
+  const ignore = () => undefined;
 
   return {
     el,
     appendThink(delta) {
-      thinkText.textContent += delta;
+      safely(() => thinkView.append(delta), ignore);
     },
     appendCode(delta) {
       if (status.textContent === 'thinking…') status.textContent = 'writing code…';
-      code += delta;
-      codeEl.textContent = code;
+      safely(() => codeView.append(delta), ignore);
     },
     setCode(finalCode, formatErrors) {
-      code = finalCode;
-      highlightPython(codeEl, finalCode || '# (no code)');
       status.textContent = 'running…';
+      const code = finalCode || '# (no code)';
+      safely(
+        () => {
+          if (code.length > HIGHLIGHT_MAX_CHARS) codeView.set(code);
+          else {
+            codeView.set('');
+            highlightPython(codeEl, code);
+          }
+        },
+        () => codeView.set(code),
+      );
       if (formatErrors.length) {
         formatNote.hidden = false;
-        formatNote.textContent = `Format: ${formatErrors.join('; ')}`;
+        formatNote.textContent = clip(`Format: ${formatErrors.join('; ')}`, ITEM_PREVIEW_CHARS);
       }
       // The thinking is long and already read while streaming: fold it once the code is known.
       think.open = false;
     },
     appendOutput(chunk) {
-      addOutputText(chunk.text);
+      outputPre.hidden = false;
+      safely(() => outputView.append(chunk.text), ignore);
     },
     setResult(result) {
-      // The streamed text is replaced by the final (possibly truncated) result so reopened sessions look the same.
-      let text = result.stdout + result.stderr;
-      if (result.result !== undefined) text += (text && !text.endsWith('\n') ? '\n' : '') + result.result;
-      fullOutput = text;
-      if (result.truncated) fullOutput += '\n[output truncated by the sandbox]';
-      renderOutput();
-      if (result.error) {
-        traceback.hidden = false;
-        traceback.textContent = [...result.error.traceback, `${result.error.ename}: ${result.error.evalue}`].join('\n');
-      }
-      if (result.restarted) addOutputText('\n[Python was restarted: variables were lost]');
-      status.textContent = result.status === 'ok' ? 'done' : result.status;
+      safely(() => {
+        // The streamed text is replaced by the final (possibly truncated) result so reopened sessions look the same.
+        let text = String(result.stdout ?? '') + String(result.stderr ?? '');
+        if (result.result !== undefined) text += (text && !text.endsWith('\n') ? '\n' : '') + result.result;
+        if (result.truncated) text += '\n[output truncated by the sandbox]';
+        if (result.restarted) text += '\n[Python was restarted: variables were lost]';
+        setOutput(text);
+        if (result.error) {
+          traceback.hidden = false;
+          const tb = Array.isArray(result.error.traceback) ? result.error.traceback : [];
+          tracebackView.set([...tb, `${result.error.ename}: ${result.error.evalue}`].join('\n'));
+        }
+      }, ignore);
+      status.textContent = result.status === 'ok' ? 'done' : String(result.status);
       el.classList.toggle('error', result.status !== 'ok');
     },
     addToolCall(call) {
-      tools.hidden = false;
-      const args = JSON.stringify(call.args);
-      tools.append(h('li', { class: call.ok ? 'ok' : 'failed' }, h('code', {}, `${call.name}(${args.length > 120 ? args.slice(0, 120) + '…' : args})`), ` ${call.ok ? '✓' : '✗ ' + (call.error?.message ?? '')} · ${formatMs(call.durationMs)}`));
+      safely(() => {
+        tools.hidden = false;
+        const args = clip(JSON.stringify(call.args) ?? '', 120);
+        tools.append(h('li', { class: call.ok ? 'ok' : 'failed' }, h('code', {}, `${clip(String(call.name), 80)}(${args})`), ` ${call.ok ? '✓' : '✗ ' + clip(String(call.error?.message ?? ''), 300)} · ${formatMs(call.durationMs)}`));
+      }, ignore);
     },
     finish(step) {
       stopTimer();
       el.classList.remove('running');
       if (!step.cell) status.textContent = step.finishReason === 'abort' ? 'stopped' : 'no code ran';
-      timing.textContent = `generate ${formatMs(step.timings.generateMs)} · run ${formatMs(step.timings.cellMs)}`;
+      timing.textContent = `generate ${formatMs(step.timings?.generateMs ?? 0)} · run ${formatMs(step.timings?.cellMs ?? 0)}`;
     },
     markStopped() {
       if (!live) return;
@@ -138,15 +143,62 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   };
 }
 
+function showAllButton(): HTMLButtonElement {
+  return h('button', { type: 'button', class: 'link-button show-all', hidden: true });
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
 /** Renders a saved step (a reopened session) as a finished cell. */
 export function renderSavedStep(step: TrajectoryStep, maxSteps?: number): CellView {
   const view = createCellView(step.index, maxSteps);
-  view.appendThink(step.think);
-  view.setCode(step.code, step.formatErrors);
-  for (const call of step.cell?.toolCalls ?? []) view.addToolCall(call);
+  view.appendThink(String(step.think ?? ''));
+  view.setCode(String(step.code ?? ''), Array.isArray(step.formatErrors) ? step.formatErrors : []);
+  for (const call of (step.cell?.toolCalls ?? []).slice(0, MAX_TOOL_CALLS_SHOWN)) view.addToolCall(call);
   if (step.cell) view.setResult(step.cell);
   view.finish(step);
   return view;
+}
+
+/** Tool calls listed per saved cell (the gateway caps them per cell far below this). */
+const MAX_TOOL_CALLS_SHOWN = 200;
+
+/**
+ * Renders the saved steps of a reopened session into `container`: the first CELL_BATCH at once,
+ * the rest CELL_BATCH per task (so a session of any length opens without freezing the page), in
+ * order, before an anchor that stays in place so cells of a resumed run follow them. Stops when
+ * the container is cleared. `onCell` receives each view as it is made.
+ */
+export function renderSavedSteps(container: HTMLElement, steps: readonly TrajectoryStep[], maxSteps: number | undefined, onCell: (step: TrajectoryStep, view: CellView) => void): void {
+  const start = performance.now();
+  const anchor = document.createComment('saved cells');
+  container.append(anchor);
+  const renderBatch = (from: number): number => {
+    const end = Math.min(steps.length, from + CELL_BATCH);
+    const els: HTMLElement[] = [];
+    for (let i = from; i < end; i++) {
+      const step = steps[i]!;
+      let view: CellView | undefined;
+      safely(() => (view = renderSavedStep(step, maxSteps)), () => els.push(h('p', { class: 'render-note' }, `Step ${i + 1} could not be shown.`)));
+      if (!view) continue;
+      onCell(step, view);
+      els.push(view.el);
+    }
+    anchor.before(...els);
+    return end;
+  };
+  void (async () => {
+    let done = renderBatch(0);
+    while (done < steps.length) {
+      await nextTask();
+      if (anchor.parentNode !== container) return; // the notebook was cleared or replaced
+      done = renderBatch(done);
+    }
+    anchor.remove();
+    measureRender('cells', start, { cells: steps.length });
+  })();
 }
 
 /**

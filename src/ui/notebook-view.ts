@@ -2,8 +2,9 @@
 // continued or collapsed run adds, and the final answer, driven by the controller's notebook
 // changes (src/app/). Shared by the page (app.ts) and the widget (embed/view.ts).
 import type { NotebookChange } from '../app/index';
-import { applyCellEvent, createCellView, renderSavedStep, type CellView } from './cell-view';
+import { applyCellEvent, createCellView, renderSavedSteps, type CellView } from './cell-view';
 import { h, uid } from './dom';
+import { safely } from './long-content';
 import { renderMarkdown } from './markdown';
 import { resumedNote } from './resume-notice';
 
@@ -62,21 +63,24 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
           break;
         case 'load':
           clear();
-          for (const step of change.trajectory.steps) {
-            const view = renderSavedStep(step, change.trajectory.settings.maxSteps || undefined);
-            views.set(step.index, view);
-            cells.append(view.el);
-          }
+          // In batches, so a session of any length opens without freezing the page.
+          renderSavedSteps(cells, change.trajectory.steps, change.trajectory.settings.maxSteps || undefined, (step, view) => views.set(step.index, view));
           break;
         case 'event': {
           maxSteps = change.maxSteps;
           const ev = change.event;
-          if (applyCellEvent(cellFor, ev)) break;
-          if (ev.type === 'resumed') cells.append(resumedNote(ev));
-          else if (ev.type === 'step-start') {
-            const view = cellFor(ev.step);
-            if (ev.collapsed) view.el.prepend(h('p', { class: 'collapsed-note' }, 'Memory budget reached: history collapsed to the task and the notepad.'));
-          }
+          // A render error never ends the view of a run: the event is skipped, the run goes on.
+          safely(
+            () => {
+              if (applyCellEvent(cellFor, ev)) return;
+              if (ev.type === 'resumed') cells.append(resumedNote(ev));
+              else if (ev.type === 'step-start') {
+                const view = cellFor(ev.step);
+                if (ev.collapsed) view.el.prepend(h('p', { class: 'collapsed-note' }, 'Memory budget reached: history collapsed to the task and the notepad.'));
+              }
+            },
+            () => undefined,
+          );
           break;
         }
         case 'discard':

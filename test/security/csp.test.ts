@@ -36,25 +36,41 @@ async function open(path: string): Promise<{ page: Page; violations: string[]; e
 }
 
 describe('page CSP', () => {
-  for (const file of ['index.html', 'harness.html']) {
-    it(`${file} ships the CSP without 'unsafe-eval'`, async () => {
+  for (const file of ['index.html', 'eval.html', 'harness.html']) {
+    it(`${file} ships the CSP without 'unsafe-eval', and rendered text may load nothing from elsewhere`, async () => {
       const html = await readFile(join(DIST, file), 'utf8');
       const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
       expect(csp).toBeDefined();
       expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval' blob:");
       expect(csp?.replace("'wasm-unsafe-eval'", '')).not.toContain('unsafe-eval');
       expect(csp).not.toContain('unsafe-inline');
+      // Issue 16: images, media, fonts, styles and form targets only from the app's own origin.
+      const directives = Object.fromEntries(csp!.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      expect(directives['img-src']).toEqual(["'self'", 'data:', 'blob:']);
+      expect(directives['media-src']).toEqual(["'self'", 'data:', 'blob:']);
+      expect(directives['font-src']).toEqual(["'self'", 'data:']);
+      expect(directives['style-src']).toEqual(["'self'"]);
+      expect(directives['form-action']).toEqual(["'self'"]);
+      expect(directives['frame-src']).toEqual(["'none'"]);
+      // Users point the app at their own model servers and tools: connect-src stays open.
+      expect(directives['connect-src']).toBeUndefined();
+      expect(directives['default-src']).toBeUndefined();
+      expect(html).toContain('<meta http-equiv="x-dns-prefetch-control" content="off">');
     });
   }
 
-  it('the app page loads under the CSP with no violation', async () => {
-    const { page, violations, errors } = await open('index.html');
-    await page.waitForLoadState('networkidle');
-    await page.waitForTimeout(500);
-    expect(violations).toEqual([]);
-    expect(errors).toEqual([]);
-    expect(await page.evaluate(() => document.getElementById('app')?.childElementCount ?? 0)).toBeGreaterThan(0);
-  });
+  for (const file of ['index.html', 'eval.html']) {
+    it(`${file} loads under the CSP with no violation (styles, icons, manifest)`, async () => {
+      const { page, violations, errors } = await open(file);
+      await page.waitForLoadState('networkidle');
+      await page.waitForTimeout(500);
+      expect(violations).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(await page.evaluate(() => document.body.querySelector('#app, #eval-app')?.childElementCount ?? 0)).toBeGreaterThan(0);
+      // The linked stylesheet applied (a blocked one would leave the body unstyled).
+      expect(await page.evaluate(() => document.styleSheets.length)).toBeGreaterThan(0);
+    });
+  }
 
   it('the sandbox runs Python under the CSP, and eval is refused in the page', async () => {
     const { page, violations, errors } = await open('harness.html');
