@@ -24,8 +24,7 @@ export interface CompactViewHandlers {
 }
 
 export function createCompactView(shadow: ShadowRoot, title: string, app: AppController, handlers: CompactViewHandlers): CompactView {
-  const style = document.createElement('style');
-  style.textContent = TOKENS_CSS + EMBED_CSS;
+  const styles = widgetStyles(shadow, TOKENS_CSS + EMBED_CSS);
 
   const taskId = uid('embed-task');
   const task = h('textarea', { id: taskId, class: 'task', rows: 2, placeholder: 'Ask a question…', 'aria-label': 'Task for the agent' });
@@ -39,7 +38,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
   const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
-  shadow.replaceChildren(style, root);
+  shadow.replaceChildren(...styles, root);
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -103,4 +102,21 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
       shadow.replaceChildren();
     },
   };
+}
+
+/**
+ * The widget's stylesheet, adopted as a constructed sheet: a host page whose CSP refuses inline
+ * styles (no 'unsafe-inline' in style-src) would leave a `<style>` element unapplied, and the
+ * widget unstyled. Browsers without constructable sheets get the `<style>` element instead.
+ */
+function widgetStyles(shadow: ShadowRoot, css: string): HTMLStyleElement[] {
+  if ('adoptedStyleSheets' in shadow && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    shadow.adoptedStyleSheets = [sheet];
+    return [];
+  }
+  const style = document.createElement('style');
+  style.textContent = css;
+  return [style];
 }
