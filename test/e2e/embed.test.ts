@@ -300,6 +300,36 @@ window.ready = true;
     await page.close();
   });
 
+  it('is styled on a host page whose CSP refuses inline styles (style-src \'self\')', async () => {
+    // A <style> element inside the shadow root would be refused by such a host; the widget adopts a
+    // constructed stylesheet instead, which the CSP does not block.
+    HOST_PAGES['strict-csp.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; style-src 'self'">
+<title>strict</title><script type="module" src="/l0/l0-agent.js"></script></head>
+<body><l0-agent engine="replay" script-url="/demo-replay.json" namespace="strict-csp"></l0-agent></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/strict-csp.html');
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text()) && /style/i.test(m.text())) violations.push(m.text());
+    });
+    await page.waitForFunction(() => !!document.querySelector('l0-agent')?.shadowRoot?.querySelector('button.run'));
+    const look = await page.evaluate(() => {
+      const root = document.querySelector('l0-agent')!.shadowRoot!;
+      const run = getComputedStyle(root.querySelector('button.run')!);
+      const box = getComputedStyle(root.querySelector('.l0-embed')!);
+      return { runBackground: run.backgroundColor, boxDisplay: box.display, sheets: root.adoptedStyleSheets.length };
+    });
+    // Unstyled, the Run button would have the browser's default grey and the box no flex layout.
+    expect(look.sheets).toBe(1);
+    expect(look.runBackground).not.toBe('rgb(239, 239, 239)');
+    expect(look.runBackground).not.toBe('rgba(0, 0, 0, 0)');
+    expect(look.boxDisplay).toBe('flex');
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('removing <l0-agent> from the page disposes it and terminates its worker', async () => {
     const server = await serve(false);
     const { page } = await openPage(server.url + 'index.html');
