@@ -5,6 +5,7 @@
  * latest question (`syncLatestTurn` copies them onto it before every save).
  */
 import { turnsOf, type RunSettings, type Trajectory, type TrajectoryTurn } from '../protocols';
+import { resumeNotesOf } from './context';
 
 export type SessionTrajectory = Trajectory & { turns: TrajectoryTurn[] };
 
@@ -49,7 +50,11 @@ export function continueSession(saved: Trajectory, settings: RunSettings, follow
   const traj: SessionTrajectory = { ...saved, steps: [...saved.steps], turns, settings: { ...saved.settings, ...settings }, status: 'running', error: undefined, endedAt: undefined };
   const latest = turns[turns.length - 1];
   if (followUp !== undefined) {
-    turns.push({ question: followUp.trim(), firstStep: traj.steps.length + 1, status: 'running', startedAt: now });
+    // A resume note for a step that never came (a resume stopped before it) joins the question's message.
+    const notes = resumeNotesOf(traj);
+    const pending = notes.filter((n) => n.beforeStep > traj.steps.length).at(-1);
+    traj.settings.resumeNotes = notes.filter((n) => n.beforeStep <= traj.steps.length);
+    turns.push({ question: followUp.trim(), firstStep: traj.steps.length + 1, status: 'running', startedAt: now, ...(pending && { note: pending.note }) });
     traj.finalAnswer = undefined;
     return { traj, stepsBefore: traj.steps.length };
   }

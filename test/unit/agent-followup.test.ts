@@ -200,6 +200,25 @@ describe('follow-up questions', () => {
     expect(llm.calls).toHaveLength(1);
   });
 
+  it('a resume note that never reached a step moves into the next question\'s message', async () => {
+    const llm = new ScriptedLLM([turn('x = 1'), turn('never generated'), turn('submit_final_answer("ok")')]);
+    const one = await ask(llm, { task: Q1, maxSteps: 1 });
+    const interrupted = { ...one.traj, status: 'interrupted' as const };
+    await sandbox.reset({ clearNotepad: true });
+    const ctl = new AbortController();
+    const stopped = runAgent({ llm, sandbox, sessionId: 'follow', resumeFrom: interrupted, signal: ctl.signal, maxSteps: 3 });
+    for await (const e of stopped) if (e.type === 'step-start') ctl.abort();
+    const aborted = await stopped.trajectory;
+    expect(aborted.settings.resumeNotes).toHaveLength(1); // recorded for step 2, which never came
+    const calls = llm.calls.length;
+    const two = await ask(llm, { resumeFrom: aborted, followUp: Q2, sameSandbox: true });
+    const prompt = llm.calls[calls]!;
+    expectNoConsecutiveUserMessages(prompt);
+    expect(prompt.at(-1)!.content).toMatch(/^<output>\n\(no output\)\n<\/output>\n\n\(The session was interrupted and resumed.*\)\n\nFollow-up question: /s);
+    expect(two.traj.settings.resumeNotes).toEqual([]);
+    expect(two.traj.turns?.[1]?.note).toBe((aborted.settings.resumeNotes as Array<{ note: string }>)[0]!.note);
+  });
+
   it('followUp without resumeFrom starts a new session with that question', async () => {
     const llm = new ScriptedLLM([turn('submit_final_answer("42")')]);
     const { traj, events } = await ask(llm, { followUp: Q1 });
