@@ -53,7 +53,7 @@ export function continueSession(saved: Trajectory, settings: RunSettings, follow
     // A resume note for a step that never came (a resume stopped before it) joins the question's message.
     const notes = resumeNotesOf(traj);
     const pending = notes.filter((n) => n.beforeStep > traj.steps.length).at(-1);
-    traj.settings.resumeNotes = notes.filter((n) => n.beforeStep <= traj.steps.length);
+    if (pending) traj.settings.resumeNotes = notes.filter((n) => n.beforeStep <= traj.steps.length);
     turns.push({ question: followUp.trim(), firstStep: traj.steps.length + 1, status: 'running', startedAt: now, ...(pending && { note: pending.note }) });
     traj.finalAnswer = undefined;
     return { traj, stepsBefore: traj.steps.length };
