@@ -75,6 +75,7 @@ export function mountApp(root: Document | ShadowRoot | HTMLElement, opts: MountO
   const notepad = createNotepadPanel();
   const modelPanel = createModelPanel({
     choose: (c) => void chooseEngine(c),
+    checkWeights: services.checkWeights ? async (id, url) => { const r = await services.checkWeights!(id, url); updateEngineChip(); return r; } : undefined,
     deleteCached: services.deleteCachedModel ? async (id) => { await services.deleteCachedModel!(id); await refreshModelInfo(); } : undefined,
     persist: services.requestPersistence ? async () => { await services.requestPersistence!(); await refreshModelInfo(); } : undefined,
   });

@@ -1,18 +1,21 @@
 // The page's wiring: real store, sandbox, tools, agent and model engines behind UiServices.
 // WebLLM is only ever reached through a dynamic import (see createEngine), so its code is not part
 // of the first load.
-import { L0Error, type LLM, type LoadProgress, type Tool } from '../protocols';
+import { L0Error, type Tool } from '../protocols';
 
 import { runAgent } from '../agent/index';
 import { clearSnapshot, createPyodideSandbox, readSnapshotInfo } from '../sandbox/index';
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
 import { createEngine, parseEngineSpec, type EngineSpec } from '../llm/engine-spec';
-import { listModels } from '../llm/models';
+import { findModel, listModels, type RegistryOptions } from '../llm/models';
+import { checkWeights } from '../llm/weights-check';
 import { detectWebGPU } from '../llm/webgpu';
 import type { CachedModel, EngineChoice, GpuStatus, ModelCard, UiServices } from './types';
 
 const CORPUS_KEY = 'ui.corpus';
+/** Weights folders the user set for L0 records, by model id, as typed (relative to the page or absolute). */
+const WEIGHTS_KEY = 'ui.weightsUrls';
 const MiB = 2 ** 20;
 
 export function createPageServices(): UiServices {
@@ -29,6 +32,28 @@ export function createPageServices(): UiServices {
     .catch(() => undefined);
 
   const availableTools = (): Tool[] => defaultTools({ corpus: corpus.size ? corpus : undefined, web: {} });
+
+  // Where each L0 record's weights come from: the saved Weights URLs, over a link's `weights=` base
+  // (this tab only). Every WebLLM call (load, cache listing, delete) gets the same registry.
+  const savedWeights: Record<string, string> = {};
+  const linkWeights: Record<string, string> = {};
+  const weightsReady = store
+    .getSetting<Record<string, unknown>>(WEIGHTS_KEY)
+    .then((saved) => {
+      for (const [id, url] of Object.entries(saved ?? {})) if (typeof url === 'string' && url) savedWeights[id] = url;
+    })
+    .catch(() => undefined);
+  const registry = (): RegistryOptions => {
+    const l0WeightsUrls: Record<string, string> = {};
+    for (const [id, url] of Object.entries({ ...linkWeights, ...savedWeights })) {
+      try {
+        l0WeightsUrls[id] = new URL(url, document.baseURI).href;
+      } catch {
+        // not a URL: the record keeps its default folder (Check says what is wrong)
+      }
+    }
+    return { l0WeightsUrls };
+  };
 
   return {
     store,
@@ -63,14 +88,31 @@ export function createPageServices(): UiServices {
         restoreCells: req.restoreCells,
       });
     },
-    createEngine: (choice, onProgress, signal) => createEngineFor(choice, onProgress, signal),
-    engineFromUrl: () => engineChoiceFromUrl(new URL(location.href), (m) => warnings.push(m)),
-    listCachedModels: cachedModels,
+    createEngine: (choice, onProgress, signal) => createEngine(engineSpecFor(choice), { onProgress, signal, registry: registry() }),
+    engineFromUrl: () => {
+      const url = new URL(location.href);
+      const parsed = parseEngineSpec(url.searchParams);
+      if (parsed?.ok && parsed.spec.engine === 'webllm' && parsed.spec.weightsBase) {
+        const folder = findModel(parsed.spec.model, { l0WeightsBase: parsed.spec.weightsBase })?.weightsUrl;
+        if (folder) linkWeights[parsed.spec.model] = folder;
+      }
+      return engineChoiceFromUrl(url, (m) => warnings.push(m));
+    },
+    listCachedModels: () => cachedModels(registry()),
     async deleteCachedModel(id) {
       const { deleteCachedModel } = await import('../llm/cache');
-      await deleteCachedModel(id);
+      await deleteCachedModel(id, registry());
     },
-    models: () => modelCards(),
+    models: () => modelCards(registry(), savedWeights),
+    async checkWeights(id, url) {
+      await weightsReady;
+      if (url) savedWeights[id] = url;
+      else delete savedWeights[id];
+      await store.setSetting(WEIGHTS_KEY, { ...savedWeights }).catch(() => undefined);
+      const record = findModel(id, registry());
+      if (!record) return { ok: false, error: { kind: 'internal', message: `Unknown model "${id}".`, detail: { id } } };
+      return checkWeights(url ? new URL(url, document.baseURI).href : record.weightsUrl, record);
+    },
     async detectGpu() {
       const r = await detectWebGPU();
       const fits: NonNullable<GpuStatus['fits']> = {};
@@ -104,13 +146,16 @@ export function createPageServices(): UiServices {
   };
 }
 
-function modelCards(): ModelCard[] {
-  return listModels().map((m) => ({
+function modelCards(registry: RegistryOptions, saved: Record<string, string>): ModelCard[] {
+  const defaults = new Map(listModels().map((m) => [m.id, m.weightsUrl]));
+  return listModels(registry).map((m) => ({
     id: m.id,
     label: m.label,
     downloadBytes: m.downloadMB * MiB,
     vramBytes: m.vramMB * MiB,
     note: m.isL0 ? 'L0 checkpoint (RL-trained for this agent)' : `${m.family} (not RL-trained for the notebook)`,
+    weightsUrl: m.weightsUrl,
+    ...(m.isL0 ? { customWeights: { savedUrl: saved[m.id], defaultUrl: defaults.get(m.id)! } } : {}),
   }));
 }
 
@@ -150,13 +195,9 @@ export function engineSpecFor(choice: EngineChoice): EngineSpec {
   }
 }
 
-function createEngineFor(choice: EngineChoice, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<LLM> {
-  return createEngine(engineSpecFor(choice), { onProgress, signal });
-}
-
 /** Lists cached WebLLM models without loading WebLLM's code when nothing was ever downloaded. */
-async function cachedModels(): Promise<CachedModel[]> {
+async function cachedModels(registry: RegistryOptions): Promise<CachedModel[]> {
   if (typeof caches === 'undefined' || !(await caches.has('webllm/model'))) return [];
   const { listCachedModels } = await import('../llm/cache');
-  return (await listCachedModels()).map((m) => ({ id: m.id, bytes: m.sizeBytes }));
+  return (await listCachedModels(registry)).map((m) => ({ id: m.id, bytes: m.sizeBytes }));
 }

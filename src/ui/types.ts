@@ -1,6 +1,7 @@
 // What the notebook view needs from the rest of the system. The page (main.ts) and the embed
 // build provide it from the real parts (services.ts); the view never imports engines directly.
 import type { AgentEvent, LLM, LoadProgress, NotepadState, Sandbox, SessionMeta, SessionStore, Tool, Trajectory } from '../protocols';
+import type { WeightsCheck } from '../llm/weights-check';
 
 export interface UiSettings {
   maxSteps: number;
@@ -26,6 +27,10 @@ export interface ModelCard {
   downloadBytes?: number;
   vramBytes?: number;
   note?: string;
+  /** The folder its weights are fetched from. */
+  weightsUrl?: string;
+  /** Set for records the user points at their own weights (L0): the panel offers a Weights URL field. */
+  customWeights?: { savedUrl?: string; defaultUrl: string };
 }
 
 export interface GpuStatus {
@@ -91,6 +96,11 @@ export interface UiServices {
   engineFromUrl?(): EngineChoice | undefined;
   models(): ModelCard[];
   detectGpu(): Promise<GpuStatus>;
+  /**
+   * Saves the weights URL of a record that has `customWeights` ('' restores the default) and checks
+   * the folder it names, before any download.
+   */
+  checkWeights?(modelId: string, url: string): Promise<WeightsCheck>;
   listCachedModels?(): Promise<CachedModel[]>;
   deleteCachedModel?(id: string): Promise<void>;
   storageInfo?(): Promise<StorageInfo>;
