@@ -152,15 +152,15 @@ export class WebLLMEngine implements LLM {
     if (!record) {
       throw new L0Error({ kind: 'internal', message: `Unknown model "${modelId}".`, detail: { modelId } });
     }
-    const weights = opts.checkWeights === false ? undefined : await checkBeforeLoad(record, contextWindow, opts);
 
-    onProgress?.({ phase: 'init', message: 'Starting the model engine…' });
     const appConfig = buildAppConfig({
       ...opts.registry,
       cacheBackend: opts.cacheBackend ?? opts.registry?.cacheBackend,
       modelIds: [modelId],
       contextWindows: { [modelId]: contextWindow },
     });
+    // The worker starts now so that WebLLM's code (megabytes) loads while the weights are checked;
+    // the model is only requested once the check passed.
     const worker = (opts.createWorker ?? spawnWebLLMWorker)();
 
     // Three ways the load ends early: the user cancels, the worker dies, or WebLLM throws.
@@ -173,8 +173,10 @@ export class WebLLMEngine implements LLM {
     worker.addEventListener('error', onWorkerError);
     try {
       const api = connectWebLLMWorker(worker);
+      const weights = opts.checkWeights === false ? undefined : await Promise.race([checkBeforeLoad(record, contextWindow, opts), early]);
+      onProgress?.({ phase: 'init', message: 'Starting the model engine…' });
       // The check read the shards' exact size: byte counts follow WebLLM's exact fraction of it.
-      const totalBytes = weights?.source === 'network' ? weights.downloadBytes : undefined;
+      const totalBytes = weights?.downloadBytes;
       await Promise.race([api.reload(modelId, appConfig, progressListener((r) => onProgress?.(parseInitProgress(r, totalBytes)))), early]);
       const engine = engineOverWorker(api);
       onProgress?.({ phase: 'ready', fraction: 1, message: `${modelId} is ready.` });
