@@ -91,6 +91,14 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
   const progress = h('div', { class: 'progress', hidden: true }, progressBar, progressText);
   const error = h('p', { class: 'error-text', role: 'alert', hidden: true });
   const weightsList = h('div', { class: 'weights-list' });
+  // Shown once WebGPU is known to run at least one L0 model.
+  const weightsSection = h(
+    'div',
+    { class: 'weights-section', hidden: true },
+    h('h3', {}, 'L0 weights'),
+    h('p', { class: 'hint' }, 'L0 publishes no WebLLM weights: convert a checkpoint with MLC-LLM and host the folder (docs/models.md). Enter the folder that holds mlc-chat-config.json (a relative URL is read from this page); Check looks at it before anything is downloaded.'),
+    weightsList,
+  );
   const weightsForms = new Map<string, { el: HTMLFormElement; input: HTMLInputElement }>();
   const cache = h('ul', { class: 'cache-list' });
   const storage = h('p', { class: 'storage' });
@@ -134,13 +142,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
     h('h3', {}, 'In this browser (WebGPU)'),
     gpu,
     webllmList,
-    actions.checkWeights
-      ? [
-          h('h3', {}, 'L0 weights'),
-          h('p', { class: 'hint' }, 'L0 publishes no WebLLM weights: convert a checkpoint with MLC-LLM and host the folder (docs/models.md). Enter the folder that holds mlc-chat-config.json (a relative URL is read from this page); Check looks at it before anything is downloaded.'),
-          weightsList,
-        ]
-      : null,
+    weightsSection,
     h('h3', {}, 'OpenAI-compatible endpoint'),
     h('p', { class: 'hint' }, 'Any server with /v1/chat/completions and CORS enabled, e.g. vLLM or llama.cpp serving L0.'),
     openaiForm,
@@ -184,7 +186,8 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
   }
 
   function renderWeightsForms(models: ModelCard[]): void {
-    const shown = models.filter((m) => m.customWeights && gpu_?.fits?.[m.id]?.status !== 'no');
+    const shown = gpuOk ? models.filter((m) => m.customWeights && gpu_?.fits?.[m.id]?.status !== 'no') : [];
+    weightsSection.hidden = shown.length === 0;
     setChildren(
       weightsList,
       shown.map((m) => {

