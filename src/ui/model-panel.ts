@@ -141,8 +141,9 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
     h('div', { class: 'model-status' }, current, progress, error),
     h('h3', {}, 'In this browser (WebGPU)'),
     gpu,
-    webllmList,
+    // Above the cards: an L0 model needs its weights URL before it can be picked.
     weightsSection,
+    webllmList,
     h('h3', {}, 'OpenAI-compatible endpoint'),
     h('p', { class: 'hint' }, 'Any server with /v1/chat/completions and CORS enabled, e.g. vLLM or llama.cpp serving L0.'),
     openaiForm,
@@ -193,7 +194,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
       shown.map((m) => {
         let f = weightsForms.get(m.id);
         if (!f) weightsForms.set(m.id, (f = weightsForm(m as Parameters<typeof weightsForm>[0])));
-        else if (document.activeElement !== f.input) f.input.value = m.customWeights!.savedUrl ?? '';
+        else if (!f.input.matches(':focus')) f.input.value = m.customWeights!.savedUrl ?? ''; // not while the user types
         return f.el;
       }),
     );
@@ -269,9 +270,9 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
       if (p.phase === 'download') {
         const now = performance.now();
         download ??= { at: now, fraction: p.fraction ?? 0 };
-        const bytes = p.loadedBytes !== undefined ? ` · ${formatBytes(p.loadedBytes)}${p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : ''}` : '';
+        // The message already gives the bytes ("Downloading weights: 91 MB of 295 MB").
         const time = estimateDownload(download, now, p.fraction);
-        extra = `${bytes}${time ? ` · ${describeDownloadTime(time)}` : ''}`;
+        extra = time ? ` · ${describeDownloadTime(time)}` : '';
       }
       progressText.textContent = `${p.message}${extra}`;
     },

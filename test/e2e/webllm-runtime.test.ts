@@ -267,7 +267,8 @@ describe('L0 weights a user points at, in the app', () => {
       expect(good).toBe(`Saved. Weights found at ${origin}/l0-weights/L0-7B-q4f32_1-MLC/resolve/main/ (qwen2, q4f32_1): 295 MB to download, needs 5.8 GB of GPU memory.`);
       const card = page.locator('.model-card', { hasText: 'L0 7B (q4f32)' });
       expect(await card.innerText()).toContain(`weights: ${origin}/l0-weights/L0-7B-q4f32_1-MLC/resolve/main/ (your URL)`);
-      await page.locator('.model-panel').screenshot({ path: 'test-results/webllm-weights-url.png' });
+      await result.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: 'test-results/webllm-weights-url.png' });
       expect(await seriousViolations(page)).toEqual([]);
 
       // Saved: after a reload the field and the card still say so.
@@ -287,7 +288,7 @@ describe('L0 weights a user points at, in the app', () => {
       const shardsBefore = shardRequests();
       await card.click();
       await page.locator('.model-panel .progress-text', { hasText: 'on your connection' }).waitFor({ timeout: 10 * MINUTE });
-      await page.locator('.model-panel').screenshot({ path: 'test-results/webllm-weights-download.png' });
+      await page.screenshot({ path: 'test-results/webllm-weights-download.png' });
       await page.locator('.status-text', { hasText: 'L0-7B-q4f32_1-MLC is ready.' }).waitFor({ timeout: 15 * MINUTE });
       const texts = await page.evaluate(() => (window as unknown as { progressTexts: string[] }).progressTexts);
       const sized = texts.findIndex((t) => /^L0 7B \(q4f32\): 295 MB of weights to download .*needs about 5\.8 GB of GPU memory\.$/.test(t));
