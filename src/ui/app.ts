@@ -66,6 +66,12 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
       await services.requestPersistence().catch(() => undefined);
       await refreshModelInfo();
     },
+    // A saved Weights URL changes where the record's weights come from: the cards show it.
+    checkWeights: async (id, url) => {
+      const result = await services.checkWeights(id, url);
+      modelPanel.setModels(services.models(), app.state.engine);
+      return result;
+    },
   });
   const settingsPanel = createSettingsPanel(
     (s) => {

@@ -3,6 +3,7 @@
 import type { AppServices } from '../app/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { Tool } from '../protocols';
+import type { WeightsCheck } from '../llm/weights-check';
 
 export interface ModelCard {
   id: string;
@@ -10,6 +11,10 @@ export interface ModelCard {
   downloadBytes?: number;
   vramBytes?: number;
   note?: string;
+  /** The folder its weights are fetched from. */
+  weightsUrl?: string;
+  /** Set for records the user points at their own weights (L0): the panel offers a Weights URL field. */
+  customWeights?: { savedUrl?: string; defaultUrl: string };
 }
 
 export interface GpuStatus {
@@ -53,6 +58,11 @@ export interface PageServices extends AppServices {
   demoTask(): Promise<string | undefined>;
   models(): ModelCard[];
   detectGpu(): Promise<GpuStatus>;
+  /**
+   * Saves the weights URL of a record that has `customWeights` ('' restores the default) and checks
+   * the folder it names, before any download.
+   */
+  checkWeights(modelId: string, url: string): Promise<WeightsCheck>;
   listCachedModels(): Promise<CachedModel[]>;
   deleteCachedModel(id: string): Promise<void>;
   storageInfo(): Promise<StorageInfo>;
