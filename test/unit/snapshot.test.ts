@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { loadPyodide, version as pyodideVersion } from 'pyodide';
-import { RUNTIME_PY } from '../../src/sandbox/python/runtime.py';
+import { RUNTIME_PY } from '../../src/sandbox/python/runtime-module';
 import { installRuntime } from '../../src/sandbox/core';
 import type { HostPort } from '../../src/sandbox/messages';
 import {

@@ -29,6 +29,7 @@ def jsobj(d):
     return to_js(d, dict_converter=js.Object.fromEntries)
 
 reached = {}
+p = port = None  # read by cell 2
 
 # --- 1. the import guard removed, ctypes imported ------------------------------------------
 sys.meta_path[:] = [f for f in sys.meta_path if "Guard" not in type(f).__name__]
@@ -78,7 +79,6 @@ else:
 # property access on the host object). With register = Array.prototype.push that stores the port
 # at index "1" of the registry, which has no own "1": the write reaches a setter on
 # Object.prototype.
-port = None
 if g is not None:
     # The setter must not call Python (Pyodide's own calls into Python write index "1" of arrays
     # too): it is Array.prototype.push bound to a sink whose slots exist already.

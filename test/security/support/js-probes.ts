@@ -60,9 +60,13 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
     try { present = k in g && g[k] !== undefined; } catch { present = true; }
     if (present) findings.push(`global ${k} still present`);
   }
-  // Own properties along the whole prototype chain, including getters (descriptor tricks).
+  // Own properties along the whole prototype chain, including getters (descriptor tricks). The
+  // lockdown's own, fixed `undefined` bindings (what a free-variable read finds) hold nothing.
+  const fixedUndefined = (d: PropertyDescriptor | undefined) => !!d && 'value' in d && d.value === undefined && !d.writable && !d.configurable;
   for (let o: object | null = globalThis; o; o = Object.getPrototypeOf(o)) {
-    for (const k of Object.getOwnPropertyNames(o)) if (CAPABILITIES.includes(k) && o !== Object.prototype) findings.push(`prototype chain: ${k}`);
+    for (const k of Object.getOwnPropertyNames(o)) {
+      if (CAPABILITIES.includes(k) && o !== Object.prototype && !fixedUndefined(Object.getOwnPropertyDescriptor(o, k))) findings.push(`prototype chain: ${k}`);
+    }
   }
   const evalTries: [string, () => unknown][] = [
     ['new Function', () => new Function('return 7')()],
