@@ -37,6 +37,8 @@ export interface LockdownReport {
   wasmCompileBlocked: boolean;
   /** Steps that could not be done (empty when all held). */
   failed: string[];
+  /** How long the lockdown took (ms). */
+  ms: number;
 }
 
 /**
@@ -135,26 +137,36 @@ function tameOverride(proto: object, key: string | symbol, desc: PropertyDescrip
 /** Freezes `obj` (after taming the overridable properties of prototypes). */
 function lockObject(obj: object, isPrototype: boolean, failed: string[]): void {
   if (ArrayBuffer.isView(obj)) {
-    Object.preventExtensions(obj);
+    Object.preventExtensions(obj); // a view with elements cannot be frozen; %TypedArray% instances hold no methods
     return;
   }
-  for (const key of Reflect.ownKeys(obj)) {
-    const d = Reflect.getOwnPropertyDescriptor(obj, key);
-    if (!d) continue;
-    try {
-      if (obj === Error && key === 'stackTraceLimit') {
-        // Pyodide sets it around every PythonError; Node's internals too. Only the depth of stack traces.
-        defineProperty(obj, key, { configurable: false });
-      } else if (isPrototype && 'value' in d && d.writable && d.configurable && (OVERRIDABLE.has(key) || obj === TYPED_ARRAY_PROTO)) {
+  if (isPrototype) {
+    for (const key of obj === TYPED_ARRAY_PROTO ? Reflect.ownKeys(obj) : OVERRIDABLE) {
+      const d = Reflect.getOwnPropertyDescriptor(obj, key);
+      if (!d || !('value' in d) || !d.writable || !d.configurable) continue;
+      try {
         tameOverride(obj, key, d);
-      } else if (d.configurable || ('value' in d && d.writable)) {
-        defineProperty(obj, key, 'value' in d ? { writable: false, configurable: false } : { configurable: false });
+      } catch (e) {
+        failed.push(`tame ${describe(obj)}.${String(key)}: ${String(e)}`);
       }
-    } catch (e) {
-      failed.push(`freeze ${describe(obj)}.${String(key)}: ${String(e)}`);
     }
   }
-  Object.preventExtensions(obj);
+  try {
+    if (obj === Error) {
+      // Pyodide sets Error.stackTraceLimit around every PythonError, Node's internals too: it only
+      // sets the depth of stack traces, so it stays writable (nothing can be added or redefined).
+      for (const key of Reflect.ownKeys(obj)) {
+        const d = Reflect.getOwnPropertyDescriptor(obj, key)!;
+        const writable = key === 'stackTraceLimit' || !('value' in d) ? {} : { writable: false };
+        defineProperty(obj, key, { ...writable, configurable: false });
+      }
+      Object.preventExtensions(obj);
+    } else {
+      Object.freeze(obj);
+    }
+  } catch (e) {
+    failed.push(`freeze ${describe(obj)}: ${String(e)}`);
+  }
 }
 
 const TYPED_ARRAY_PROTO: object = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -193,8 +205,9 @@ function freezeReachable(roots: RealmRoots, failed: string[]): number {
     lockObject(o, proto, failed);
     count++;
     push(Object.getPrototypeOf(o), true, false);
-    for (const key of Reflect.ownKeys(o)) {
-      const d = Reflect.getOwnPropertyDescriptor(o, key)!;
+    const descriptors = Object.getOwnPropertyDescriptors(o) as Record<string | symbol, PropertyDescriptor>;
+    for (const key of Reflect.ownKeys(descriptors)) {
+      const d = descriptors[key]!;
       if (!('value' in d)) {
         push(d.get, false, false);
         push(d.set, false, false);
@@ -281,10 +294,11 @@ export interface LockdownOptions {
 
 /** Locks the realm down. Call once, as the last step of hardening, before any model code runs. */
 export function lockdownRealm(roots: RealmRoots, options: LockdownOptions): LockdownReport {
+  const t0 = performance.now();
   const failed: string[] = [];
   const wasmCompileBlocked = options.allowWasmCompilation ? false : blockWasmCompilation(failed);
   const bindings = bindUndefined([...options.deleted, ...FREE_VARIABLE_NAMES], failed);
   const frozen = freezeReachable(roots, failed);
   freezeGlobal(failed);
-  return { frozen, bindings, wasmCompileBlocked, failed };
+  return { frozen, bindings, wasmCompileBlocked, failed, ms: performance.now() - t0 };
 }

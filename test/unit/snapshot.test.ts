@@ -156,6 +156,30 @@ describe('loadPyodideWithSnapshot (real Pyodide)', () => {
     expect(await res.saved).toEqual({ ok: true });
   });
 
+  it('works without crypto.subtle (a plain-http page that is not localhost): the key falls back to another hash', async () => {
+    // Chromium has no crypto.subtle outside a secure context (http://192.168.x.y): the key
+    // computation used to throw there, and Python never started.
+    const crypto = globalThis.crypto as unknown as Record<string, unknown>;
+    Object.defineProperty(crypto, 'subtle', { value: undefined, configurable: true });
+    try {
+      const factory = new IDBFactory();
+      const store = indexedDbSnapshotStore('snap-insecure', factory);
+      const opts = { pyodideVersion, runtimeSource: RUNTIME_PY, store };
+      const first = await loadPyodideWithSnapshot(load, quiet, opts);
+      expect(first.outcome).toBe('created');
+      expect(first.key).toMatch(/^pyodide-.+-rt-[0-9a-f]{32}$/);
+      expect(await first.saved).toEqual({ ok: true });
+      expect(first.py.runPython('6 * 7')).toBe(42);
+      const second = await loadPyodideWithSnapshot(load, quiet, opts);
+      expect(second.outcome).toBe('restored');
+      expect(second.key).toBe(first.key);
+      expect(await snapshotKey(pyodideVersion, 'print(2)')).not.toBe(await snapshotKey(pyodideVersion, 'print(1)'));
+    } finally {
+      delete crypto.subtle;
+    }
+    expect(globalThis.crypto.subtle).toBeDefined();
+  });
+
   it('boots normally, without making a snapshot, when the storage is unusable', async () => {
     const calls: string[] = [];
     const broken: SnapshotStore = {

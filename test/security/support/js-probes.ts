@@ -83,6 +83,7 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
     } catch { /* blocked */ }
   }
   if (typeof (URL as unknown as { createObjectURL?: unknown }).createObjectURL === 'function') findings.push('URL.createObjectURL present');
+  findings.push(...lockdownProbes(originals));
   // Dynamic import is syntax, not a global: only the CSP stops it.
   try {
     await import(/* @vite-ignore */ canaryUrl + '/dynamic-import.js');
@@ -90,5 +91,63 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
   } catch { /* CSP */ }
   const targets = new Map<unknown, string>(Object.entries(originals).map(([k, v]) => [v, k]));
   findings.push(...reachable(roots, targets));
+  return findings;
+}
+
+/**
+ * The lockdown (issue 16): shared prototypes and namespaces take no new property and keep their
+ * methods, the global takes no new or redefined name, and no new WebAssembly module compiles.
+ */
+function lockdownProbes(originals: Originals): string[] {
+  const findings: string[] = [];
+  const proto = (x: unknown) => (x ? (Object.getPrototypeOf(x) as object) : undefined);
+  const MC = originals.MessageChannel as (new () => { port1: object }) | undefined;
+  const wasm = WebAssembly as unknown as Record<string, { prototype?: object }>;
+  const targets: [string, object | undefined, string][] = [
+    ['Object.prototype', Object.prototype, 'toString'],
+    ['Function.prototype', Function.prototype, 'call'],
+    ['Array.prototype', Array.prototype, 'push'],
+    ['Promise.prototype', Promise.prototype, 'then'],
+    ['FinalizationRegistry.prototype', FinalizationRegistry.prototype, 'register'],
+    ['WeakMap.prototype', WeakMap.prototype, 'set'],
+    ['Map.prototype', Map.prototype, 'get'],
+    ['Error.prototype', Error.prototype, 'toString'],
+    ['Iterator.prototype', proto(proto([][Symbol.iterator]())), 'map'],
+    ['MessagePort.prototype', MC ? proto(new MC().port1) : undefined, 'postMessage'],
+    ['EventTarget.prototype', proto(proto(proto(globalThis))) ?? undefined, 'addEventListener'],
+    ['worker global prototype', proto(globalThis), 'toString'],
+    ['WebAssembly.Table.prototype', wasm.Table?.prototype, 'get'],
+    ['WebAssembly.Memory.prototype', wasm.Memory?.prototype, 'grow'],
+    ['WebAssembly', WebAssembly, 'instantiate'],
+    ['Reflect', Reflect, 'apply'],
+    ['JSON', JSON, 'parse'],
+    ['Error', Error, 'captureStackTrace'],
+  ];
+  const stand = () => 'l0-probe';
+  for (const [name, obj, method] of targets) {
+    if (!obj) continue;
+    if (Reflect.defineProperty(obj, '__l0Probe', { value: 1, configurable: true })) {
+      findings.push(`planted a property on ${name}`);
+      Reflect.deleteProperty(obj, '__l0Probe');
+    }
+    const had = Object.getOwnPropertyDescriptor(obj, method);
+    try {
+      // A locked-down prototype's tamed setter throws when the target is the prototype itself.
+      if (Reflect.set(obj, method, stand) && (obj as Record<string, unknown>)[method] === stand) {
+        findings.push(`replaced ${name}.${method}`);
+        if (had) Object.defineProperty(obj, method, had);
+        else Reflect.deleteProperty(obj, method);
+      }
+    } catch { /* refused */ }
+  }
+  if (Reflect.defineProperty(globalThis, '__l0NewGlobal', { value: 1, configurable: true })) {
+    findings.push('added a global');
+    Reflect.deleteProperty(globalThis, '__l0NewGlobal');
+  }
+  if (Reflect.defineProperty(globalThis, 'navigator', { get: () => 'l0', configurable: true })) findings.push('redefined the global navigator');
+  try {
+    new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    findings.push('compiled a WebAssembly module');
+  } catch { /* refused */ }
   return findings;
 }
