@@ -18,6 +18,7 @@
 // is defence in depth: Python introspection can get around it, the JS-side removal is what counts.
 
 import type { PyodideAPI } from 'pyodide';
+import { stubEmscriptenLibrary } from './emscripten-stubs';
 import { removeBuiltinModules, REMOVED_BUILTINS } from './inittab';
 import { captureRealm, lockdownRealm, type LockdownReport } from './lockdown';
 import { GUARD_PY } from './python/sources';
@@ -48,6 +49,8 @@ export interface HardenReport {
   pythonGuard: boolean;
   /** Built-in modules taken out of the interpreter's module table (inittab.ts). */
   builtinsRemoved: string[];
+  /** Emscripten JS library functions that dlsym / side modules would reach, now stubs (emscripten-stubs.ts). */
+  emscriptenStubbed: string[];
   /** The realm's lockdown (lockdown.ts): frozen objects, global bindings, WebAssembly compilation. */
   lockdown?: LockdownReport;
 }
@@ -243,7 +246,7 @@ let done: HardenReport | undefined;
 export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): HardenReport {
   // Once per worker: the realm-level changes are irreversible and non-configurable.
   if (done) return done;
-  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false, builtinsRemoved: [] };
+  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false, builtinsRemoved: [], emscriptenStubbed: [] };
   done = report;
   const g = globalThis as unknown as Record<string, unknown>;
   const api = (py as unknown as { _api?: { config?: Record<string, unknown>; scheduleCallback?: unknown } })._api;
@@ -269,6 +272,7 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   });
   py.registerJsModule('js', jsFacade);
   py.registerJsModule('pyodide_js', Object.freeze({ version: py.version, _api: apiFacade, loadedPackages: Object.freeze({}) }));
+  report.emscriptenStubbed = stubEmscriptenLibrary(py);
   const builtins = removeBuiltinModules(py);
   report.builtinsRemoved = builtins.removed;
   report.overwritten.push(...builtins.failed.map((f) => `${f} (FAILED)`));

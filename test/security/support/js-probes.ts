@@ -83,7 +83,7 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
     } catch { /* blocked */ }
   }
   if (typeof (URL as unknown as { createObjectURL?: unknown }).createObjectURL === 'function') findings.push('URL.createObjectURL present');
-  findings.push(...lockdownProbes(originals));
+  findings.push(...lockdownProbes(originals), ...emscriptenProbes(roots.module));
   // Dynamic import is syntax, not a global: only the CSP stops it.
   try {
     await import(/* @vite-ignore */ canaryUrl + '/dynamic-import.js');
@@ -148,6 +148,23 @@ function lockdownProbes(originals: Originals): string[] {
   try {
     new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
     findings.push('compiled a WebAssembly module');
+  } catch { /* refused */ }
+  return findings;
+}
+
+/** What ctypes / dlsym / a side module would reach of Emscripten's JS library (the main module's export table). */
+function emscriptenProbes(module: unknown): string[] {
+  const findings: string[] = [];
+  const m = module as { LDSO?: { loadedLibsByName?: Record<string, { exports?: Record<string, unknown> }> }; stringToNewUTF8?(s: string): number } | undefined;
+  const exports = m?.LDSO?.loadedLibsByName?.__main__?.exports;
+  if (!exports) return findings;
+  for (const name of ['emscripten_vibrate', 'emscripten_exit_pointerlock', 'emscripten_get_element_css_size']) {
+    const f = exports[name];
+    if (typeof f === 'function' && /\b(navigator|document|JSEvents|findEventTarget)\b/.test(Function.prototype.toString.call(f))) findings.push(`dlsym reaches ${name}, which reads browser globals`);
+  }
+  try {
+    const run = exports.emscripten_run_script_int as ((p: number) => number) | undefined;
+    if (run && m?.stringToNewUTF8 && run(m.stringToNewUTF8('6 * 7')) === 42) findings.push("dlsym reaches emscripten_run_script_int, which evaluated code");
   } catch { /* refused */ }
   return findings;
 }
