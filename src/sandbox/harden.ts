@@ -9,13 +9,17 @@
 //   1. Every host capability (storage, network, workers, cross-context channels, GPU, files) is
 //      deleted from the worker global and its prototype chain. A deleted interface cannot be
 //      recovered inside a realm, and the realm cannot make a new one (Worker is gone too).
-//   2. JS code evaluation is neutered: `eval` deleted, the Function constructors replaced by
-//      throwing stand-ins, string timers refused. The page CSP (no 'unsafe-eval'), inherited by the
-//      blob-URL worker, blocks the same at the engine level; each holds without the other.
-//   3. What remains — intrinsics, timers, TextEncoder/Decoder, crypto.getRandomValues, and
+//   2. Nothing the realm shares stays writable (lockdown.ts, the last step): intrinsics and host
+//      prototypes frozen, deleted names fixed to `undefined` on a frozen global, no new WebAssembly.
+//   3. JS code evaluation is neutered: `eval` replaced by a stand-in that evaluates nothing, the
+//      Function constructors by throwing stand-ins, string timers refused. The page CSP (no
+//      'unsafe-eval'), inherited by the blob-URL worker, blocks the same at the engine level.
+//   4. What remains — intrinsics, timers, TextEncoder/Decoder, crypto.getRandomValues, and
 //      postMessage to the host — only reaches the host, which treats every message as untrusted data.
-// A Python-level guard (replacing the `js`/`pyodide_js` modules, blocking pyodide.http, ctypes)
-// is defence in depth: Python introspection can get around it, the JS-side removal is what counts.
+// Python level (defence in depth): the `js`/`pyodide_js` modules are facades, `_ctypes` and
+// CPython's test modules leave the built-in module table (inittab.ts), Emscripten's DOM/script
+// functions are stubs where dlsym looks (emscripten-stubs.ts), and an import guard (python/guard.py)
+// explains what is refused. Python can write the Wasm heap, so none of that is the boundary.
 
 import type { PyodideAPI } from 'pyodide';
 import { stubEmscriptenLibrary } from './emscripten-stubs';

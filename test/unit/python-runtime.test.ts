@@ -61,6 +61,16 @@ describe('repr(notepad) in the real sandbox (Pyodide)', () => {
     await sb?.dispose();
   });
 
+  it('takes the todo aliases a trained model may use, and names the real methods for a missing one', async () => {
+    await sb.setNotepad({ todos: [{ text: 'a', done: false }, { text: 'b', done: false }, { text: 'c', done: false }], facts: [], draft: '' });
+    const ok = await sb.runCell('notepad.update_todo(0, status="done")\nnotepad.complete_todo("b")\nnotepad.mark_todo_done(2)');
+    expect(ok.error).toBeUndefined();
+    expect(ok.notepad?.todos.map((t) => t.done)).toEqual([true, true, true]);
+    const missing = await sb.runCell('notepad.tick(0)');
+    expect(missing.error?.ename).toBe('AttributeError');
+    expect(missing.error?.evalue).toContain('notepad.mark_done(index_or_text)');
+  });
+
   it('is renderNotepad of the same state', async () => {
     for (const state of STATES) {
       await sb.setNotepad(state);
