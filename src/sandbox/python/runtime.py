@@ -472,6 +472,35 @@ def format_error(e):
     return {"ename": ename, "evalue": evalue, "traceback": lines}
 
 
+def _cap_text(text, limit):
+    if len(text) <= limit:
+        return text
+    return text[:limit] + _marker(len(text) - limit, limit).rstrip("\n")
+
+
+def _cap_error(error, limit):
+    """An error is output too: a huge message (raise ValueError("x" * 10**6)) is cut like a huge
+    print, so it reaches the host (whose channel refuses oversized fields) and the model as text."""
+    lines = [_cap_text(line, limit) for line in error["traceback"]]
+    if sum(map(len, lines)) > limit or len(lines) > 200:
+        # Keep the head (where it started) and the tail (the exception line), drop the middle.
+        head, tail, used = [], [], 0
+        for line in lines:
+            if used + len(line) > limit // 2 or len(head) >= 100:
+                break
+            head.append(line)
+            used += len(line)
+        used = 0
+        for line in reversed(lines[len(head):]):
+            if (used + len(line) > limit // 2 or len(tail) >= 100) and tail:
+                break
+            tail.insert(0, line)
+            used += len(line)
+        cut = len(lines) - len(head) - len(tail)
+        lines = head + ([f"[... {cut:,} traceback lines cut ...]"] if cut else []) + tail
+    return {"ename": error["ename"][:200], "evalue": _cap_text(error["evalue"], limit), "traceback": lines}
+
+
 # ---------------------------------------------------------------------------------------------
 # Running a cell
 # ---------------------------------------------------------------------------------------------
@@ -524,7 +553,7 @@ async def run_cell(code, limit):
             if value is not None:
                 result = _safe_repr(value)
         except BaseException as e:  # KeyboardInterrupt (interrupt/timeout) included: it is data too
-            error = format_error(e)
+            error = _cap_error(format_error(e), cap.limit)
             e.__traceback__ = None
             del e
     finally:
