@@ -331,13 +331,11 @@ describe('golden trajectories (real Pyodide)', () => {
     expect(traj).toMatchObject({ status: 'answered', finalAnswer: '42' });
   });
 
-  // Depends on the notepad's todo-ticking aliases (issue 21 item 4), which are added to the Python
-  // runtime (src/sandbox/python) on another branch. Enable it and write its fixture
-  // (UPDATE_GOLDEN=1) once they land.
-  it.skip('the notepad accepts the todo-ticking aliases a trained model may use', async () => {
+  // The notepad's todo-ticking aliases (issue 21 item 4, src/sandbox/python/runtime.py).
+  it('the notepad accepts the todo-ticking aliases a trained model may use', async () => {
     const llm = new ScriptedLLM([
       turn('Plan.', "notepad.add_todo(['search', 'read', 'answer', 'check'])"),
-      turn('Tick them with the aliases.', 'notepad.update_todo(0)\nnotepad.complete_todo(1)\nnotepad.mark_todo_done(2)'),
+      turn('Tick them with the aliases.', 'notepad.update_todo(0, status="done")\nnotepad.complete_todo(1)\nnotepad.mark_todo_done(2)'),
       turn('Done.', "submit_final_answer('ticked')"),
     ]);
     const { traj } = await play('notepad-aliases', { llm });
