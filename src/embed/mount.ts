@@ -42,7 +42,10 @@ export function mount(element: HTMLElement, options: MountOptions = {}): Embedde
     services: createEmbedServices(options, resolveAssets(options.assetsBaseUrl), dbName),
     engine: options.engine,
     noEngineMessage: NO_ENGINE,
-    settings: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined },
+    settings: {
+      maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined,
+      askBeforeFetch: options.askBeforeFetch ?? true, allowedHosts: options.allowedHosts,
+    },
     keepSessions: options.keepSessions ?? DEFAULT_KEEP_SESSIONS,
     promptExtra: options.promptExtra,
   });
