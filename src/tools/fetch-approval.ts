@@ -10,8 +10,10 @@
  * full-width dots are decoded, IPv4 in any notation becomes dotted decimal, a trailing dot goes,
  * and the port is the scheme's default unless one is written.
  */
-import type { Tool } from '../protocols';
-import { toolError } from './errors';
+import { L0Error, type Tool } from '../protocols';
+
+/** A refusal; Python shows it as `ToolError: <tool>: <message>` (the tool's name is put in front there). */
+const refusal = (tool: string, message: string, detail: Record<string, unknown> = {}) => new L0Error({ kind: 'tool', message, detail: { source: tool, ...detail } });
 
 export type FetchDecision = 'once' | 'host' | 'deny';
 
@@ -140,14 +142,14 @@ export function createFetchGate(options: FetchGateOptions): FetchGate {
     for (const url of urls) {
       const d = destinationOf(url);
       // Fail closed: a destination we cannot place is not fetched.
-      if (!d) throw toolError(tool.name, `cannot tell which host ${clip(url)} is on, so it was not fetched`);
+      if (!d) throw refusal(tool.name, `cannot tell which host ${clip(url)} is on, so it was not fetched`);
       if (patterns.some((p) => patternMatches(p, d)) || allowedThisRun.has(d.host) || asked.has(d.host)) continue;
       asked.add(d.host);
       const request: FetchApprovalRequest = { tool: tool.name, args, url: new URL(url).href, host: d.host };
       const pending = options.approve(request, ctx.signal);
       const decision = await (ctx.waitForUser ? ctx.waitForUser(pending) : pending);
       if (decision === 'host') allowedThisRun.add(d.host);
-      else if (decision !== 'once') throw toolError(tool.name, `the user did not allow fetching ${d.host}`, { denied: true, host: d.host });
+      else if (decision !== 'once') throw refusal(tool.name, `the user did not allow fetching ${d.host}`, { denied: true, host: d.host });
     }
   }
 

@@ -31,12 +31,18 @@ async function listen(server: Server, requests: string[]): Promise<TestServer> {
 
 const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
 
+/** Pages under this path answer after this long (a slow site, for the tool timeout). */
+export const SLOW_PATH = '/slow';
+export const SLOW_MS = 5000;
+
 /** A site whose pages say which page they are; it must get exactly the requests a test allows. */
 export function startCanarySite(): Promise<TestServer> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    res.writeHead(200, { ...CORS, 'Content-Type': 'text/plain; charset=utf-8' }).end(`Canary page ${req.url}`);
+    const answer = () => res.writeHead(200, { ...CORS, 'Content-Type': 'text/plain; charset=utf-8' }).end(`Canary page ${req.url}`);
+    if (req.url?.startsWith(SLOW_PATH)) setTimeout(answer, SLOW_MS);
+    else answer();
   });
   return listen(server, requests);
 }

@@ -117,8 +117,8 @@ describe('the fetch gate in front of the web tools', () => {
   it('deny: the call fails with a ToolError naming the host, and nothing is requested from anyone', async () => {
     const err = await rejection(pageTool().run({ url: secretUrl() }, ctx()));
     expect(err).toBeInstanceOf(L0Error);
-    expect(err!.message).toBe(`get_webpage_in_markdown: the user did not allow fetching ${canary.host}`);
-    expect(err).toMatchObject({ kind: 'tool', detail: { denied: true, host: canary.host } });
+    expect(err!.message).toBe(`the user did not allow fetching ${canary.host}`);
+    expect(err).toMatchObject({ kind: 'tool', detail: { source: 'get_webpage_in_markdown', denied: true, host: canary.host } });
     // One question, about the page's host only: the reader proxy is a service the tool was set up with.
     expect(asked).toEqual([{ tool: 'get_webpage_in_markdown', args: { url: secretUrl() }, url: secretUrl(), host: canary.host }]);
     expect(canary.requests).toEqual([]);
@@ -199,7 +199,7 @@ describe('the fetch gate in front of the web tools', () => {
     expect(asked).toEqual([]);
     expect(requested).toHaveLength(2);
     const err = await rejection(tool.run({ url: 'https://hunter2.wikipedia.org/wiki/X' }, ctx()));
-    expect(err?.message).toBe('get_webpage_in_markdown: the user did not allow fetching hunter2.wikipedia.org');
+    expect(err?.message).toBe('the user did not allow fetching hunter2.wikipedia.org');
     expect(requested).toHaveLength(2);
   });
 
@@ -214,7 +214,7 @@ describe('the fetch gate in front of the web tools', () => {
 
   it('a destination that names no host is refused without asking', async () => {
     const odd: Tool = { name: 'odd', signature: 'odd()', params: [], description: 'd', example: 'odd()', destinations: () => ['http://a%40b.com/'], run: async () => 'ran' };
-    expect((await rejection(gate.wrap(odd).run({}, ctx())))?.message).toBe('odd: cannot tell which host http://a%40b.com/ is on, so it was not fetched');
+    expect((await rejection(gate.wrap(odd).run({}, ctx())))?.message).toBe('cannot tell which host http://a%40b.com/ is on, so it was not fetched');
     expect(asked).toEqual([]);
   });
 
