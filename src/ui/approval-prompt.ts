@@ -2,7 +2,8 @@
 // and in the widget alike: one prompt per entry of the controller's `state.approvals`. The URL is
 // model-written: it is shown in full as text (normalised, so the host is the one the request goes
 // to, IDN as punycode), never as a link, and nothing in the prompt loads anything.
-// Keyboard: the prompt takes focus when it appears (unless the person is typing somewhere);
+// Keyboard: the prompt takes focus when it appears (unless the person is typing, or is busy
+// elsewhere on a widget's host page);
 // Tab moves between the three buttons; Escape denies.
 import type { PendingApproval } from '../app/index';
 import type { FetchDecision } from '../tools/fetch-approval';
@@ -35,6 +36,15 @@ function clip(text: string, max: number): string {
 
 function isTyping(el: Element | null): boolean {
   return !!el && (el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'submit'].includes(el.type)) || (el as HTMLElement).isContentEditable);
+}
+
+/** A new prompt takes focus unless the person is typing, or (in the widget) is busy elsewhere on the host page. */
+function mayTakeFocus(el: HTMLElement): boolean {
+  const root = el.getRootNode() as Document | ShadowRoot;
+  const doc = el.ownerDocument;
+  const outer = doc.activeElement;
+  if (root !== doc && outer !== null && outer !== doc.body && outer !== (root as ShadowRoot).host) return false;
+  return !isTyping(root.activeElement);
 }
 
 function promptFor(a: PendingApproval, decide: (d: FetchDecision) => void): HTMLElement {
@@ -87,8 +97,7 @@ export function createApprovalPrompts(options: ApprovalPromptsOptions): Approval
         const el = promptFor(a, (d) => options.decide(a.id, d));
         shown.set(a.id, el);
         (options.cellFor(a.step) ?? options.fallback).append(el);
-        const root = el.getRootNode() as Document | ShadowRoot;
-        if (!isTyping(root.activeElement) && shown.size === 1) {
+        if (shown.size === 1 && mayTakeFocus(el)) {
           el.querySelector<HTMLElement>('.approval-title')?.focus({ preventScroll: true });
           el.scrollIntoView?.({ block: 'nearest' });
         }

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runAgent } from '../../src/agent/index';
 import { createAppController, type AppController, type PendingApproval } from '../../src/app/index';
+import { settingsFromSaved } from '../../src/app/settings';
+import { optionsFromAttributes } from '../../src/embed/options';
 import { ScriptedLLM } from '../../src/llm/scripted';
 import type { ChatMessage, Sandbox, Tool } from '../../src/protocols';
 import { createPyodideSandbox } from '../../src/sandbox/index';
@@ -169,5 +171,26 @@ describe('ask before fetching, in the app over the real Python sandbox', () => {
     off();
     expect(seen.every((n) => n === 0)).toBe(true);
     expect(canary.requests).toEqual(['GET /free']);
+  });
+});
+
+describe('where the setting comes from', () => {
+  it('the page keeps it with its settings (off unless saved on); malformed saved values fall back', () => {
+    const defaults = { maxSteps: 12, memoryTokens: 0 };
+    expect(settingsFromSaved({ maxSteps: 5 }, defaults)).toEqual({ maxSteps: 5, memoryTokens: 0 });
+    expect(settingsFromSaved({ askBeforeFetch: true, allowedHosts: ['a.org', '*.b.org'], jinaReaderUrl: 'https://r.jina.ai' }, defaults)).toMatchObject({
+      askBeforeFetch: true,
+      allowedHosts: ['a.org', '*.b.org'],
+      jinaReaderUrl: 'https://r.jina.ai',
+    });
+    expect(settingsFromSaved({ askBeforeFetch: 'yes', allowedHosts: [1], jinaReaderUrl: 3 }, defaults)).toEqual(defaults);
+  });
+
+  it('the widget: ask-before-fetch and allowed-hosts attributes', () => {
+    const attrs = (a: Record<string, string>) => optionsFromAttributes((n) => a[n] ?? null);
+    expect(attrs({})).toEqual({}); // mount() then asks by default
+    expect(attrs({ 'ask-before-fetch': '' }).askBeforeFetch).toBe(true);
+    expect(attrs({ 'ask-before-fetch': 'false' }).askBeforeFetch).toBe(false);
+    expect(attrs({ 'allowed-hosts': ' docs.example.org, *.example.org\nlocalhost:8000 ' }).allowedHosts).toEqual(['docs.example.org', '*.example.org', 'localhost:8000']);
   });
 });
