@@ -13,7 +13,7 @@ import { launchChromium } from '../support/browser';
 import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
 import { startCanarySite, startReaderProxy, type TestServer } from '../support/reader-proxy';
 import { startStaticServer, type StaticServer } from '../support/static-server';
-import { lastOutput, openApp, runTask, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from '../e2e/ui-helpers';
+import { SCREENSHOTS, lastOutput, openApp, runTask, seriousViolations, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from '../e2e/ui-helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test-results/security');
@@ -30,6 +30,7 @@ const observations: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
   browser = await launchChromium();
   [canary, proxy] = await Promise.all([startCanarySite(), startReaderProxy()]);
   // Each run: the first turn fetches `target`, the second answers with what the cell printed.
@@ -117,6 +118,8 @@ describe('the page, with "Ask before fetching" on', () => {
     await page.locator('.cell .fetch-approval').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'fetch-approval-page.png') });
     await page.locator('.cell .fetch-approval').screenshot({ path: join(SHOTS, 'fetch-approval-page-prompt.png') });
+    await page.locator('.cell.running').screenshot({ path: join(SCREENSHOTS, 'fetch-approval.png') }); // docs/ui.md's picture (L0_SCREENSHOTS_DIR=docs/screenshots refreshes it)
+    expect(await seriousViolations(page)).toEqual([]);
     // Tab to the third button and press it.
     for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Deny');
