@@ -160,6 +160,11 @@ export const EMPTY_NOTEPAD: NotepadState = Object.freeze({ todos: [], facts: [],
 
 export interface ToolContext {
   signal: AbortSignal;
+  /**
+   * Waits for `work` with this call's timeout and its cell's timeout stopped: for a tool that waits
+   * for a person (an approval prompt). Set by the sandbox's tool gateway.
+   */
+  waitForUser?<T>(work: Promise<T>): Promise<T>;
 }
 
 export interface Tool {
@@ -179,6 +184,14 @@ export interface Tool {
   timeoutMs?: number;
   /** Cap on the JSON size of the result (default set by the gateway). */
   maxResultChars?: number;
+  /**
+   * A tool that reaches the network: the URLs a call with these arguments will reach, directly or
+   * through a proxy, known before it runs (src/tools/fetch-approval.ts asks about their hosts).
+   * Throws what `run` would throw for bad arguments. Tools without it are never asked about.
+   */
+  destinations?(args: Record<string, unknown>): string[];
+  /** Base URLs of the services this tool was set up with (a search API, a reader proxy): their hosts are reached without asking. */
+  serviceUrls?: readonly string[];
 }
 
 export interface ToolCallRecord {

@@ -5,6 +5,8 @@
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
+import type { FetchDecision } from '../tools/fetch-approval';
+import { createApprovals } from './approvals';
 import { createEngineSlot, engineKey } from './engines';
 import { DEMO_ENGINE, isDemo, sessionStatus, shortChoice } from './labels';
 import { createPythonSlot } from './python';
@@ -46,6 +48,8 @@ export interface AppController {
   clearHistory(): Promise<void>;
   /** Shows an error that happened outside the controller (e.g. a download in the view). */
   showError(error: ErrorData | undefined): void;
+  /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
+  resolveApproval(id: number, decision: FetchDecision): void;
   dispose(): Promise<void>;
 }
 
@@ -69,7 +73,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
+    approvals: [],
   });
+  const approvals = createApprovals(state);
   const notebook = emitter<NotebookChange>();
   let active: { abort: AbortController; done: Promise<void> } | undefined;
   let disposed = false;
@@ -96,7 +102,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     }));
   let toolsP: Promise<Tool[]> | undefined;
   const allTools = (): Promise<Tool[]> =>
-    (toolsP ??= Promise.resolve().then(() => services.tools()).then(
+    (toolsP ??= Promise.resolve().then(() => services.tools(state.get().settings)).then(
       (tools) => {
         toolsP = undefined; // the page's tools change (corpus uploads): ask again next time
         return tools;
@@ -109,7 +115,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const enabledTools = async (): Promise<Tool[]> => {
     const on = state.get().settings.tools;
     const all = await allTools();
-    return on ? all.filter((t) => on.includes(t.name)) : all;
+    return approvals.wrap(on ? all.filter((t) => on.includes(t.name)) : all);
   };
 
   function askPersistence(): void {
@@ -204,6 +210,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
         return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
       }
+      approvals.newRun();
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
@@ -226,6 +233,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
         { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
       );
     } finally {
+      approvals.cancelAll();
       active = undefined;
       if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
       ended();
@@ -277,9 +285,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (!current.abort.signal.aborted) {
         state.set({ phase: 'stopping', status: 'Stopping…' });
         current.abort.abort();
-        // Abort ends generation; the interrupt ends a cell that is already running; a model still
-        // loading for this run is cancelled.
+        // Abort ends generation; the interrupt ends a cell that is already running (and a question
+        // its tool call asks); a model still loading for this run is cancelled.
         python.interrupt();
+        approvals.cancelAll();
         if (waiting === 'engine') engines.cancel();
       }
       return current.done;
@@ -360,6 +369,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     showError(error) {
       state.set({ error });
     },
+    resolveApproval: (id, decision) => approvals.resolve(id, decision),
     async dispose() {
       if (disposed) return;
       disposed = true;

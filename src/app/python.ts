@@ -35,7 +35,8 @@ interface Entry {
   dead: boolean;
 }
 
-const toolsKey = (tools: Tool[]): string => tools.map((t) => t.name).join(',');
+// Tools set up with other services (e.g. another page reader) need a new sandbox: it keeps the tools it started with.
+const toolsKey = (tools: Tool[]): string => tools.map((t) => `${t.name}@${(t.serviceUrls ?? []).join(' ')}`).join(',');
 
 export function createPythonSlot(create: CreateSandbox, onStatus: (s: PythonStatus) => void): PythonSlot {
   let entry: Entry | undefined;

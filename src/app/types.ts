@@ -6,12 +6,13 @@ import type { EngineChoice } from '../llm/engine-spec';
 import type { CreateEngine } from './engines';
 import type { CreateSandbox, PythonStatus } from './python';
 import type { AppSettings } from './settings';
+import type { FetchApprovalRequest } from '../tools/fetch-approval';
 
 export interface AppServices {
   /** The session store (the widget creates it on its first run). */
   store(): SessionStore | Promise<SessionStore>;
-  /** Every tool on offer; the settings choose among them. */
-  tools(): Tool[] | Promise<Tool[]>;
+  /** Every tool on offer; the settings choose among them (and may configure them, e.g. a page reader). */
+  tools(settings: AppSettings): Tool[] | Promise<Tool[]>;
   createSandbox: CreateSandbox;
   /** Loads a model engine (WebLLM's code is imported only inside this call). */
   createEngine: CreateEngine;
@@ -90,6 +91,15 @@ export interface AppState {
   settings: AppSettings;
   /** Saved sessions, newest first (when `listSessions`). */
   sessions: SessionMeta[];
+  /** Tool calls waiting for the person to allow a host ("ask before fetching"), oldest first. */
+  approvals: readonly PendingApproval[];
+}
+
+/** A question of the fetch gate: may `tool` reach `host` (for `url`)? Answered with resolveApproval. */
+export interface PendingApproval extends FetchApprovalRequest {
+  id: number;
+  /** The step whose cell made the call. */
+  step?: number;
 }
 
 /** What the notebook (the cells and the answer) must show: streamed, in order. */

@@ -3,6 +3,7 @@
 // options into the controller's, shows it with the compact view, and reports to the host page.
 import { createAppController, type AppState } from '../app/index';
 import { L0Error, type ErrorData, type SandboxInfo, type Trajectory } from '../protocols';
+import { invalidHostPatterns } from '../tools/fetch-approval';
 import { resolveAssets } from './assets';
 import { databaseName, DEFAULT_KEEP_SESSIONS, DEFAULT_MAX_STEPS, type EmbedTheme, type MountOptions } from './options';
 import { createEmbedServices } from './services';
@@ -37,12 +38,17 @@ function dispatch(element: HTMLElement, type: string, detail: unknown): void {
 
 export function mount(element: HTMLElement, options: MountOptions = {}): EmbeddedAgent {
   const shadow = element.shadowRoot ?? element.attachShadow({ mode: 'open' });
+  const badHosts = invalidHostPatterns(options.allowedHosts ?? []);
+  if (badHosts.length) console.warn(`l0-agent: allowedHosts entries that are not hosts are ignored: ${badHosts.join(', ')}`);
   const dbName = databaseName(options.namespace);
   const app = createAppController({
     services: createEmbedServices(options, resolveAssets(options.assetsBaseUrl), dbName),
     engine: options.engine,
     noEngineMessage: NO_ENGINE,
-    settings: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined },
+    settings: {
+      maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined,
+      askBeforeFetch: options.askBeforeFetch ?? true, allowedHosts: options.allowedHosts,
+    },
     keepSessions: options.keepSessions ?? DEFAULT_KEEP_SESSIONS,
     promptExtra: options.promptExtra,
   });

@@ -2,6 +2,8 @@
 // from the page's own components (notebook view, cells, notepad panel, status line, Markdown) and
 // the page's design tokens, laid out for a sidebar-sized box.
 import type { AppController, AppState } from '../app/index';
+import APPROVAL_CSS from '../ui/approval-prompt.css?inline';
+import { createApprovalPrompts } from '../ui/approval-prompt';
 import { h, uid } from '../ui/dom';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
@@ -24,7 +26,7 @@ export interface CompactViewHandlers {
 }
 
 export function createCompactView(shadow: ShadowRoot, title: string, app: AppController, handlers: CompactViewHandlers): CompactView {
-  const styles = widgetStyles(shadow, TOKENS_CSS + EMBED_CSS);
+  const styles = widgetStyles(shadow, TOKENS_CSS + EMBED_CSS + APPROVAL_CSS);
 
   const taskId = uid('embed-task');
   const task = h('textarea', { id: taskId, class: 'task', rows: 2, placeholder: 'Ask a question…', 'aria-label': 'Task for the agent' });
@@ -39,6 +41,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
   shadow.replaceChildren(...styles, root);
+  const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -66,6 +69,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     showNotice(error, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
     notebook.setAnswer(s.answer);
+    if (s.approvals !== last.approvals) approvals.update(s.approvals);
     last = s;
   };
   const unsubscribe = [

@@ -4,6 +4,7 @@
 import { createAppController, DEMO_ENGINE, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
 import { L0Error, toErrorData, type ErrorData } from '../protocols';
 import { h, setChildren } from './dom';
+import { createApprovalPrompts } from './approval-prompt';
 import { createFirstRun } from './first-run';
 import { createModelPanel } from './model-panel';
 import { createNotebookView } from './notebook-view';
@@ -50,6 +51,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   const container = h('div', { class: 'l0-app', 'data-theme': theme });
   const notepad = createNotepadPanel();
   const notebook = createNotebookView({ answerClass: 'final-answer' });
+  const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
   const status = createStatusLine(() => void app.restartPython());
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   const modelPanel = createModelPanel({
@@ -202,6 +204,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     showNotice(banner, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
     notebook.setAnswer(s.answer);
+    if (s.approvals !== last.approvals) approvals.update(s.approvals);
     if (s.interrupted && !running) resumeNotice.show(s.interrupted);
     else resumeNotice.hide();
     if (s.engine !== last.engine) {

@@ -21,6 +21,8 @@ export interface NotebookView {
   /** Number of cells shown. */
   readonly size: number;
   apply(change: NotebookChange): void;
+  /** The element of a step's cell, when it is shown. */
+  cellElement(step: number): HTMLElement | undefined;
   /** Shows the final answer (Markdown), or hides it. */
   setAnswer(text: string | undefined): void;
 }
@@ -56,6 +58,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
     get size() {
       return views.size;
     },
+    cellElement: (step) => views.get(step)?.el,
     apply(change) {
       switch (change.type) {
         case 'clear':
