@@ -25,7 +25,18 @@ export interface AppController {
   runDemo(): Promise<RunOutcome>;
   /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
   stop(): Promise<void>;
+  /**
+   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
+   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
+   * cells first. An answered session is returned unchanged: ask a follow-up instead.
+   */
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  /**
+   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
+   * Python keeps its variables when it last ran this session (no reset, restart or other session
+   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
+   */
+  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
   openSession(id: string): Promise<void>;
   newSession(): void;
   /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
@@ -201,7 +212,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
+      // The demo replays one recorded run: it cannot answer another task, nor a follow-up.
+      const demoRefuses = ro.followUp !== undefined || (!ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task);
+      if (isDemo(choice) && !ro.engine && demoRefuses) {
         return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
       }
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
@@ -223,8 +236,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
             if (ev.type === 'step-start' && ev.step === LONG_SESSION_STEPS) askPersistence();
           },
         },
-        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
+        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, followUp: ro.followUp, restoreCells: ro.restoreCells },
       );
+      // Set before the run counts as ended, so a follow-up asked right after stop() continues it.
+      if (outcome.trajectory) state.set({ trajectory: outcome.trajectory });
     } finally {
       active = undefined;
       if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
@@ -250,7 +265,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     const last = t.steps.at(-1);
     state.set({
       sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
+      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined, trajectory: t,
       maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
     });
   }
@@ -290,6 +305,19 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (!t) return { error: state.get().error };
       show(t);
       return run(t.task, { resumeFrom: t, restoreCells });
+    },
+    async ask(questionText, restoreCells = false) {
+      if (disposed) return refuse('This agent was disposed.');
+      if (active) return refuse('A run is in progress: stop it first.');
+      const question = questionText.trim();
+      if (!question) {
+        state.set({ status: 'Write a question first.' });
+        return refuse('The follow-up question is empty.');
+      }
+      const { sessionId, trajectory } = state.get();
+      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await loadSession(sessionId) : undefined;
+      if (!t) return sessionId ? { error: state.get().error } : refuse('There is no session to follow up: run a task first.');
+      return run(t.task, { resumeFrom: t, followUp: question, restoreCells });
     },
     async openSession(id) {
       if (active) return;

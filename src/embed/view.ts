@@ -3,6 +3,7 @@
 // the page's design tokens, laid out for a sidebar-sized box.
 import type { AppController, AppState } from '../app/index';
 import { h, uid } from '../ui/dom';
+import { createFollowUpBox, followUpOf } from '../ui/follow-up-box';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
 import { compactStatus, showNotice } from '../ui/status-line';
@@ -21,6 +22,8 @@ export interface CompactView {
 export interface CompactViewHandlers {
   onRun(task: string): void;
   onStop(): void;
+  /** A follow-up question from the box; resolves once asked (the box empties), rejects when refused (it stays). */
+  onAsk(question: string, restoreCells: boolean): Promise<unknown>;
 }
 
 export function createCompactView(shadow: ShadowRoot, title: string, app: AppController, handlers: CompactViewHandlers): CompactView {
@@ -36,7 +39,11 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
-  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, notepadBox);
+  const followUp = createFollowUpBox({
+    enterSubmits: true,
+    ask: (question, restoreCells) => void handlers.onAsk(question, restoreCells).then(() => followUp.clear(), () => followUp.focus()),
+  });
+  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, followUp.el, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
   shadow.replaceChildren(...styles, root);
 
@@ -66,6 +73,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     showNotice(error, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
     notebook.setAnswer(s.answer);
+    followUp.update(followUpOf(s));
     last = s;
   };
   const unsubscribe = [

@@ -5,6 +5,7 @@ import { createAppController, DEMO_ENGINE, describeChoice, shortChoice, type App
 import { L0Error, toErrorData, type ErrorData } from '../protocols';
 import { h, setChildren } from './dom';
 import { createFirstRun } from './first-run';
+import { createFollowUpBox, followUpOf } from './follow-up-box';
 import { createModelPanel } from './model-panel';
 import { createNotebookView } from './notebook-view';
 import { createNotepadPanel } from './notepad-panel';
@@ -145,8 +146,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     const id = app.state.sessionId;
     if (id) void app.continueSession(id, restoreCells);
   });
+  const followUpBox = createFollowUpBox({
+    buttonClass: 'primary',
+    // The field empties once the question is part of the session (a refused one stays to edit).
+    ask: (question, restoreCells) => ask(question, restoreCells),
+  });
 
-  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, resumeNotice.el, firstRun, notebook.cells, notebook.answer);
+  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, resumeNotice.el, firstRun, notebook.cells, notebook.answer, followUpBox.el);
   const sessionsAside = h('div', { class: 'sidebar', id: 'l0-sessions' }, sidebar.el);
   const side = h('aside', { class: 'side', 'aria-label': 'Notepad' }, notepad.el);
   const layout = h('div', { class: 'layout' }, sessionsAside, main, side);
@@ -198,6 +204,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     notebook.setAnswer(s.answer);
     if (s.interrupted && !running) resumeNotice.show(s.interrupted);
     else resumeNotice.hide();
+    followUpBox.update(followUpOf(s));
     if (s.engine !== last.engine) {
       setChildren(engineChip, h('span', { class: 'chip-prefix' }, 'Model: '), s.engine ? shortChoice(s.engine) : 'none');
       engineChip.title = `Model: ${s.engine ? describeChoice(s.engine) : 'none'} (change)`;
@@ -227,6 +234,16 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
       if (!outcome.error) return;
       if (outcome.error.detail?.reason === 'choose-engine') openDialog(modelDialog);
       else if (outcome.error.message === 'The task is empty.') taskInput.focus();
+    });
+  }
+
+  function ask(question: string, restoreCells: boolean): void {
+    if (app.state.phase !== 'idle') return;
+    void app.ask(question, restoreCells).then((outcome) => {
+      // The field empties once the question is part of the session; a refused one stays, to edit.
+      if (outcome.trajectory) followUpBox.clear();
+      else if (outcome.error?.detail?.reason === 'choose-engine') openDialog(modelDialog);
+      else followUpBox.focus();
     });
   }
 
