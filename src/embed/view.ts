@@ -22,7 +22,7 @@ export interface CompactView {
 export interface CompactViewHandlers {
   onRun(task: string): void;
   onStop(): void;
-  /** A follow-up question from the box; resolves once asked (the box empties), rejects when refused (it stays). */
+  /** A follow-up question from the box; resolves once asked, rejects when refused (the text comes back to edit). */
   onAsk(question: string, restoreCells: boolean): Promise<unknown>;
 }
 
@@ -41,7 +41,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
   const followUp = createFollowUpBox({
     enterSubmits: true,
-    ask: (question, restoreCells) => void handlers.onAsk(question, restoreCells).then(() => followUp.clear(), () => followUp.focus()),
+    ask: (question, restoreCells) => handlers.onAsk(question, restoreCells).then(() => true, () => false),
   });
   const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, followUp.el, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);

@@ -148,11 +148,14 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   });
   const followUpBox = createFollowUpBox({
     buttonClass: 'primary',
+    busyHint: 'Esc stops the run',
     // The field empties once the question is part of the session (a refused one stays to edit).
     ask: (question, restoreCells) => ask(question, restoreCells),
   });
 
-  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, resumeNotice.el, firstRun, notebook.cells, notebook.answer, followUpBox.el);
+  // The ways to go on sit under the latest step, where the view is scrolled to: Continue for an
+  // interrupted run, the follow-up box under an answer.
+  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, firstRun, notebook.cells, resumeNotice.el, notebook.answer, followUpBox.el);
   const sessionsAside = h('div', { class: 'sidebar', id: 'l0-sessions' }, sidebar.el);
   const side = h('aside', { class: 'side', 'aria-label': 'Notepad' }, notepad.el);
   const layout = h('div', { class: 'layout' }, sessionsAside, main, side);
@@ -217,6 +220,8 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (s.sessions !== last.sessions || s.sessionId !== last.sessionId) sidebar.render(s.sessions, s.sessionId);
     if (running || s.sessionId) showFirstRun = false;
     firstRun.hidden = !(showFirstRun || (!s.sessionId && !running && notebook.size === 0 && s.sessions.length === 0));
+    // What appears under the cells (the answer, Continue, the follow-up box) stays in view when following.
+    if (s.phase !== last.phase || s.interrupted !== last.interrupted || s.answer !== last.answer) keepScrolled();
     last = s;
   }
   app.subscribe(render);
@@ -237,14 +242,11 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     });
   }
 
-  function ask(question: string, restoreCells: boolean): void {
-    if (app.state.phase !== 'idle') return;
-    void app.ask(question, restoreCells).then((outcome) => {
-      // The field empties once the question is part of the session; a refused one stays, to edit.
-      if (outcome.trajectory) followUpBox.clear();
-      else if (outcome.error?.detail?.reason === 'choose-engine') openDialog(modelDialog);
-      else followUpBox.focus();
-    });
+  /** True once the question is part of the session. */
+  async function ask(question: string, restoreCells: boolean): Promise<boolean> {
+    const outcome = await app.ask(question, restoreCells);
+    if (outcome.error?.detail?.reason === 'choose-engine') openDialog(modelDialog);
+    return !!outcome.trajectory;
   }
 
   async function addCorpus(files: File[]): Promise<void> {

@@ -7,15 +7,20 @@ import { h, setChildren, uid } from './dom';
 import { restorableCells } from './resume-notice';
 
 export interface FollowUpBoxOptions {
-  ask(question: string, restoreCells: boolean): void;
+  /** Asks the question; resolves true once it is part of the session, false when it was refused (the text comes back to edit). */
+  ask(question: string, restoreCells: boolean): Promise<boolean>;
   /** Enter alone asks (the widget's small box; Shift+Enter adds a line). Ctrl+Enter always asks. */
   enterSubmits?: boolean;
   /** Class of the submit button (the page: 'primary'). */
   buttonClass?: string;
+  /** The hint while a run goes on (the page: how to stop it). */
+  busyHint?: string;
 }
 
 /** What the box shows for the session it continues. */
 export interface FollowUpTarget {
+  /** A run of this session is going on: the box stays (focus and Esc with it) but cannot ask. */
+  busy: boolean;
   /** Python no longer has this session's variables (the model will be told). */
   variablesLost: boolean;
   /** Saved cells a re-run would restore (the agent's rule); 0 offers no re-run. */
@@ -24,10 +29,8 @@ export interface FollowUpTarget {
 
 export interface FollowUpBox {
   readonly el: HTMLElement;
-  /** Shows the box for a session that can take a follow-up, or hides it (undefined). */
+  /** Shows the box for a session that can take a follow-up (or is running one), or hides it (undefined). */
   update(target: FollowUpTarget | undefined): void;
-  /** Empties the question field (once the question was asked). */
-  clear(): void;
   focus(): void;
 }
 
@@ -47,21 +50,30 @@ export function createFollowUpBox(options: FollowUpBoxOptions): FollowUpBox {
     rerun,
     h('div', { class: 'follow-up-actions' }, hint, button),
   );
+  let busy = false;
 
-  function submit(): void {
+  async function submit(): Promise<void> {
     const question = input.value.trim();
+    if (busy) return;
     if (!question) return input.focus();
-    options.ask(question, !rerun.hidden && rerunBox.checked);
+    const restoreCells = !rerun.hidden && rerunBox.checked;
+    // The question moves into the notebook at once; a refused one comes back to edit.
+    input.value = '';
+    rerunBox.checked = false;
+    const asked = await options.ask(question, restoreCells).catch(() => false);
+    if (asked) return;
+    if (!input.value) input.value = question;
+    input.focus();
   }
   el.addEventListener('submit', (e) => {
     e.preventDefault();
-    submit();
+    void submit();
   });
   input.addEventListener('keydown', (e) => {
     const ctrl = e.ctrlKey || e.metaKey;
     if (e.key === 'Enter' && !e.isComposing && (ctrl || (options.enterSubmits && !e.shiftKey))) {
       e.preventDefault();
-      submit();
+      void submit();
     }
   });
 
@@ -70,15 +82,16 @@ export function createFollowUpBox(options: FollowUpBoxOptions): FollowUpBox {
     update(target) {
       el.hidden = !target;
       if (!target) return;
-      const offer = target.variablesLost && target.restorable > 0;
+      busy = target.busy;
+      // Read-only rather than disabled while a run goes on: focus stays in the field, so Esc stops the run.
+      input.readOnly = busy;
+      button.disabled = busy;
+      const offer = !busy && target.variablesLost && target.restorable > 0;
       rerun.hidden = !offer;
       if (offer) rerunLabel.textContent = `Re-run the ${target.restorable} saved cell${target.restorable === 1 ? '' : 's'} first`;
       const keys = options.enterSubmits ? 'Enter asks' : 'Ctrl+Enter asks';
-      setChildren(hint, target.variablesLost ? `${keys} · Python no longer has this session's variables (the model is told)` : `${keys} · same Python variables and notepad`);
-    },
-    clear() {
-      input.value = '';
-      rerunBox.checked = false;
+      const text = busy ? (options.busyHint ?? 'Running…') : target.variablesLost ? `${keys} · Python no longer has this session's variables (the model is told)` : `${keys} · same Python variables and notepad`;
+      if (hint.textContent !== text) setChildren(hint, text);
     },
     focus() {
       input.focus();
@@ -86,10 +99,12 @@ export function createFollowUpBox(options: FollowUpBoxOptions): FollowUpBox {
   };
 }
 
-/** What the box shows in this state, or undefined when no follow-up can be asked now. */
+/** What the box shows in this state, or undefined when it has no session to continue. */
 export function followUpOf(s: AppState): FollowUpTarget | undefined {
-  const t = followUpTarget(s);
+  const busy = s.phase !== 'idle';
+  // While a run goes on, the box stays for a session that had one before (a follow-up, a continue).
+  const t = busy ? (s.trajectory?.sessionId === s.sessionId ? s.trajectory : undefined) : followUpTarget(s);
   if (!t) return undefined;
   const variablesLost = t.steps.length > 0 && s.python.session !== t.sessionId;
-  return { variablesLost, restorable: variablesLost ? restorableCells(t) : 0 };
+  return { busy, variablesLost, restorable: variablesLost ? restorableCells(t) : 0 };
 }
