@@ -3,6 +3,7 @@
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { nextAction } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
 import { createEngineSlot, engineKey } from './engines';
@@ -304,6 +305,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const t = await loadSession(id);
       if (!t) return { error: state.get().error };
       show(t);
+      // An answered question has nothing to continue (the agent would return it as is): nothing
+      // runs, and Python keeps whatever session it holds. The view offers the follow-up box.
+      if (nextAction(t) === 'ask') {
+        state.set({ status: `${sessionStatus(t)} · ask a follow-up question to go on` });
+        return { trajectory: t };
+      }
       return run(t.task, { resumeFrom: t, restoreCells });
     },
     async ask(questionText, restoreCells = false) {

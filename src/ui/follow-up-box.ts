@@ -36,7 +36,7 @@ export interface FollowUpBox {
 
 export function createFollowUpBox(options: FollowUpBoxOptions): FollowUpBox {
   const id = uid('follow-up');
-  const input = h('textarea', { id, class: 'follow-up-input', name: 'follow-up', rows: 2, placeholder: 'Ask about this result: the variables and the notepad are still there…', 'aria-describedby': `${id}-hint` });
+  const input = h('textarea', { id, class: 'follow-up-input', name: 'follow-up', rows: 2, placeholder: 'Ask the next question in this session…', 'aria-describedby': `${id}-hint` });
   const rerunBox = h('input', { type: 'checkbox', class: 'follow-up-rerun' });
   const rerunLabel = h('span');
   const rerun = h('label', { class: 'follow-up-check', hidden: true }, rerunBox, ' ', rerunLabel);
@@ -86,9 +86,10 @@ export function createFollowUpBox(options: FollowUpBoxOptions): FollowUpBox {
       // Read-only rather than disabled while a run goes on: focus stays in the field, so Esc stops the run.
       input.readOnly = busy;
       button.disabled = busy;
-      const offer = !busy && target.variablesLost && target.restorable > 0;
+      const n = target.restorable;
+      const offer = !busy && target.variablesLost && n > 0;
       rerun.hidden = !offer;
-      if (offer) rerunLabel.textContent = `Re-run the ${target.restorable} saved cell${target.restorable === 1 ? '' : 's'} first`;
+      if (offer) rerunLabel.textContent = `Re-run the ${n} saved cell${n === 1 ? '' : 's'} first`;
       const keys = options.enterSubmits ? 'Enter asks' : 'Ctrl+Enter asks';
       const text = busy ? (options.busyHint ?? 'Running…') : target.variablesLost ? `${keys} · Python no longer has this session's variables (the model is told)` : `${keys} · same Python variables and notepad`;
       if (hint.textContent !== text) setChildren(hint, text);

@@ -16,8 +16,11 @@ const DOUBLE = 'Now multiply that by 2.';
 const SLOW = 'Think about it for a long time.';
 const RESUME_NOTE = '(The session was interrupted';
 
-/** The follow-up question a user message asks, if it is a follow-up's own message. */
-const askedIn = (m: ChatRequestMessage | undefined) => (m?.role === 'user' ? /Follow-up question: (.+)/.exec(m.content)?.[1] : undefined);
+/**
+ * The follow-up question a user message asks, if it is a follow-up's own message (the last one in
+ * it: questions stopped before their first step share the next question's message).
+ */
+const askedIn = (m: ChatRequestMessage | undefined) => (m?.role === 'user' ? [...m.content.matchAll(/Follow-up question: (.+)/g)].at(-1)?.[1] : undefined);
 const asks = (messages: ChatRequestMessage[], question: string) => messages.some((m) => askedIn(m) === question);
 const noteIn = (messages: ChatRequestMessage[]) => messages.find((m) => m.role === 'user' && m.content.startsWith(RESUME_NOTE))?.content;
 const chats = (server: OpenAIServer) => server.requests.filter((r) => r.callIndex !== undefined).map((r) => (r.body?.messages ?? []) as ChatRequestMessage[]);
@@ -122,6 +125,30 @@ describe('follow-up questions', () => {
       await box.waitFor({ state: 'visible' });
       expect(await box.evaluate((el: HTMLTextAreaElement) => el.readOnly)).toBe(false);
       expect(await sessionMeta(page)).toMatch(/^stopped · 4 questions · 4 steps/);
+
+      // After a reload, the saved session takes a follow-up in a fresh Python: the box offers to
+      // re-run the saved cells first (steps 1 and 3 set x and y), and then x is there again.
+      await page.reload();
+      await waitForPython(page);
+      await page.locator('.session-list .session-open').first().click();
+      await expect.poll(() => page.locator('.question').count()).toBe(4);
+      const rerun = page.getByLabel('Re-run the 2 saved cells first');
+      await rerun.waitFor({ state: 'visible' });
+      expect(await page.locator('.follow-up-hint').innerText()).toMatch(/Python no longer has this session's variables/);
+      expect(await seriousViolations(page)).toEqual([]);
+      await rerun.check();
+      await page.screenshot({ path: 'test-results/follow-up-rerun.png' });
+      await box.fill(DOUBLE);
+      await box.press('Control+Enter');
+      await finalAnswerIs(page, '42');
+      await waitForIdle(page);
+      const asked = chats(server).filter((m) => askedIn(m.at(-1)) === DOUBLE).at(-1)!;
+      // One message: the two stopped questions (no step), the note, then this question.
+      expect([...asked.at(-1)!.content.matchAll(/Follow-up question: (.+)/g)].map((q) => q[1])).toEqual([SLOW, SLOW, DOUBLE]);
+      expect(asked.at(-1)!.content).toMatch(/runs in a fresh Python notebook; the notepad was kept\. The code of the 2 earlier cells that ran without errors was run again/);
+      expect(await page.locator('.resumed-note').innerText()).toMatch(/2 saved cells re-run, variables restored/);
+      expect(await sessionMeta(page)).toMatch(/^answered · 5 questions · 6 steps/);
+      expect(await rerun.isVisible()).toBe(false); // Python holds the session again
       expect(errors).toEqual([]);
       expect(dialogs).toEqual([]);
       await context.close();

@@ -50,7 +50,7 @@ afterAll(async () => {
   await Promise.all(apps.map((a) => a.dispose()));
 });
 
-function harness(opts: { store?: MemoryStore; realPython?: boolean; llm?: LLM; engine?: Parameters<typeof createAppController>[0]['engine']; services?: Partial<AppServices>; maxSteps?: number } = {}): Harness {
+function harness(opts: { store?: MemoryStore; realPython?: boolean; llm?: LLM; engine?: Parameters<typeof createAppController>[0]['engine']; services?: Partial<AppServices>; maxSteps?: number; keepSessions?: number } = {}): Harness {
   const store = opts.store ?? new MemoryStore();
   const llm = new ScriptedLLM(reactiveModel);
   const sandboxes: Sandbox[] = [];
@@ -75,6 +75,7 @@ function harness(opts: { store?: MemoryStore; realPython?: boolean; llm?: LLM; e
     engine: opts.engine ?? { kind: 'openai', baseUrl: 'http://model.test/v1', model: 'm' },
     settings: { maxSteps: opts.maxSteps ?? 4 },
     listSessions: true,
+    keepSessions: opts.keepSessions,
   });
   app.onNotebook((c) => changes.push(c));
   apps.push(app);
@@ -233,6 +234,17 @@ describe('ask() and the Python slot (FakeSandbox)', () => {
     expect(followUpTarget(h.app.state)?.finalAnswer).toBe('21');
   });
 
+  it('a widget that keeps no sessions (keepSessions: 0) still takes follow-ups: the session shown is held in memory', async () => {
+    const h = harness({ keepSessions: 0 });
+    await h.app.run(FIRST);
+    expect(await h.store.listSessions()).toEqual([]);
+    const asked = await h.app.ask(DOUBLE);
+    expect(asked.error).toBeUndefined();
+    expect(asked.trajectory).toMatchObject({ status: 'answered', finalAnswer: '42', turns: [{ question: FIRST }, { question: DOUBLE }] });
+    expect(h.app.state.error).toBeUndefined();
+    expect(await h.store.listSessions()).toEqual([]);
+  });
+
   it('refuses what cannot be asked: an empty question, a run in progress, the demo model', async () => {
     const h = harness();
     expect((await h.app.ask('Anything?')).error?.message).toMatch(/no session to follow up/);
@@ -256,13 +268,19 @@ describe('ask() and the Python slot (FakeSandbox)', () => {
     expect(demo.agentRuns).toHaveLength(1);
   });
 
-  it('Continue on an answered session changes nothing (the view offers the follow-up box instead)', async () => {
+  it('Continue on an answered session runs nothing and leaves Python alone (the view offers the follow-up box instead)', async () => {
     const h = harness();
     await h.app.run(FIRST);
     const id = h.app.state.sessionId!;
+    await h.app.run('Another task.');
+    const other = h.app.state.sessionId!;
     const continued = await h.app.continueSession(id);
-    expect(continued.trajectory).toMatchObject({ status: 'answered', finalAnswer: '21', steps: [{}, {}] });
-    expect(h.llm.calls).toHaveLength(2);
+    expect(continued.trajectory).toMatchObject({ sessionId: id, status: 'answered', finalAnswer: '21', steps: [{}, {}] });
+    expect(h.llm.calls).toHaveLength(4);
+    expect(h.agentRuns).toHaveLength(2);
+    expect((h.sandboxes[0] as FakeSandbox).resets).toBe(1); // only the second task's; Python still holds it
+    expect(h.app.state.python.session).toBe(other);
+    expect(h.app.state.status).toBe('Session: answered · 2 steps · ask a follow-up question to go on');
     expect(followUpTarget(h.app.state)?.sessionId).toBe(id);
   });
 
