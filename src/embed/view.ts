@@ -72,8 +72,8 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     status.textContent = compactStatus(s) || 'Ready.';
     showNotice(error, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
-    notebook.setAnswer(s.answer);
     followUp.update(followUpOf(s));
+    notebook.setAnswer(s.answer);
     last = s;
   };
   const unsubscribe = [
