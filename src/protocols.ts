@@ -489,6 +489,8 @@ export interface SessionMeta {
   status: RunStatus;
   modelId: string;
   stepCount: number;
+  /** Questions asked in the session (the first and its follow-ups); absent in sessions saved before follow-ups (one). */
+  questionCount?: number;
   createdAt: number;
   updatedAt: number;
   finalAnswer?: string;

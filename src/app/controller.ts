@@ -3,6 +3,7 @@
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { nextAction } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
 import type { FetchDecision } from '../tools/fetch-approval';
@@ -27,7 +28,18 @@ export interface AppController {
   runDemo(): Promise<RunOutcome>;
   /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
   stop(): Promise<void>;
+  /**
+   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
+   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
+   * cells first. An answered session is returned unchanged: ask a follow-up instead.
+   */
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  /**
+   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
+   * Python keeps its variables when it last ran this session (no reset, restart or other session
+   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
+   */
+  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
   openSession(id: string): Promise<void>;
   newSession(): void;
   /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
@@ -207,7 +219,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
+      // The demo replays one recorded run: it cannot answer another task, nor a follow-up.
+      const demoRefuses = ro.followUp !== undefined || (!ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task);
+      if (isDemo(choice) && !ro.engine && demoRefuses) {
         return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
       }
       approvals.newRun();
@@ -230,8 +244,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
             if (ev.type === 'step-start' && ev.step === LONG_SESSION_STEPS) askPersistence();
           },
         },
-        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
+        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, followUp: ro.followUp, restoreCells: ro.restoreCells },
       );
+      // Set before the run counts as ended, so a follow-up asked right after stop() continues it.
+      if (outcome.trajectory) state.set({ trajectory: outcome.trajectory });
     } finally {
       approvals.cancelAll();
       active = undefined;
@@ -258,7 +274,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     const last = t.steps.at(-1);
     state.set({
       sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
+      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined, trajectory: t,
       maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
     });
   }
@@ -298,7 +314,26 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const t = await loadSession(id);
       if (!t) return { error: state.get().error };
       show(t);
+      // An answered question has nothing to continue (the agent would return it as is): nothing
+      // runs, and Python keeps whatever session it holds. The view offers the follow-up box.
+      if (nextAction(t) === 'ask') {
+        state.set({ status: `${sessionStatus(t)} · ask a follow-up question to go on` });
+        return { trajectory: t };
+      }
       return run(t.task, { resumeFrom: t, restoreCells });
+    },
+    async ask(questionText, restoreCells = false) {
+      if (disposed) return refuse('This agent was disposed.');
+      if (active) return refuse('A run is in progress: stop it first.');
+      const question = questionText.trim();
+      if (!question) {
+        state.set({ status: 'Write a question first.' });
+        return refuse('The follow-up question is empty.');
+      }
+      const { sessionId, trajectory } = state.get();
+      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await loadSession(sessionId) : undefined;
+      if (!t) return sessionId ? { error: state.get().error } : refuse('There is no session to follow up: run a task first.');
+      return run(t.task, { resumeFrom: t, followUp: question, restoreCells });
     },
     async openSession(id) {
       if (active) return;

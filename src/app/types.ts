@@ -84,6 +84,11 @@ export interface AppState {
   warning?: ErrorData;
   /** The session shown was interrupted (page closed mid-run): it can be continued. */
   interrupted?: Trajectory;
+  /**
+   * The session shown as it was last saved (opened, or its last run ended); a follow-up question
+   * continues it (`followUpTarget(state)` says when one can be asked). Undefined for a new session.
+   */
+  trajectory?: Trajectory;
   /** The engine chosen (undefined when the widget was given an LLM object, or none). */
   engine?: EngineChoice;
   engineStatus: EngineStatus;
@@ -119,7 +124,12 @@ export interface RunOptions {
   engine?: EngineChoice;
   /** Continue this saved run (its session id is kept). */
   resumeFrom?: Trajectory;
-  /** With resumeFrom: re-run the saved cells first to restore the variables. */
+  /** With resumeFrom: ask this new question in the session (else its latest question goes on). */
+  followUp?: string;
+  /**
+   * With resumeFrom: re-run the saved cells first to restore the variables, when Python no
+   * longer holds them (after a reload, a restart, or another session ran).
+   */
   restoreCells?: boolean;
 }
 

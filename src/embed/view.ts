@@ -5,6 +5,7 @@ import type { AppController, AppState } from '../app/index';
 import APPROVAL_CSS from '../ui/approval-prompt.css?inline';
 import { createApprovalPrompts } from '../ui/approval-prompt';
 import { h, uid } from '../ui/dom';
+import { createFollowUpBox, followUpOf } from '../ui/follow-up-box';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
 import { compactStatus, showNotice } from '../ui/status-line';
@@ -23,6 +24,8 @@ export interface CompactView {
 export interface CompactViewHandlers {
   onRun(task: string): void;
   onStop(): void;
+  /** A follow-up question from the box; resolves once asked, rejects when refused (the text comes back to edit). */
+  onAsk(question: string, restoreCells: boolean): Promise<unknown>;
 }
 
 export function createCompactView(shadow: ShadowRoot, title: string, app: AppController, handlers: CompactViewHandlers): CompactView {
@@ -38,7 +41,11 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
-  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, notepadBox);
+  const followUp = createFollowUpBox({
+    enterSubmits: true,
+    ask: (question, restoreCells) => handlers.onAsk(question, restoreCells).then(() => true, () => false),
+  });
+  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, followUp.el, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
   shadow.replaceChildren(...styles, root);
   const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
@@ -68,6 +75,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     status.textContent = compactStatus(s) || 'Ready.';
     showNotice(error, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
+    followUp.update(followUpOf(s));
     notebook.setAnswer(s.answer);
     if (s.approvals !== last.approvals) approvals.update(s.approvals);
     last = s;
