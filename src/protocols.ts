@@ -246,6 +246,12 @@ export interface CellResult {
 export interface RunCellOptions {
   timeoutMs?: number;
   onStream?: (chunk: StreamChunk) => void;
+  /**
+   * Which agent run (one question of a session) the cell belongs to. The per-run tool-call cap
+   * starts again when it changes, so a follow-up question in the same sandbox gets its own budget.
+   * Without it the count runs from the sandbox's creation, `reset()` or `restart()`.
+   */
+  run?: string;
 }
 
 export interface SandboxOptions {

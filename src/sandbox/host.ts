@@ -51,6 +51,8 @@ export class PyodideSandbox implements Sandbox {
   private notepad: NotepadState;
   private cellSeq = 0;
   private running?: RunningCell;
+  /** The agent run (question) of the last cell: the per-run tool-call cap counts within it. */
+  private currentRun?: string;
   private runningDone?: Promise<unknown>;
   private disposed = false;
   private readonly interruptBuffer?: SharedArrayBuffer;
@@ -134,6 +136,10 @@ export class PyodideSandbox implements Sandbox {
   runCell(code: string, options: RunCellOptions = {}): Promise<CellResult> {
     if (this.disposed) return Promise.reject(new L0Error({ kind: 'sandbox', message: 'The sandbox was disposed.' }));
     if (this.running) return Promise.reject(new L0Error({ kind: 'sandbox', message: 'Another cell is still running.' }));
+    if (options.run !== undefined && options.run !== this.currentRun) {
+      this.currentRun = options.run;
+      this.gateway.newRun();
+    }
     const p = this.runCellInner(code, options);
     this.runningDone = p.catch(() => undefined);
     return p;
