@@ -55,9 +55,10 @@ export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: 
       });
       const corpusId = uid('corpus');
       const corpusInput = h('input', { type: 'file', id: corpusId, multiple: true, accept: '.txt,.md,.markdown,.html,.htm,.json,text/*' });
-      corpusInput.addEventListener('change', async () => {
+      // onCorpus shows its own progress and errors in the corpus status line.
+      corpusInput.addEventListener('change', () => {
         const files = [...(corpusInput.files ?? [])];
-        if (files.length && onCorpus) await onCorpus(files);
+        if (files.length && onCorpus) void onCorpus(files);
       });
       setChildren(
         form,
@@ -114,7 +115,8 @@ function createSnapshotRow(snapshot: SnapshotControls): { el: HTMLElement; refre
     }
   }
 
-  clear.addEventListener('click', async () => {
+  clear.addEventListener('click', () => void clearSnapshot());
+  async function clearSnapshot(): Promise<void> {
     reads++;
     clear.disabled = true;
     text.textContent = 'Python warm-start snapshot: clearing…';
@@ -127,7 +129,7 @@ function createSnapshotRow(snapshot: SnapshotControls): { el: HTMLElement; refre
       clear.disabled = false;
     }
     text.focus();
-  });
+  }
 
   return { el, refresh };
 }

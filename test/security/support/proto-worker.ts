@@ -9,7 +9,8 @@ let py: Py | undefined;
 let originals: Originals = {};
 const post = globalThis.postMessage.bind(globalThis);
 
-globalThis.addEventListener('message', async (ev: MessageEvent) => {
+globalThis.addEventListener('message', (ev: MessageEvent) => void answer(ev));
+async function answer(ev: MessageEvent): Promise<void> {
   const { id, op, code, indexURL } = ev.data as { id: number; op: string; code?: string; indexURL?: string };
   try {
     if (op === 'init') {
@@ -39,4 +40,4 @@ globalThis.addEventListener('message', async (ev: MessageEvent) => {
   } catch (e) {
     post({ id, ok: false, error: String(e) });
   }
-});
+}
