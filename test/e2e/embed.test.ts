@@ -478,7 +478,6 @@ window.ready = true;
       w.first = w.agent.run('loop').then((t) => t.status);
     });
     await page.locator('.cell-status', { hasText: 'running…' }).first().waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(500);
     const stopped = Date.now();
     await page.locator('button.stop').click();
     const status = await page.evaluate(() => (window as unknown as { first: Promise<string> }).first);

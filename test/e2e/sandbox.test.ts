@@ -198,7 +198,7 @@ for (const setup of setups) {
         return w.sb.runCell('while True:\n    print("spam " * 20)', { timeoutMs: 2000, onStream: (c: unknown) => w.chunks.push(c) });
       });
       // The main thread answers while the worker floods stdout.
-      await page.waitForTimeout(500);
+      await page.waitForFunction(() => (window as unknown as { chunks: unknown[] }).chunks.length > 0);
       const ping = Date.now();
       await page.evaluate(() => 1);
       expect(Date.now() - ping).toBeLessThan(500);

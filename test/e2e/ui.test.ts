@@ -148,8 +148,7 @@ describe('notebook page', () => {
       await waitForIdle(page);
       expect(await page.locator('.run-status .status-text').innerText()).toMatch(/Stopped/);
       expect(await page.locator('.cell-code').first().innerText()).not.toContain('print(1)');
-      await page.waitForTimeout(300);
-      expect(server.requests.find((r) => r.callIndex === 0)?.clientClosed).toBe(true);
+      await expect.poll(() => server.requests.find((r) => r.callIndex === 0)?.clientClosed).toBe(true);
       await context.close();
     } finally {
       await server.close();

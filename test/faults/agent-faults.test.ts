@@ -48,8 +48,11 @@ describe('agent and worker faults', () => {
       const w = window as any;
       const sb = await w.l0.createPyodideSandbox({ timeoutMs: 20_000 });
       await sb.runCell('notepad.add_facts("before the crash")');
-      const running = sb.runCell('import time\nwhile True:\n    time.sleep(0.05)', { timeoutMs: 3_000 });
-      await new Promise((res) => setTimeout(res, 500));
+      // The worker is killed once the cell is surely running (its first line printed).
+      let started!: () => void;
+      const inLoop = new Promise<void>((res) => (started = res));
+      const running = sb.runCell('import time\nprint("looping", flush=True)\nwhile True:\n    time.sleep(0.05)', { timeoutMs: 3_000, onStream: () => started() });
+      await inLoop;
       w.__workers.at(-1).terminate();
       const killed = await running;
       const next = await sb.runCell('print(6 * 7)');
@@ -172,8 +175,10 @@ describe('agent and worker faults', () => {
         ],
       },
     );
-    // Let step 1's saves land, then reload in the middle of step 2's generation.
-    await page.waitForTimeout(300);
+    // Step 1's saves land, then the tab reloads in the middle of step 2's generation.
+    await expect
+      .poll(() => page.evaluate(async () => ((await (window as any).l0.createIndexedDBStore('l0-fault-reload').loadSession('r1'))?.steps?.length ?? 0)))
+      .toBeGreaterThanOrEqual(1);
     await page.reload();
     await page.waitForFunction(() => (window as any).l0Ready === true);
     const r = await page.evaluate(async () => {
