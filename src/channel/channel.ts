@@ -12,7 +12,7 @@
 // transfer handlers ('proxy', 'throw' with Object.assign) never see worker data. Everything else
 // (unknown types or ids, replays, ports, non-plain objects, oversized fields) is dropped and counted.
 import * as Comlink from 'comlink';
-import { ChannelRejection, DEFAULT_MESSAGE_BUDGET, isPlainObject, ownValue, validate, type Check } from './validate';
+import { ChannelRejection, DEFAULT_MESSAGE_BUDGET, isPlainObject, ownValue, plainBytes, validate, type Check } from './validate';
 
 /** A Worker, a MessagePort, or comlink's nodeEndpoint(worker_threads Worker). */
 export interface WorkerEndpoint {
@@ -31,7 +31,7 @@ export interface ChannelSpec<Api, Events> {
   replies: { [M in Methods<Api>]: Check<Awaited<ReturnType<Extract<Api[M], (...args: never[]) => unknown>>>> };
   /** The schema of each event the worker may send, with its handler. */
   events: { [E in keyof Events]: { check: Check<Events[E]>; handle(value: Events[E]): void } };
-  /** Characters + items one message may carry in all (default 64 Mi). */
+  /** Characters + items + bytes one message may carry in all (default 64 Mi). */
   budget?: number;
 }
 
@@ -55,9 +55,10 @@ export interface GuardedChannel<Api> {
 const MAX_DEPTH = 32;
 
 /**
- * Refuses anything that is not JSON-like data: ports, buffers, Maps, class instances, anywhere in
- * the message (also under keys no schema reads: a Node worker's transferred port arrives inside the
- * data). Walks own data properties only, within the budget and depth.
+ * Refuses anything that is not JSON-like data or plain bytes: ports, shared memory, Maps, class
+ * instances, anywhere in the message (also under keys no schema reads: a Node worker's
+ * transferred port arrives inside the data). Walks own data properties only, within the budget
+ * (characters, items and bytes) and depth.
  */
 function assertPlainData(value: unknown, budget: number): void {
   const stack: [unknown, number][] = [[value, 0]];
@@ -65,8 +66,11 @@ function assertPlainData(value: unknown, budget: number): void {
   while (stack.length) {
     const [v, depth] = stack.pop()!;
     if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'number') continue;
+    const data = typeof v === 'object' ? plainBytes(v) : undefined;
     if (typeof v === 'string') {
       left -= v.length;
+    } else if (data) {
+      left -= data.byteLength;
     } else if (typeof v === 'object' && (isPlainObject(v) || (Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype))) {
       if (depth >= MAX_DEPTH) throw new ChannelRejection('nested too deeply');
       const keys = Object.getOwnPropertyNames(v);
