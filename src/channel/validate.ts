@@ -17,6 +17,13 @@ export const DEFAULT_MESSAGE_BUDGET = 64 * 2 ** 20;
 
 export interface CheckContext {
   budget: number;
+  /** Byte values taken by `bytes()` checks so far. */
+  bytesTaken?: number;
+}
+
+/** A message carried bytes in a place no schema reads them (bytes pass only where a schema wants them). */
+export class StrayBytes extends ChannelRejection {
+  override name = 'StrayBytes';
 }
 
 export type Check<T> = (value: unknown, ctx: CheckContext, path: string) => T;
@@ -83,6 +90,7 @@ export const bytes =
     if (!view) reject(path, 'expected bytes (a Uint8Array or ArrayBuffer)');
     if (view.byteLength > max) reject(path, `more than ${max} bytes`);
     spend(ctx, view.byteLength, path);
+    ctx.bytesTaken = (ctx.bytesTaken ?? 0) + 1;
     return view.slice();
   };
 
@@ -147,7 +155,13 @@ export const object =
     return out as Out<S>;
   };
 
-/** Runs a check with a fresh budget; throws ChannelRejection. */
-export function validate<T>(check: Check<T>, value: unknown, budget = DEFAULT_MESSAGE_BUDGET): T {
-  return check(value, { budget }, '');
+/**
+ * Runs a check with a fresh budget; throws ChannelRejection. `byteValues`: how many byte values
+ * the message carries (counted by the caller's walk); a check that takes fewer throws StrayBytes.
+ */
+export function validate<T>(check: Check<T>, value: unknown, budget = DEFAULT_MESSAGE_BUDGET, byteValues = 0): T {
+  const ctx: CheckContext = { budget };
+  const out = check(value, ctx, '');
+  if ((ctx.bytesTaken ?? 0) < byteValues) throw new StrayBytes('bytes in a field no schema reads');
+  return out;
 }

@@ -1,0 +1,65 @@
+// A session's workspace files in the store: one record per file under ['file', sessionId, name],
+// the bytes as a Blob (IndexedDB keeps Blobs out of the record's structured clone, and reads them
+// back lazily), never inside the trajectory. Deleting a session deletes them (one key range).
+// A record that cannot be read back, or whose Blob is gone, is reported with the file's name.
+import { L0Error, type SavedFileInfo } from '../protocols';
+import { fileKey, filesPrefix } from './keys';
+import type { KV, WritePlan } from './kv';
+import { storeIssue, type StoreIssue } from './records';
+
+/** The stored record of one file. */
+export interface FileRecord {
+  info: SavedFileInfo;
+  data: Blob;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** Why a value read back is not a usable file record, or undefined. */
+export function checkFileRecord(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'file record is not an object';
+  const { info, data } = v as Partial<FileRecord>;
+  if (typeof info !== 'object' || info === null || typeof info.name !== 'string' || !isNum(info.size) || !isNum(info.mtime)) return 'file record has no name/size/time';
+  if (info.origin !== 'attached' && info.origin !== 'agent') return 'file record has an unknown origin';
+  if (typeof Blob === 'undefined' || !(data instanceof Blob)) return 'file record holds no Blob';
+  if (data.size !== info.size) return `file record's Blob has ${data.size} bytes instead of ${info.size}`;
+  return undefined;
+}
+
+/** The readable file records of a session, in name order; the others are reported. */
+export async function listFiles(kv: KV, sessionId: string, report: (i: StoreIssue) => void): Promise<SavedFileInfo[]> {
+  const out: SavedFileInfo[] = [];
+  for (const e of await kv.entries(filesPrefix(sessionId))) {
+    const problem = e.error !== undefined ? `cannot be read (${String((e.error as Error)?.name ?? e.error)})` : checkFileRecord(e.value);
+    if (problem) {
+      report(storeIssue(e.key, problem, sessionId));
+      continue;
+    }
+    out.push({ ...(e.value as FileRecord).info });
+  }
+  return out;
+}
+
+/** One file's bytes; an L0Error ('file') saying which file and why when it cannot be had. */
+export async function loadFile(kv: KV, sessionId: string, name: string): Promise<Blob> {
+  let v: unknown;
+  try {
+    v = await kv.get(fileKey(sessionId, name));
+  } catch (e) {
+    throw new L0Error({ kind: 'file', message: `The saved copy of ${name} cannot be read (${String((e as Error)?.name ?? e)}).`, detail: { sessionId, name } });
+  }
+  if (v === undefined) throw new L0Error({ kind: 'file', message: `${name} is not saved with this session.`, detail: { sessionId, name } });
+  const problem = checkFileRecord(v);
+  if (problem) throw new L0Error({ kind: 'file', message: `The saved copy of ${name} is damaged (${problem}).`, detail: { sessionId, name } });
+  return (v as FileRecord).data;
+}
+
+export function saveFilePlan(sessionId: string, info: SavedFileInfo, data: Blob): WritePlan {
+  if (data.size !== info.size) throw new L0Error({ kind: 'file', message: `Cannot save ${info.name}: ${data.size} bytes given for a file of ${info.size}.` });
+  const record: FileRecord = { info: { ...info }, data };
+  return { put: [[fileKey(sessionId, info.name), record]] };
+}
+
+export function deleteFilesPlan(sessionId: string, names?: readonly string[]): WritePlan {
+  return names ? { del: names.map((n) => fileKey(sessionId, n)) } : { delPrefix: [filesPrefix(sessionId)] };
+}
