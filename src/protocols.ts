@@ -542,6 +542,8 @@ export interface SavedFileInfo extends WorkspaceFile {
   /** Who put it in the workspace: the user (attached) or the agent's code. */
   origin: 'attached' | 'agent';
   savedAt: number;
+  /** Set in a listing when the record's bytes are damaged (its Blob is missing): why. Loading it fails. */
+  damaged?: string;
 }
 
 /** Where a session's workspace files are kept (the store's own keys, one record per file). */

@@ -4,4 +4,4 @@ export { REPLAY_TOKEN_DELAY_MS, engineKey } from './engines';
 export { DEMO_ENGINE, DEMO_SCRIPT, isDemo, describeChoice, shortChoice, endedStatus } from './labels';
 export { DEFAULT_SETTINGS, type AppSettings } from './settings';
 export type { PythonStatus } from './python';
-export type { AppServices, AppControllerOptions, AppState, EngineStatus, NotebookChange, RunOptions, RunOutcome, RunPhase } from './types';
+export type { AppServices, AppControllerOptions, AppState, AttachableFile, EngineStatus, FileEntry, NotebookChange, PendingAttachment, RunOptions, RunOutcome, RunPhase } from './types';

@@ -6,12 +6,15 @@ import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
 import type { Observable } from './state';
 import type { AppServices, AppState, NotebookChange, RunOutcome } from './types';
+import type { AppWorkspace } from './workspace';
 
 export interface RunRequest {
   task: string;
   sessionId: string;
   signal: AbortSignal;
   resumeFrom?: Trajectory;
+  /** With resumeFrom: a new question in that session (else its latest question goes on). */
+  followUp?: string;
   restoreCells?: boolean;
 }
 
@@ -20,6 +23,8 @@ export interface RunDeps {
   notebook(change: NotebookChange): void;
   services: AppServices;
   python: PythonSlot;
+  /** The session's files: attachments written before the question, the listing saved after every cell. */
+  workspace: AppWorkspace;
   /** The engine for this run (loads it, or waits for the load in flight). */
   engine(): Promise<LLM>;
   /** The enabled tools. */
@@ -79,6 +84,9 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
     deps.waitingFor('python');
     const tools = await abortable(deps.tools(), signal);
     const sandbox = await abortable(deps.python.forRun(tools, req.resumeFrom?.steps.at(-1)?.notepad), signal);
+    // The session's files into /workspace (restored into a fresh sandbox), and the question's attachments.
+    const asksQuestion = !req.resumeFrom || req.followUp !== undefined;
+    const attachments = await abortable(deps.workspace.prepare(sandbox, req.sessionId, { question: asksQuestion }), signal);
     deps.waitingFor(undefined);
     const notepadStore = await deps.store();
     if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
@@ -96,16 +104,20 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
       signal,
       sessionId: req.sessionId,
       resumeFrom: req.resumeFrom,
+      followUp: req.followUp,
       restoreCells: req.restoreCells,
       promptExtra: deps.promptExtra,
+      ...(attachments.length && { attachments }),
     });
     for await (const ev of agentRun) {
       track(steps, ev);
+      if (ev.type === 'cell-output' && ev.result) deps.workspace.afterCell(sandbox, req.sessionId, ev.result);
       state.set(stateAfterEvent(ev));
       deps.notebook({ type: 'event', event: ev, maxSteps: settings.maxSteps });
       deps.onEvent?.(ev);
     }
     trajectory = await agentRun.trajectory;
+    await deps.workspace.settled(); // the files of the last cell are saved before the run counts as ended
     if (trajectory.status === 'error' && trajectory.error?.kind === 'sandbox') deps.python.failed(trajectory.error);
     state.set({ status: endedStatus(trajectory) }); // its error, if any, came as an 'error' event
   } catch (e) {

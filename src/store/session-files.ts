@@ -15,27 +15,42 @@ export interface FileRecord {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-/** Why a value read back is not a usable file record, or undefined. */
-export function checkFileRecord(v: unknown): string | undefined {
+/** Why a record's description of its file is unusable, or undefined. */
+function checkInfo(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null) return 'file record is not an object';
-  const { info, data } = v as Partial<FileRecord>;
+  const { info } = v as Partial<FileRecord>;
   if (typeof info !== 'object' || info === null || typeof info.name !== 'string' || !isNum(info.size) || !isNum(info.mtime)) return 'file record has no name/size/time';
   if (info.origin !== 'attached' && info.origin !== 'agent') return 'file record has an unknown origin';
-  if (typeof Blob === 'undefined' || !(data instanceof Blob)) return 'file record holds no Blob';
-  if (data.size !== info.size) return `file record's Blob has ${data.size} bytes instead of ${info.size}`;
   return undefined;
 }
 
-/** The readable file records of a session, in name order; the others are reported. */
+/** Why a record's bytes are unusable (its Blob missing or of the wrong size), or undefined. */
+function checkData(v: FileRecord): string | undefined {
+  if (typeof Blob === 'undefined' || !(v.data instanceof Blob)) return 'its record holds no Blob';
+  if (v.data.size !== v.info.size) return `its Blob has ${v.data.size} bytes instead of ${v.info.size}`;
+  return undefined;
+}
+
+/** Why a value read back is not a usable file record, or undefined. */
+export function checkFileRecord(v: unknown): string | undefined {
+  return checkInfo(v) ?? checkData(v as FileRecord);
+}
+
+/**
+ * A session's saved files, in name order. A record that says which file it is but whose bytes are
+ * damaged is listed with `damaged` (loading it says why); one that does not is reported and left out.
+ */
 export async function listFiles(kv: KV, sessionId: string, report: (i: StoreIssue) => void): Promise<SavedFileInfo[]> {
   const out: SavedFileInfo[] = [];
   for (const e of await kv.entries(filesPrefix(sessionId))) {
-    const problem = e.error !== undefined ? `cannot be read (${String((e.error as Error)?.name ?? e.error)})` : checkFileRecord(e.value);
+    const problem = e.error !== undefined ? `cannot be read (${String((e.error as Error)?.name ?? e.error)})` : checkInfo(e.value);
     if (problem) {
       report(storeIssue(e.key, problem, sessionId));
       continue;
     }
-    out.push({ ...(e.value as FileRecord).info });
+    const record = e.value as FileRecord;
+    const damaged = checkData(record);
+    out.push({ ...record.info, ...(damaged && { damaged }) });
   }
   return out;
 }
@@ -50,13 +65,14 @@ export async function loadFile(kv: KV, sessionId: string, name: string): Promise
   }
   if (v === undefined) throw new L0Error({ kind: 'file', message: `${name} is not saved with this session.`, detail: { sessionId, name } });
   const problem = checkFileRecord(v);
-  if (problem) throw new L0Error({ kind: 'file', message: `The saved copy of ${name} is damaged (${problem}).`, detail: { sessionId, name } });
+  if (problem) throw new L0Error({ kind: 'file', message: `The saved copy of ${name} is damaged (${problem.replace(/^file record /, 'its record ')}).`, detail: { sessionId, name } });
   return (v as FileRecord).data;
 }
 
 export function saveFilePlan(sessionId: string, info: SavedFileInfo, data: Blob): WritePlan {
   if (data.size !== info.size) throw new L0Error({ kind: 'file', message: `Cannot save ${info.name}: ${data.size} bytes given for a file of ${info.size}.` });
-  const record: FileRecord = { info: { ...info }, data };
+  const { damaged: _damaged, ...clean } = info;
+  const record: FileRecord = { info: clean, data };
   return { put: [[fileKey(sessionId, info.name), record]] };
 }
 

@@ -79,17 +79,26 @@ describe.each([
 });
 
 describe('damaged records and a full disk (IndexedDB)', () => {
-  it('reports a damaged file record by name and leaves it out of the listing', async () => {
+  it('lists a file whose Blob is gone as damaged (loading it says why); a record without a name is reported and left out', async () => {
     const db = freshDb();
     const issues: StoreIssue[] = [];
     const s = new IndexedDBStore(db, { onIssue: (i) => issues.push(i) });
     const id = await s.createSession('t');
     await s.saveSessionFile(id, info('good.txt', 2), new Blob(['ok']));
-    // A record whose Blob is gone (what a cleared blob store or a bad copy leaves behind).
-    await idbKV(db).transact([], () => ({ put: [[storeKeys.fileKey(id, 'bad.csv'), { info: info('bad.csv', 3), data: 'not a blob' }]] }));
-    expect((await s.listSessionFiles(id)).map((f) => f.name)).toEqual(['good.txt']);
-    expect(issues.map((i) => i.key)).toEqual([`file/${id}/bad.csv`]);
-    await expect(s.loadSessionFile(id, 'bad.csv')).rejects.toMatchObject({ kind: 'file', message: expect.stringMatching(/^The saved copy of bad\.csv is damaged/) });
+    // A record whose Blob is gone (what a cleared blob store or a bad copy leaves behind), and one that is no record at all.
+    await idbKV(db).transact([], () => ({
+      put: [
+        [storeKeys.fileKey(id, 'bad.csv'), { info: info('bad.csv', 3), data: 'not a blob' }],
+        [storeKeys.fileKey(id, 'junk'), 42],
+      ],
+    }));
+    const listed = await s.listSessionFiles(id);
+    expect(listed.map((f) => [f.name, f.damaged])).toEqual([
+      ['bad.csv', 'its record holds no Blob'],
+      ['good.txt', undefined],
+    ]);
+    expect(issues.map((i) => i.key)).toEqual([`file/${id}/junk`]);
+    await expect(s.loadSessionFile(id, 'bad.csv')).rejects.toMatchObject({ kind: 'file', message: 'The saved copy of bad.csv is damaged (its record holds no Blob).' });
   });
 
   it('refuses, before writing, a file that would bring storage past 90 % of the quota', async () => {
