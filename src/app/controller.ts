@@ -3,8 +3,11 @@
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { nextAction } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
+import type { FetchDecision } from '../tools/fetch-approval';
+import { createApprovals } from './approvals';
 import { createEngineSlot, engineKey } from './engines';
 import { DEMO_ENGINE, isDemo, sessionStatus, shortChoice } from './labels';
 import { createPythonSlot } from './python';
@@ -26,7 +29,18 @@ export interface AppController {
   runDemo(): Promise<RunOutcome>;
   /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
   stop(): Promise<void>;
+  /**
+   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
+   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
+   * cells first. An answered session is returned unchanged: ask a follow-up instead.
+   */
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  /**
+   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
+   * Python keeps its variables when it last ran this session (no reset, restart or other session
+   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
+   */
+  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
   openSession(id: string): Promise<void>;
   newSession(): void;
   /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
@@ -58,6 +72,8 @@ export interface AppController {
   removeAttachment(name: string): void;
   /** A file of the session shown (for Download and previews): from Python, or its saved copy. */
   readFile(name: string): Promise<Blob>;
+  /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
+  resolveApproval(id: number, decision: FetchDecision): void;
   dispose(): Promise<void>;
 }
 
@@ -83,7 +99,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     sessions: [],
     attachments: [],
     files: [],
+    approvals: [],
   });
+  const approvals = createApprovals(state);
   const notebook = emitter<NotebookChange>();
   let active: { abort: AbortController; done: Promise<void> } | undefined;
   let disposed = false;
@@ -112,7 +130,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     }));
   let toolsP: Promise<Tool[]> | undefined;
   const allTools = (): Promise<Tool[]> =>
-    (toolsP ??= Promise.resolve().then(() => services.tools()).then(
+    (toolsP ??= Promise.resolve().then(() => services.tools(state.get().settings)).then(
       (tools) => {
         toolsP = undefined; // the page's tools change (corpus uploads): ask again next time
         return tools;
@@ -125,7 +143,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const enabledTools = async (): Promise<Tool[]> => {
     const on = state.get().settings.tools;
     const all = await allTools();
-    return on ? all.filter((t) => on.includes(t.name)) : all;
+    return approvals.wrap(on ? all.filter((t) => on.includes(t.name)) : all);
   };
 
   function askPersistence(): void {
@@ -217,9 +235,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
+      // The demo replays one recorded run: it cannot answer another task, nor a follow-up.
+      const demoRefuses = ro.followUp !== undefined || (!ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task);
+      if (isDemo(choice) && !ro.engine && demoRefuses) {
         return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
       }
+      approvals.newRun();
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
@@ -239,9 +260,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
             if (ev.type === 'step-start' && ev.step === LONG_SESSION_STEPS) askPersistence();
           },
         },
-        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
+        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, followUp: ro.followUp, restoreCells: ro.restoreCells },
       );
+      // Set before the run counts as ended, so a follow-up asked right after stop() continues it.
+      if (outcome.trajectory) state.set({ trajectory: outcome.trajectory });
     } finally {
+      approvals.cancelAll();
       active = undefined;
       if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
       ended();
@@ -267,7 +291,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     const last = t.steps.at(-1);
     state.set({
       sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
+      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined, trajectory: t,
       maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
     });
   }
@@ -294,9 +318,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (!current.abort.signal.aborted) {
         state.set({ phase: 'stopping', status: 'Stopping…' });
         current.abort.abort();
-        // Abort ends generation; the interrupt ends a cell that is already running; a model still
-        // loading for this run is cancelled.
+        // Abort ends generation; the interrupt ends a cell that is already running (and a question
+        // its tool call asks); a model still loading for this run is cancelled.
         python.interrupt();
+        approvals.cancelAll();
         if (waiting === 'engine') engines.cancel();
       }
       return current.done;
@@ -306,7 +331,26 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const t = await loadSession(id);
       if (!t) return { error: state.get().error };
       show(t);
+      // An answered question has nothing to continue (the agent would return it as is): nothing
+      // runs, and Python keeps whatever session it holds. The view offers the follow-up box.
+      if (nextAction(t) === 'ask') {
+        state.set({ status: `${sessionStatus(t)} · ask a follow-up question to go on` });
+        return { trajectory: t };
+      }
       return run(t.task, { resumeFrom: t, restoreCells });
+    },
+    async ask(questionText, restoreCells = false) {
+      if (disposed) return refuse('This agent was disposed.');
+      if (active) return refuse('A run is in progress: stop it first.');
+      const question = questionText.trim();
+      if (!question) {
+        state.set({ status: 'Write a question first.' });
+        return refuse('The follow-up question is empty.');
+      }
+      const { sessionId, trajectory } = state.get();
+      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await loadSession(sessionId) : undefined;
+      if (!t) return sessionId ? { error: state.get().error } : refuse('There is no session to follow up: run a task first.');
+      return run(t.task, { resumeFrom: t, followUp: question, restoreCells });
     },
     async openSession(id) {
       if (active) return;
@@ -381,6 +425,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     attach: (files) => workspace.attach(files),
     removeAttachment: (name) => workspace.remove(name),
     readFile: (name) => workspace.read(name),
+    resolveApproval: (id, decision) => approvals.resolve(id, decision),
     async dispose() {
       if (disposed) return;
       disposed = true;

@@ -2,6 +2,7 @@
 // agent loop, and turn its events into view state and notebook changes. Errors end as data in the
 // outcome and in the state (shown once); nothing here rejects.
 import { EMPTY_NOTEPAD, L0Error, toErrorData, type AgentEvent, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { stepLimit } from './follow-up';
 import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
 import type { Observable } from './state';
@@ -15,6 +16,7 @@ export interface RunRequest {
   resumeFrom?: Trajectory;
   /** With resumeFrom: a new question in that session (else its latest question goes on). */
   followUp?: string;
+  /** With resumeFrom, when Python no longer holds the session's namespace: re-run its saved cells first. */
   restoreCells?: boolean;
 }
 
@@ -51,6 +53,8 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
 export function stateAfterEvent(ev: AgentEvent): Partial<AppState> {
   switch (ev.type) {
     case 'start':
+      // A follow-up's question is on: the answer shown was the previous question's (the notebook keeps it).
+      return ev.followUp ? { status: 'Running…', answer: undefined } : { status: 'Running…' };
     case 'resumed':
       return { status: 'Running…' };
     case 'step-start':
@@ -83,15 +87,20 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
     state.set({ status: 'Starting Python…' });
     deps.waitingFor('python');
     const tools = await abortable(deps.tools(), signal);
-    const sandbox = await abortable(deps.python.forRun(tools, req.resumeFrom?.steps.at(-1)?.notepad), signal);
+    // A continued session keeps its namespace when Python still holds it (it ran it last, no reset since).
+    const forRun = deps.python.forRun(tools, { id: req.resumeFrom ? req.sessionId : undefined, notepad: req.resumeFrom?.steps.at(-1)?.notepad });
+    const { sandbox, sameSandbox } = await abortable(forRun, signal);
     // The session's files into /workspace (restored into a fresh sandbox), and the question's attachments.
     const asksQuestion = !req.resumeFrom || req.followUp !== undefined;
     const attachments = await abortable(deps.workspace.prepare(sandbox, req.sessionId, { question: asksQuestion }), signal);
     deps.waitingFor(undefined);
     const notepadStore = await deps.store();
     if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
-    state.set({ status: req.resumeFrom && req.restoreCells ? 'Re-running saved cells…' : 'Running…' });
+    const restoreCells = !!req.resumeFrom && !sameSandbox && !!req.restoreCells;
+    state.set({ status: restoreCells ? 'Re-running saved cells…' : 'Running…' });
     const settings = state.get().settings;
+    const limit = stepLimit(req.resumeFrom, req.followUp !== undefined, settings.maxSteps);
+    state.set({ maxSteps: limit });
     const agentRun = await services.runAgent({
       task: req.task,
       llm,
@@ -105,15 +114,18 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
       sessionId: req.sessionId,
       resumeFrom: req.resumeFrom,
       followUp: req.followUp,
-      restoreCells: req.restoreCells,
+      sameSandbox,
+      restoreCells,
       promptExtra: deps.promptExtra,
       ...(attachments.length && { attachments }),
     });
     for await (const ev of agentRun) {
       track(steps, ev);
+      // Python holds this session's namespace once the model was told what became of it (or there was nothing to tell).
+      if (ev.type === 'resumed' || ev.type === 'step-start') deps.python.holds(req.sessionId);
       if (ev.type === 'cell-output' && ev.result) deps.workspace.afterCell(sandbox, req.sessionId, ev.result);
       state.set(stateAfterEvent(ev));
-      deps.notebook({ type: 'event', event: ev, maxSteps: settings.maxSteps });
+      deps.notebook({ type: 'event', event: ev, maxSteps: limit });
       deps.onEvent?.(ev);
     }
     trajectory = await agentRun.trajectory;
@@ -144,4 +156,4 @@ function track(steps: { started: number; shown: Set<number>; ended: Set<number> 
   else if (ev.type === 'step-end') steps.ended.add(ev.step);
 }
 
-export const emptyRunState = (): Partial<AppState> => ({ answer: undefined, notepad: EMPTY_NOTEPAD, notepadStep: undefined, step: undefined, error: undefined, interrupted: undefined });
+export const emptyRunState = (): Partial<AppState> => ({ answer: undefined, notepad: EMPTY_NOTEPAD, notepadStep: undefined, step: undefined, error: undefined, interrupted: undefined, trajectory: undefined });

@@ -364,13 +364,23 @@ describe('Python', () => {
     expect(fresh.cells).toHaveLength(1);
   });
 
-  it('each run after the first gets a fresh namespace; a continued run gets its notepad back', async () => {
-    const h = harness({ llm: () => new ScriptedLLM([turn('notepad.add_facts(["kept"])\nprint(1)'), ANSWER]), options: { settings: { maxSteps: 1 } } });
+  it('a run of another session gets a fresh namespace; continuing the session Python holds keeps it', async () => {
+    // Every run stops at its step limit, so every continue runs a step.
+    const h = harness({ llm: () => new ScriptedLLM(() => turn('notepad.add_facts(["kept"])\nprint(1)')), options: { settings: { maxSteps: 1 } } });
     await h.app.run('One.');
+    const one = h.app.state.sessionId!;
     const sandbox = h.sandboxes[0]!;
     expect(sandbox.resets).toBe(0);
-    await h.app.continueSession(h.app.state.sessionId!);
+    expect(h.app.state.python.session).toBe(one);
+    await h.app.continueSession(one); // the step limit: one more step, in the same namespace
+    expect(sandbox.resets).toBe(0);
+    await h.app.run('Two.');
     expect(sandbox.resets).toBe(1);
+    expect(h.app.state.python.session).not.toBe(one);
+    const continued = await h.app.continueSession(one); // another session ran since: fresh namespace, notepad back
+    expect(sandbox.resets).toBe(2);
+    expect(continued.trajectory?.steps).toHaveLength(3);
+    expect(continued.trajectory?.steps.at(-1)?.notepad.facts).toEqual(['kept', 'kept', 'kept']); // the notepad came back
     expect(h.sandboxes).toHaveLength(1);
   });
 });

@@ -78,6 +78,25 @@ describe('files through the app controller (real Python)', () => {
     expect(await (await store.loadSessionFile(sessionId, 'data.csv')).text()).toBe(CSV);
   });
 
+  it('a follow-up question takes its own attachments: written before it, listed in its message, shown on it', async () => {
+    const app = appWith(store, (messages) => {
+      seen.push(messages);
+      const last = messages.at(-1)!.content;
+      if (last.includes('Follow-up question:')) return turn("extra = [l for l in open('extra.csv').read().split() if l.isdigit()]\nprint(total + sum(map(int, extra)))");
+      return turn(`submit_final_answer('With the extra rows: ${outputOf(messages)}.')`);
+    });
+    await app.openSession(sessionId);
+    // Python does not hold the session (a new controller): it gets the saved files back, and the new one.
+    app.attach([file('n\n5\n', 'extra.csv')]);
+    const outcome = await app.ask('Add the rows of extra.csv.', true);
+    expect(outcome.trajectory?.finalAnswer).toBe('With the extra rows: 205.');
+    const asked = seen.at(-2)!.at(-1)!.content;
+    expect(asked).toMatch(/Follow-up question: Add the rows of extra\.csv\.\n\nAttached files \(in the working directory; open them by name\):\n- extra\.csv \(4 B, text\/csv\); first line: "n"/);
+    expect(outcome.trajectory?.turns?.map((t) => t.attachments?.map((a) => a.name))).toEqual([['data.csv'], ['extra.csv']]);
+    expect(app.state.files.map((f) => f.name)).toEqual(['data.csv', 'extra.csv', 'result.csv']);
+    expect((await store.listSessionFiles(sessionId)).map((f) => [f.name, f.origin])).toEqual([['data.csv', 'attached'], ['extra.csv', 'attached'], ['result.csv', 'agent']]);
+  });
+
   it('after a "reload" (new controller, fresh Python) the files are shown, downloadable, and back in Python for the next run', async () => {
     const app = appWith(store, (messages) => {
       if (!outputOf(messages).includes('total')) return turn("print(open('result.csv').read(), open('data.csv').read().count('\\n'))");
@@ -86,12 +105,12 @@ describe('files through the app controller (real Python)', () => {
     await app.openSession(sessionId);
     await expect.poll(() => app.state.files.map((f) => [f.name, f.saved, f.available])).toEqual([
       ['data.csv', true, true],
+      ['extra.csv', true, true],
       ['result.csv', true, true],
     ]);
     expect(await (await app.readFile('data.csv')).text()).toBe(CSV); // from the saved copy: no Python holds it
     // Continue the (answered, so re-opened as max-steps) session: a fresh sandbox gets the files back.
-    const t = (await store.loadSession(sessionId))!;
-    const outcome = await app.run(t.task, { resumeFrom: { ...t, status: 'max-steps' } });
+    const outcome = await app.ask('Are the files still there?');
     expect(outcome.trajectory?.steps.at(-2)?.cell?.stdout).toBe('total\n200\n 3\n');
   });
 
