@@ -502,8 +502,9 @@ export type AgentEvent =
   /**
    * A run began. `turn` is the 1-based question it works on and `question` its text; `followUp` is
    * true when this run asked a new question in an existing session (render it above its steps).
+   * `attachments`: the files the question was asked with (show them on it).
    */
-  | { type: 'start'; sessionId: string; task: string; turn: number; question: string; followUp: boolean }
+  | { type: 'start'; sessionId: string; task: string; turn: number; question: string; followUp: boolean; attachments?: TurnAttachment[] }
   | { type: 'step-start'; step: number; collapsed: boolean }
   | { type: 'think'; step: number; delta: string }
   | { type: 'code-delta'; step: number; delta: string }

@@ -37,7 +37,7 @@ export interface AttachControlOptions {
 export function createAttachControl(options: AttachControlOptions): AttachControl {
   const id = uid('attach');
   const input = h('input', { id, type: 'file', multiple: true, class: 'attach-input visually-hidden' });
-  const label = h('label', { for: id, class: 'attach-button' }, h('span', { 'aria-hidden': 'true' }, '📎 '), 'Attach files');
+  const label = h('label', { for: id, class: 'attach-button' }, 'Attach files');
   const chips = h('ul', { class: 'file-chips pending-files', 'aria-label': 'Files for the next question', hidden: true });
   const el = h('div', { class: 'attach-row' }, input, label, chips);
   input.addEventListener('change', () => {

@@ -99,8 +99,8 @@ export function createFilesPanel(options: FilesPanelOptions): FilesPanel {
   async function togglePreview(f: FileEntry, button: HTMLButtonElement, region: HTMLElement): Promise<void> {
     const show = region.hidden;
     region.hidden = !show;
+    // The label stays "Preview" (its accessible name holds the visible text); aria-expanded says whether it shows.
     button.setAttribute('aria-expanded', String(show));
-    button.textContent = show ? 'Hide' : 'Preview';
     if (!show) {
       open.delete(f.name);
       region.replaceChildren();
@@ -130,13 +130,12 @@ export function createFilesPanel(options: FilesPanelOptions): FilesPanel {
         if (open.has(f.name)) queueMicrotask(() => void togglePreview(f, pv, region));
       }
     }
-    const status = f.note ?? (f.saved ? '' : '');
     return h(
       'li',
       { class: `file-item${f.available ? '' : ' unavailable'}`, 'data-file': f.name },
       h('div', { class: 'file-name' }, f.name),
       h('div', { class: 'file-meta' }, formatFileSize(f.size), ' · ', changedAt(f.mtime), f.origin === 'attached' ? ' · attached' : ''),
-      status ? h('div', { class: 'file-note' }, status) : null,
+      f.note ? h('div', { class: 'file-note' }, f.note) : null,
       buttons.length ? h('div', { class: 'file-actions' }, buttons) : null,
       region,
     );
