@@ -157,8 +157,14 @@ export function createAppWorkspace(
     for (const n of [...current.notes.keys()]) if (!listed.has(n)) current.notes.delete(n);
   }
 
-  const enqueue = (work: () => Promise<void>): void => {
-    queue = queue.then(work).catch((e: unknown) => console.warn('l0 app: saving the session files failed', e));
+  /** Runs `work` after everything queued before it (preparing, showing, saving never interleave). */
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const p = queue.then(work);
+    queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
   };
 
   return {
@@ -183,8 +189,7 @@ export function createAppWorkspace(
     remove(name) {
       state.set({ attachments: state.get().attachments.filter((a) => a.name !== name) });
     },
-    async prepare(sandbox, sessionId, opts) {
-      await queue;
+    prepare: (sandbox, sessionId, opts) => exclusive(async () => {
       if (current.sessionId !== sessionId) current = { sessionId, saved: await loadSaved(sessionId), notes: new Map() };
       current.sandbox = sandbox;
       if (holders.get(sandbox) !== sessionId) {
@@ -208,19 +213,18 @@ export function createAppWorkspace(
       }
       publish(await sandbox.listFiles());
       return attachments;
-    },
+    }),
     afterCell(sandbox, sessionId, cell) {
       const listing = cell.files;
       if (!listing || current.sessionId !== sessionId) return;
       publish(listing);
-      enqueue(async () => {
+      void exclusive(async () => {
         await sync(sandbox, sessionId, listing);
         if (current.sessionId === sessionId) publish(listing);
-      });
+      }).catch((e: unknown) => console.warn('l0 app: saving the session files failed', e));
     },
     settled: () => queue,
-    async show(trajectory) {
-      await queue;
+    show: (trajectory) => exclusive(async () => {
       if (!trajectory) {
         current = { saved: new Map(), notes: new Map() };
         state.set({ files: [] });
@@ -239,7 +243,7 @@ export function createAppWorkspace(
       });
       for (const [name, info] of current.saved) if (!last.some((f) => f.name === name)) entries.push({ name, size: info.size, mtime: info.mtime, origin: info.origin, saved: true, available: true });
       state.set({ files: entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) });
-    },
+    }),
     async read(name) {
       const { sessionId, sandbox } = current;
       if (!sessionId) throw new L0Error(problem('No session is shown.'));
