@@ -168,6 +168,56 @@ describe('files in and out', () => {
     }
   });
 
+  it('files the model names and fills with markup (Markdown, HTML, SVG) are listed as text and previewed inert', async () => {
+    const EVIL = '<b onmouseover=alert(1)>evil</b>.md';
+    let origin = '';
+    const server = await startOpenAIServer({
+      respond: (messages) => {
+        if (messages.length > 2) return turn('Done.', "submit_final_answer('written')");
+        const md = `# Report\n\n<img src="${origin}/pixel-md">\n\n<script>window.__pwned = 1</script>\n\n[click](javascript:window.__pwned=2)\n`;
+        const html = `<h1>Page</h1><img src="${origin}/pixel-html" onerror="window.__pwned=3"><script>window.__pwned=4</script><iframe src="${origin}/pixel-frame"></iframe>`;
+        const svg = `<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned=5"><image href="${origin}/pixel-svg"/></svg>`;
+        const writes = [[EVIL, md], ['page.html', html], ['pic.svg', svg]].map(([n, t]) => `_ = open(${JSON.stringify(n)}, 'w').write(${JSON.stringify(t)})`);
+        return turn('Write hostile files.', writes.join('\n'));
+      },
+    });
+    origin = server.origin;
+    try {
+      const { context, page, errors, dialogs } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 860 } });
+      await waitForPython(page);
+      await useOpenAIEndpoint(page, server.url, 'test-model');
+      await runTask(page, 'Write a report file.');
+      await finalAnswerIs(page, 'written');
+      const panel = page.getByRole('region', { name: 'Files' });
+      await panel.locator('.file-name').nth(2).waitFor();
+      expect(await panel.locator('.file-name').allTextContents()).toEqual([EVIL, 'page.html', 'pic.svg']);
+      expect(await panel.locator('b').count()).toBe(0);
+      // Markdown is rendered through the sanitiser: the heading stays, script, remote image and javascript: link go.
+      await panel.getByRole('button', { name: `Preview ${EVIL}` }).click();
+      const preview = page.getByRole('region', { name: `Preview of ${EVIL}` });
+      await preview.getByRole('heading', { name: 'Report' }).waitFor();
+      await preview.getByText('click').click().catch(() => undefined);
+      expect(await preview.locator('script, img[src*="pixel"], a[href^="javascript"]').count()).toBe(0);
+      // HTML is shown as its source text, never as a page.
+      await panel.getByRole('button', { name: 'Preview page.html' }).click();
+      const htmlPreview = page.getByRole('region', { name: 'Preview of page.html' });
+      await htmlPreview.getByText('<script>window.__pwned=4</script>', { exact: false }).waitFor();
+      expect(await htmlPreview.locator('h1, img, script, iframe').count()).toBe(0);
+      // An SVG is offered for download only (no preview renders it).
+      await panel.getByRole('button', { name: 'Download pic.svg' }).waitFor();
+      expect(await panel.getByRole('button', { name: 'Preview pic.svg' }).count()).toBe(0);
+      expect(await page.locator('.files-panel svg image, .files-panel object, .files-panel embed').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(server.requests.filter((r) => r.path.startsWith('/pixel'))).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(dialogs).toEqual([]);
+      await page.screenshot({ path: `${SCREENSHOTS}/files-hostile-preview.png`, fullPage: true });
+      await context.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('on a phone the Files panel sits below the notepad', async () => {
     const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await page.getByLabel('Attach files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\n') });
