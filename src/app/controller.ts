@@ -112,6 +112,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const engines = createEngineSlot(services.createEngine, (p) => {
     state.set({ engineStatus: { progress: p.phase === 'ready' ? undefined : p } });
     if (waiting === 'engine') state.set({ status: `${p.message}${p.fraction !== undefined && p.fraction < 1 ? ` ${Math.round(p.fraction * 100)}%` : ''}` });
+    // A model picked in the model panel (or preloaded) says when it is ready, outside a run too.
+    else if (p.phase === 'ready' && !active) state.set({ status: p.message });
   });
   const python = createPythonSlot(services.createSandbox, (s) => {
     state.set({ python: s });

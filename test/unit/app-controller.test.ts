@@ -220,6 +220,22 @@ describe('engines', () => {
     expect(h.app.state.engineStatus.error).toBe('unsupported: No WebGPU here. Back to Replay demo.');
   });
 
+  it('a model picked outside a run says in the status line when it is ready', async () => {
+    const h = harness({
+      services: {
+        createEngine: async (choice, { onProgress }) => {
+          onProgress({ phase: 'download', fraction: 0.5, message: 'Downloading weights' });
+          onProgress({ phase: 'ready', fraction: 1, message: `${choice.kind === 'webllm' ? choice.model : choice.kind} is ready.` });
+          return new ScriptedLLM(() => ANSWER);
+        },
+      },
+    });
+    await h.app.ready;
+    expect(await h.app.chooseEngine({ kind: 'webllm', model: 'L0-4B-q4f32_1-MLC' })).toBe(true);
+    expect(h.app.state.status).toBe('L0-4B-q4f32_1-MLC is ready.');
+    expect(h.app.state.engineStatus.progress).toBeUndefined();
+  });
+
   it('choosing another engine disposes the previous one', async () => {
     const disposed: string[] = [];
     const h = harness({ llm: (c) => Object.assign(new ScriptedLLM(() => ANSWER, { id: c.kind === 'openai' ? c.model : c.kind }), { dispose: async () => void disposed.push(c.kind === 'openai' ? c.model : c.kind) }) });
