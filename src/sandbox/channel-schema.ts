@@ -5,7 +5,7 @@ import type { ChannelSpec } from '../channel/channel';
 import { arrayOf, bool, bytes, DEFAULT_MESSAGE_BUDGET, int, none, num, object, oneOf, optional, str, type Check } from '../channel/validate';
 import type { NotepadState, WorkspaceFile } from '../protocols';
 import { MAX_TOOL_ARGS_CHARS, MAX_TOOL_NAME_CHARS, type RawCellResult, type WorkerApi, type WorkerEvents, type WorkerInfo } from './messages';
-import { DEFAULT_MAX_FILE_BYTES, MAX_LISTED_FILES, MAX_PATH_CHARS } from './workspace-names';
+import { DEFAULT_MAX_FILE_BYTES, MAX_LISTED_FILES, MAX_PATH_CHARS, workspacePathProblem } from './workspace-names';
 
 /** Cap on one notepad string (the draft) and on the number of todos or facts. */
 const MAX_NOTEPAD_TEXT = 32 * 2 ** 20;
@@ -20,11 +20,14 @@ const notepad: Check<NotepadState> = object({
   draft: str(MAX_NOTEPAD_TEXT),
 });
 
-/** A /workspace listing: names (relative paths) capped, sizes whole numbers, times numbers. */
-const fileListing: Check<WorkspaceFile[]> = arrayOf(
-  object({ name: str(MAX_PATH_CHARS), size: int(0), mtime: num({ min: 0 }) }),
-  MAX_LISTED_FILES,
-);
+const rawListing = arrayOf(object({ name: str(MAX_PATH_CHARS), size: int(0), mtime: num({ min: 0 }) }), MAX_LISTED_FILES);
+
+/**
+ * A /workspace listing: names capped, sizes whole numbers, times numbers. Entries whose name is not
+ * a plain relative path ('../x', '/etc/x', a NUL) are dropped: the honest worker never lists them,
+ * and a name the page shows, saves and zips must not leave the folder it is unpacked in.
+ */
+export const fileListing: Check<WorkspaceFile[]> = (v, ctx, path) => rawListing(v, ctx, path).filter((f) => workspacePathProblem(f.name) === undefined);
 
 /** A cell's output fields may not exceed the cell's output limit by more than the runtime's markers. */
 const outputCap = (outputLimit: number) => 2 * outputLimit + 64 * 1024;

@@ -15,11 +15,20 @@ export interface FileRecord {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
+/**
+ * A relative '/'-separated path without '.', '..' or empty parts, backslashes or control characters
+ * (the sandbox's rule, workspace-names.ts, in short): a damaged record's name must not reach the zip
+ * export, where '../x' would be written outside the folder it is unpacked in.
+ */
+const isWorkspaceName = (name: string): boolean =>
+  name.length > 0 && name.length <= 1024 && !/[\\\u0000-\u001f\u007f]/.test(name) && name.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+
 /** Why a record's description of its file is unusable, or undefined. */
 function checkInfo(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null) return 'file record is not an object';
   const { info } = v as Partial<FileRecord>;
   if (typeof info !== 'object' || info === null || typeof info.name !== 'string' || !isNum(info.size) || !isNum(info.mtime)) return 'file record has no name/size/time';
+  if (!isWorkspaceName(info.name)) return 'file record has a name that is not a plain relative path';
   if (info.origin !== 'attached' && info.origin !== 'agent') return 'file record has an unknown origin';
   return undefined;
 }
@@ -70,6 +79,7 @@ export async function loadFile(kv: KV, sessionId: string, name: string): Promise
 }
 
 export function saveFilePlan(sessionId: string, info: SavedFileInfo, data: Blob): WritePlan {
+  if (!isWorkspaceName(info.name)) throw new L0Error({ kind: 'file', message: `Cannot save ${JSON.stringify(info.name.slice(0, 80))}: not a plain relative file name.` });
   if (data.size !== info.size) throw new L0Error({ kind: 'file', message: `Cannot save ${info.name}: ${data.size} bytes given for a file of ${info.size}.` });
   const { damaged: _damaged, ...clean } = info;
   const record: FileRecord = { info: clean, data };

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { L0Error, type Sandbox } from '../../src/protocols';
 import { createPyodideSandbox } from '../../src/sandbox/index';
 import { sanitizeFileName, workspacePathProblem } from '../../src/sandbox/workspace-names';
+import { fileListing } from '../../src/sandbox/channel-schema';
+import { validate } from '../../src/channel/validate';
 
 const enc = new TextEncoder();
 const bytes = (text: string) => enc.encode(text);
@@ -154,5 +156,11 @@ describe('names (workspace-names.ts)', () => {
     expect(long.endsWith('.csv')).toBe(true);
     expect(new TextEncoder().encode(long).length).toBeLessThanOrEqual(255);
     expect(workspacePathProblem(long)).toBeUndefined();
+  });
+
+  it('drops listing entries a hostile worker names outside /workspace (the page never shows, saves or zips them)', () => {
+    const entries = ['ok.csv', 'out/plot.png', '../../evil.sh', '/etc/passwd', 'a\u0000b', 'a/../../b', 'x\\y'].map((name) => ({ name, size: 1, mtime: 1 }));
+    expect(validate(fileListing, entries).map((f) => f.name)).toEqual(['ok.csv', 'out/plot.png']);
+    expect(() => validate(fileListing, [{ name: 'x'.repeat(2000), size: 1, mtime: 1 }])).toThrow(/longer than 1024 characters/);
   });
 });

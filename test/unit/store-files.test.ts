@@ -90,6 +90,8 @@ describe('damaged records and a full disk (IndexedDB)', () => {
       put: [
         [storeKeys.fileKey(id, 'bad.csv'), { info: info('bad.csv', 3), data: 'not a blob' }],
         [storeKeys.fileKey(id, 'junk'), 42],
+        // A record that names a path out of the folder (a damaged or planted record): never listed, never zipped.
+        [storeKeys.fileKey(id, '../../evil.sh'), { info: info('../../evil.sh', 2), data: new Blob(['ok']) }],
       ],
     }));
     const listed = await s.listSessionFiles(id);
@@ -97,7 +99,10 @@ describe('damaged records and a full disk (IndexedDB)', () => {
       ['bad.csv', 'its record holds no Blob'],
       ['good.txt', undefined],
     ]);
-    expect(issues.map((i) => i.key)).toEqual([`file/${id}/junk`]);
+    expect(issues.map((i) => i.key).sort()).toEqual([`file/${id}/../../evil.sh`, `file/${id}/junk`]);
+    const zip = await s.exportSessionZip(id);
+    expect(Object.keys(unzipSync(zip.bytes)).filter((n) => !n.endsWith('.ipynb'))).toEqual(['good.txt']);
+    await expect(s.saveSessionFile(id, info('/etc/passwd', 2), new Blob(['ok']))).rejects.toMatchObject({ kind: 'file' });
     await expect(s.loadSessionFile(id, 'bad.csv')).rejects.toMatchObject({ kind: 'file', message: 'The saved copy of bad.csv is damaged (its record holds no Blob).' });
   });
 
