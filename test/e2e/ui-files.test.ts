@@ -5,6 +5,7 @@
 // result.csv and the Files panel downloads it with the right bytes; after a reload the files are
 // listed, downloadable from the saved copies, and back in a fresh Python for a follow-up.
 import { readFile } from 'node:fs/promises';
+import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useBuiltApp } from '../support/built-app';
@@ -98,6 +99,19 @@ describe('files in and out', () => {
       await expect.poll(() => page.getByRole('region', { name: 'Preview of data.csv' }).innerText()).toContain(`Babbage,${rows[1]![1]}`);
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: `${SCREENSHOTS}/files-panel.png`, fullPage: true });
+
+      // Export notebook + files: a zip with the .ipynb and both files beside it, bytes intact.
+      await waitForIdle(page);
+      const row = page.locator('.session-list li[data-session-id]').first();
+      await row.locator('summary').click();
+      const [zipped] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Export notebook + files (.zip)' }).click()]);
+      expect(zipped.suggestedFilename()).toMatch(/\.zip$/);
+      const entries = unzipSync(new Uint8Array(await readFile((await zipped.path())!)));
+      const text = (n: string) => new TextDecoder().decode(entries[n]);
+      expect(Object.keys(entries).filter((n) => !n.endsWith('.ipynb')).sort()).toEqual(['data.csv', 'result.csv']);
+      expect([text('data.csv'), text('result.csv')]).toEqual([csvOf(rows), `total\n${total}\n`]);
+      const nbName = Object.keys(entries).find((n) => n.endsWith('.ipynb'))!;
+      expect(text(nbName)).toContain("open(\\\"data.csv\\\")");
 
       // Reload: the session's files are listed and download from the saved copies.
       await page.reload();
