@@ -23,6 +23,7 @@ export type ErrorKind =
   | 'aborted' // cancelled by the user
   // sandbox and tools
   | 'sandbox' // the Python worker failed (crashed, could not load)
+  | 'file' // a workspace file was refused or is missing (bad name, too big, not found, unreadable copy)
   | 'tool' // a tool failed
   | 'timeout'
   // agent and storage
@@ -241,6 +242,30 @@ export interface CellResult {
   finalAnswer?: string;
   /** Tool calls made by the cell, in order. */
   toolCalls?: ToolCallRecord[];
+  /** The files in the sandbox's working directory after the cell (absent when the worker was replaced). */
+  files?: WorkspaceFile[];
+}
+
+/**
+ * A file in the sandbox's working directory, `/workspace` (Python's cwd). `name` is its path
+ * relative to that folder, '/'-separated: files the user attaches sit at the top ("data.csv");
+ * code may write subfolders ("out/plot.png").
+ */
+export interface WorkspaceFile {
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** Last change, epoch ms. */
+  mtime: number;
+}
+
+/** A file to write into the working directory. */
+export interface WorkspaceUpload {
+  /** Path relative to `/workspace` (see `workspacePathProblem` in sandbox/workspace-names.ts). */
+  name: string;
+  data: Uint8Array;
+  /** Keep this change time (a file restored from a saved session); default: now. */
+  mtime?: number;
 }
 
 export interface RunCellOptions {
@@ -268,6 +293,8 @@ export interface SandboxOptions {
   /** Restores a saved notepad into the fresh interpreter. */
   notepad?: NotepadState;
   onProgress?: (p: LoadProgress) => void;
+  /** Largest file written into or read out of the working directory (default 50 MB). */
+  maxFileBytes?: number;
 }
 
 export interface SandboxInfo {
@@ -302,6 +329,19 @@ export interface Sandbox {
   restart(): Promise<void>;
   getNotepad(): Promise<NotepadState>;
   setNotepad(state: NotepadState): Promise<void>;
+  /**
+   * Writes files into the working directory `/workspace` (replacing files of the same name) and
+   * resolves with its listing after. Rejects with an L0Error of kind 'file' (nothing written) when
+   * a name is not a plain relative path (no `..`, absolute paths, backslashes, NUL, overlong
+   * names) or a file is over the size limit. Files survive `reset()` and `restart()`.
+   */
+  writeFiles(files: WorkspaceUpload[]): Promise<WorkspaceFile[]>;
+  /** The files in the working directory (subfolders included, by relative path; capped at 1,000). */
+  listFiles(): Promise<WorkspaceFile[]>;
+  /** A file's bytes; rejects with an L0Error of kind 'file' when it is missing, not a file or over the size limit. */
+  readFile(name: string): Promise<Uint8Array>;
+  /** Empties the working directory (a new session in the same interpreter). */
+  clearFiles(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -346,12 +386,15 @@ export interface RunSettings {
   [k: string]: unknown;
 }
 
-/** A file the user attached to a question (room for the files feature; this build records none). */
+/** A file the user attached to a question: written into `/workspace` before the question's first step. */
 export interface TurnAttachment {
+  /** Its name in the working directory (after sanitising). */
   name: string;
   size: number;
   /** MIME type, when known. */
   type?: string;
+  /** The first line of a text file (capped), shown to the model with the name. */
+  firstLine?: string;
   [k: string]: unknown;
 }
 
@@ -459,8 +502,9 @@ export type AgentEvent =
   /**
    * A run began. `turn` is the 1-based question it works on and `question` its text; `followUp` is
    * true when this run asked a new question in an existing session (render it above its steps).
+   * `attachments`: the files the question was asked with (show them on it).
    */
-  | { type: 'start'; sessionId: string; task: string; turn: number; question: string; followUp: boolean }
+  | { type: 'start'; sessionId: string; task: string; turn: number; question: string; followUp: boolean; attachments?: TurnAttachment[] }
   | { type: 'step-start'; step: number; collapsed: boolean }
   | { type: 'think'; step: number; delta: string }
   | { type: 'code-delta'; step: number; delta: string }
@@ -511,6 +555,34 @@ export interface SessionStore extends NotepadStore {
   importSession(json: string): Promise<string>;
   getSetting<T = unknown>(key: string): Promise<T | undefined>;
   setSetting(key: string, value: unknown): Promise<void>;
+}
+
+/** A workspace file saved with a session (its bytes are a Blob under their own key, never in the trajectory). */
+export interface SavedFileInfo extends WorkspaceFile {
+  /** MIME type, when known (attached files). */
+  type?: string;
+  /** Who put it in the workspace: the user (attached) or the agent's code. */
+  origin: 'attached' | 'agent';
+  savedAt: number;
+  /** Set in a listing when the record's bytes are damaged (its Blob is missing): why. Loading it fails. */
+  damaged?: string;
+}
+
+/** Where a session's workspace files are kept (the store's own keys, one record per file). */
+export interface SessionFileStore {
+  /** The session's saved files, by name; unreadable records are reported by the store and left out. */
+  listSessionFiles(sessionId: string): Promise<SavedFileInfo[]>;
+  /** A saved file's bytes; rejects with an L0Error ('file': not saved, or its saved copy cannot be read). */
+  loadSessionFile(sessionId: string, name: string): Promise<Blob>;
+  /** Saves (or replaces) one file of the session. */
+  saveSessionFile(sessionId: string, info: SavedFileInfo, data: Blob): Promise<void>;
+  /** Deletes these files of the session (all of them when `names` is omitted). */
+  deleteSessionFiles(sessionId: string, names?: readonly string[]): Promise<void>;
+}
+
+/** True when a store keeps workspace files too (the app's stores do; a bare NotepadStore does not). */
+export function isSessionFileStore(s: unknown): s is SessionFileStore {
+  return typeof (s as Partial<SessionFileStore> | undefined)?.listSessionFiles === 'function';
 }
 
 /** A random session id. `crypto.randomUUID` exists only in secure contexts (https, localhost), so fall back to getRandomValues. */

@@ -2,13 +2,18 @@
  * The context the model sees, laid out so that the KV-cache prefix stays stable:
  *
  *   system (prompt + tool docs)
- *   user   task + notepad
+ *   user   task (+ the files attached to it) + notepad
  *   assistant  step 1, raw text as generated (+ the end-of-code marker when the engine dropped it)
  *   user       <output>..</output> of step 1 + the notepad after step 1
  *   ...        (one assistant/user pair per step; earlier messages are never rewritten)
  *   assistant  the step that answered (submit_final_answer)
  *   user       its <output>..</output> + "Follow-up question: ..." + the notepad   (a follow-up)
  *   assistant  the follow-up's first step ...
+ *
+ * A question with attached files lists them after its text (name, size, type, a text file's first
+ * line): the files are in the working directory, and the list is rebuilt from the question's
+ * `attachments`, so the message stays byte-identical. A cell that leaves files the model has not
+ * been told of, and whose output does not name them, gets a one-line note in its observation.
  *
  * So the newest notepad is always the last thing before the model's turn. A follow-up adds one
  * user message after the answer step: that step's output (never shown to the model before), a note
@@ -26,7 +31,19 @@
  * asked to write, whatever the engine does with stop strings. `raw` in the trajectory stays exactly
  * what the engine returned.
  */
-import { EMPTY_NOTEPAD, turnsOf, type CellResult, type ChatMessage, type FinishReason, type NotepadState, type Trajectory, type TrajectoryStep, type TurnView } from '../protocols';
+import {
+  EMPTY_NOTEPAD,
+  turnsOf,
+  type CellResult,
+  type ChatMessage,
+  type FinishReason,
+  type NotepadState,
+  type Trajectory,
+  type TrajectoryStep,
+  type TurnAttachment,
+  type TurnView,
+  type WorkspaceFile,
+} from '../protocols';
 import { capTokens, CHARS_PER_TOKEN, type TokenCounter } from './memory';
 import { renderNotepad } from './notepad-render';
 import { CODE_CLOSE, EOC_MARKER, layoutTurn, type ParsedStep } from './parse';
@@ -34,17 +51,65 @@ import { CODE_CLOSE, EOC_MARKER, layoutTurn, type ParsedStep } from './parse';
 /** What the context is rebuilt from. */
 export type ContextSource = Pick<Trajectory, 'systemPrompt' | 'task' | 'settings' | 'steps'> & Partial<Pick<Trajectory, 'turns'>>;
 
-export function taskMessage(task: string, notepad: NotepadState): ChatMessage {
-  return { role: 'user', content: `${task.trim()}\n\n${renderNotepad(notepad)}` };
+export function taskMessage(task: string, notepad: NotepadState, attachments?: readonly TurnAttachment[]): ChatMessage {
+  return { role: 'user', content: `${withFiles(task, attachments)}\n\n${renderNotepad(notepad)}` };
 }
 
-export function firstMessages(systemPrompt: string, task: string, notepad: NotepadState): ChatMessage[] {
-  return [{ role: 'system', content: systemPrompt }, taskMessage(task, notepad)];
+export function firstMessages(systemPrompt: string, task: string, notepad: NotepadState, attachments?: readonly TurnAttachment[]): ChatMessage[] {
+  return [{ role: 'system', content: systemPrompt }, taskMessage(task, notepad, attachments)];
 }
 
 /** How a follow-up question appears to the model (the system prompt describes this form). */
-export function followUpText(question: string): string {
-  return `Follow-up question: ${question.trim()}`;
+export function followUpText(question: string, attachments?: readonly TurnAttachment[]): string {
+  return `Follow-up question: ${withFiles(question, attachments)}`;
+}
+
+/** '35 B', '1.2 KB', '3.4 MB': sizes as the model reads them. */
+export function sizeText(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '? B';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** Longest first line of an attached text file the model is shown. */
+export const FIRST_LINE_CHARS = 200;
+/** At most this many attached files are listed one per line; the rest are counted. */
+const LISTED_ATTACHMENTS = 50;
+
+/**
+ * The list of files attached to a question, as the model reads it under the question, e.g.
+ *   Attached files (in the working directory; open them by name):
+ *   - data.csv (35 B, text/csv); first line: "city,population"
+ */
+export function attachmentsText(attachments: readonly TurnAttachment[]): string {
+  const lines = attachments.slice(0, LISTED_ATTACHMENTS).map((a) => {
+    const facts = [sizeText(Number(a.size)), ...(typeof a.type === 'string' && a.type ? [a.type] : [])].join(', ');
+    const first = typeof a.firstLine === 'string' ? `; first line: ${JSON.stringify(a.firstLine.slice(0, FIRST_LINE_CHARS))}` : '';
+    return `- ${String(a.name)} (${facts})${first}`;
+  });
+  if (attachments.length > LISTED_ATTACHMENTS) lines.push(`- … and ${attachments.length - LISTED_ATTACHMENTS} more`);
+  return `Attached files (in the working directory; open them by name):\n${lines.join('\n')}`;
+}
+
+/** A question with the list of its attached files after it (the question alone when it has none). */
+export function withFiles(question: string, attachments?: readonly TurnAttachment[]): string {
+  const q = question.trim();
+  return Array.isArray(attachments) && attachments.length ? `${q}\n\n${attachmentsText(attachments)}` : q;
+}
+
+/** The workspace files a model was told of by the end of a trajectory: attached ones and those cells listed. */
+export function knownFileNames(traj: Pick<Trajectory, 'steps'> & Partial<Pick<Trajectory, 'turns' | 'task'>>): Set<string> {
+  const names = new Set<string>();
+  for (const t of traj.turns ?? []) for (const a of Array.isArray(t.attachments) ? t.attachments : []) names.add(String(a.name));
+  for (const s of traj.steps) for (const f of s.cell?.files ?? []) names.add(f.name);
+  return names;
 }
 
 export function collapseNote(clearedSteps: number): string {
@@ -58,7 +123,7 @@ export function collapseNote(clearedSteps: number): string {
  */
 export function collapsedMessages(systemPrompt: string, questions: string | readonly string[], notepad: NotepadState, clearedSteps: number, notes: readonly string[] = []): ChatMessage[] {
   const [first = '', ...followUps] = typeof questions === 'string' ? [questions] : questions;
-  const parts = [first.trim(), ...followUps.map(followUpText), collapseNote(clearedSteps), ...notes, renderNotepad(notepad)];
+  const parts = [first.trim(), ...followUps.map((q) => followUpText(q)), collapseNote(clearedSteps), ...notes, renderNotepad(notepad)];
   return [
     { role: 'system', content: systemPrompt },
     { role: 'user', content: parts.join('\n\n') },
@@ -88,7 +153,7 @@ export function collapsedContext(traj: ContextSource, index: number, notepad: No
   const cap = questionCapChars(Number(traj.settings.memoryTokens), asked.length);
   const previous = Math.max(0, ...traj.steps.map((s) => s.index).filter((i) => i < index));
   const notes = openingAt(turns, previous, index).flatMap((t) => (t.note ? [t.note] : []));
-  return collapsedMessages(traj.systemPrompt, asked.map((t) => capQuestion(t.question, cap)), notepad, index - 1, notes);
+  return collapsedMessages(traj.systemPrompt, asked.map((t) => capQuestion(withFiles(t.question, t.attachments), cap)), notepad, index - 1, notes);
 }
 
 /** The turns that open after step `previous` and by step `index`: their question is in the message before step `index`. */
@@ -109,11 +174,11 @@ export function outputPart(step: Pick<TrajectoryStep, 'observation' | 'notepad'>
  * its own observation message), or first in the conversation. Several questions open at one point
  * when a question produced no step before the next was asked.
  */
-export function openingMessage(after: Pick<TrajectoryStep, 'observation' | 'notepad'> | undefined, turns: ReadonlyArray<Pick<TurnView, 'index' | 'question' | 'note'>>, notepad: NotepadState): ChatMessage {
+export function openingMessage(after: Pick<TrajectoryStep, 'observation' | 'notepad'> | undefined, turns: ReadonlyArray<Pick<TurnView, 'index' | 'question' | 'note' | 'attachments'>>, notepad: NotepadState): ChatMessage {
   const parts: string[] = after ? [outputPart(after)] : [];
   for (const t of turns) {
-    if (t.index === 1) parts.push(t.question.trim());
-    else parts.push(...(t.note ? [t.note] : []), followUpText(t.question));
+    if (t.index === 1) parts.push(withFiles(t.question, t.attachments));
+    else parts.push(...(t.note ? [t.note] : []), followUpText(t.question, t.attachments));
   }
   parts.push(renderNotepad(notepad));
   return { role: 'user', content: parts.join('\n\n') };
@@ -206,6 +271,8 @@ export interface ObservationInput {
   finishReason: FinishReason;
   /** Absent when no code ran. */
   cell?: CellResult;
+  /** Files the cell left in the working directory that the model was not told of before. */
+  newFiles?: readonly WorkspaceFile[];
   notepad: NotepadState;
   maxObservationTokens: number;
   count: TokenCounter;
@@ -233,6 +300,8 @@ export async function buildObservation(input: ObservationInput): Promise<string>
     const text = cellText(cell);
     const capped = await capTokens(text, input.maxObservationTokens, input.count);
     const notes = cellNotes(cell, capped.cut, text);
+    const files = newFilesNote(input.newFiles ?? [], text);
+    if (files) notes.push(files);
     if (parsed.formatErrors.length) notes.push(`[Format: ${parsed.formatErrors.join('; ')}. ${format}]`);
     output = [capped.text, ...notes].filter(Boolean).join('\n') || '(no output)';
   }
@@ -250,6 +319,21 @@ function cellText(cell: CellResult): string {
     parts.push(tb || `${cell.error.ename}: ${cell.error.evalue}`);
   }
   return parts.join('\n');
+}
+
+/** Most new files named in one note; the rest are counted. */
+const NOTED_FILES = 5;
+
+/**
+ * "[New in the working directory: result.csv (1.2 KB)]" for new files the cell's output does not
+ * name itself (a cell that printed "saved result.csv" needs no note); undefined when there are none.
+ */
+export function newFilesNote(files: readonly WorkspaceFile[], output: string): string | undefined {
+  const unnamed = files.filter((f) => !output.includes(f.name.split('/').pop() ?? f.name));
+  if (!unnamed.length) return undefined;
+  const named = unnamed.slice(0, NOTED_FILES).map((f) => `${f.name} (${sizeText(f.size)})`);
+  const more = unnamed.length > NOTED_FILES ? ` and ${unnamed.length - NOTED_FILES} more` : '';
+  return `[New in the working directory: ${named.join(', ')}${more}]`;
 }
 
 /** Notes on how the cell ended, unless the cell's own output already says it. */

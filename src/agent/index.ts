@@ -19,6 +19,12 @@ export {
   collapsedContext,
   capQuestion,
   questionCapChars,
+  attachmentsText,
+  withFiles,
+  newFilesNote,
+  knownFileNames,
+  sizeText,
+  FIRST_LINE_CHARS,
   type ContextSource,
 } from './context';
 export {

@@ -35,7 +35,7 @@ async function runLoop(options: RunAgentOptions, emit: (e: AgentEvent) => void):
   const run = createRun(options, emit);
   const { traj, signal } = run;
   const turn = traj.turns.at(-1)!;
-  emit({ type: 'start', sessionId: traj.sessionId, task: traj.task, turn: traj.turns.length, question: turn.question, followUp: run.followUp });
+  emit({ type: 'start', sessionId: traj.sessionId, task: traj.task, turn: traj.turns.length, question: turn.question, followUp: run.followUp, ...(turn.attachments && { attachments: turn.attachments }) });
   try {
     await prepareResume(run, !!options.restoreCells);
     await restoreNotepad(run);

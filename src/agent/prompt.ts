@@ -68,7 +68,8 @@ The user may then ask a follow-up: it arrives after your answer's output as "Fol
 # Writing good cells
 - Cells are expensive: combine related work into one cell.
 - Print only what you need to read; do not print text you already know.
-- Write clean code with minimal comments. Put files you create or download in ${opts.workdir ?? DEFAULT_WORKDIR}.
+- Write clean code with minimal comments.
+- Files: you work in ${opts.workdir ?? DEFAULT_WORKDIR}, where the user's attached files are. Save the files you create or download there: the user can download them.
 - ${libraries}
 - Never assign to a tool's name (e.g. do not create a variable called submit_final_answer).
 - If something fails, read the error, change the approach, and do not repeat the same attempt.

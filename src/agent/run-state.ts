@@ -17,9 +17,10 @@ import {
   type Tool,
   type Trajectory,
   type TrajectoryStep,
+  type TurnAttachment,
   type Usage,
 } from '../protocols';
-import { buildObservation, collapsedContext, eocMarkerOf, initialNotepadOf, messagesForStep, resumeNoteMessages, stepMessages } from './context';
+import { buildObservation, collapsedContext, eocMarkerOf, initialNotepadOf, knownFileNames, messagesForStep, resumeNoteMessages, stepMessages } from './context';
 import {
   countMessages,
   DEFAULT_MAX_TOKENS_PER_STEP,
@@ -92,6 +93,12 @@ export interface RunAgentOptions {
   libraries?: string[];
   /** The folder the prompt tells the model to put files in. Default `/workspace`. */
   workdir?: string;
+  /**
+   * Files attached to this question (a new session's or a follow-up's), already written into the
+   * sandbox's working directory by the caller: recorded on the question (`TrajectoryTurn.attachments`)
+   * and listed for the model in the question's message. Ignored when the latest question is continued.
+   */
+  attachments?: TurnAttachment[];
 }
 
 export interface Run {
@@ -117,6 +124,8 @@ export interface Run {
   messages: ChatMessage[];
   /** The newest notepad. */
   notepad: NotepadState;
+  /** Workspace files the model has been told of (attached, or listed after a cell). */
+  knownFiles: Set<string>;
   count: TokenCounter;
   emit: (event: AgentEvent) => void;
 }
@@ -149,7 +158,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
   const saved = o.resumeFrom;
   const followUp = !!saved && o.followUp !== undefined;
   const { traj, stepsBefore } = saved
-    ? continueSession(saved, settings, o.followUp, Date.now())
+    ? continueSession(saved, settings, o.followUp, Date.now(), o.attachments)
     : {
         stepsBefore: 0,
         traj: newSession({
@@ -159,6 +168,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
           modelId: o.llm.id,
           settings,
           now: Date.now(),
+          attachments: o.attachments,
         }),
       };
   const last = traj.steps.at(-1);
@@ -179,6 +189,7 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
     eocMarker,
     messages: messagesForStep(traj, traj.steps.length + 1),
     notepad: last?.notepad ?? initialNotepadOf(traj),
+    knownFiles: knownFileNames(traj),
     count: makeTokenCounter(o.llm),
     emit,
   };
@@ -287,10 +298,13 @@ export interface StepInput {
 /** Builds the observation, extends the context, records and saves the step. */
 export async function recordStep(run: Run, s: StepInput): Promise<TrajectoryStep> {
   const notepad = await notepadAfter(run, s.cell);
+  const newFiles = (s.cell?.files ?? []).filter((f) => !run.knownFiles.has(f.name));
+  for (const f of newFiles) run.knownFiles.add(f.name);
   const observation = await buildObservation({
     parsed: s.parsed,
     finishReason: s.turn.finishReason,
     cell: s.cell,
+    newFiles,
     notepad,
     maxObservationTokens: run.maxObservationTokens,
     count: run.count,

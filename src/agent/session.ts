@@ -4,7 +4,7 @@
  * own step budget. The top-level status, answer, error and end time of a trajectory mirror its
  * latest question (`syncLatestTurn` copies them onto it before every save).
  */
-import { turnsOf, type RunSettings, type Trajectory, type TrajectoryTurn } from '../protocols';
+import { turnsOf, type RunSettings, type Trajectory, type TrajectoryTurn, type TurnAttachment } from '../protocols';
 import { resumeNotesOf } from './context';
 
 export type SessionTrajectory = Trajectory & { turns: TrajectoryTurn[] };
@@ -16,6 +16,8 @@ export interface NewSession {
   modelId: string;
   settings: RunSettings;
   now: number;
+  /** Files attached to the first question. */
+  attachments?: TurnAttachment[];
 }
 
 export function newSession(s: NewSession): SessionTrajectory {
@@ -30,7 +32,7 @@ export function newSession(s: NewSession): SessionTrajectory {
     status: 'running',
     formatErrorCount: 0,
     startedAt: s.now,
-    turns: [{ question: s.question, firstStep: 1, status: 'running', startedAt: s.now }],
+    turns: [{ question: s.question, firstStep: 1, status: 'running', startedAt: s.now, ...(s.attachments?.length && { attachments: s.attachments }) }],
   };
 }
 
@@ -45,7 +47,7 @@ export interface ContinuedSession {
  * without, its latest question goes on (one stopped at its step limit gets a new budget, any other
  * goes on counting from its first step). Trajectories saved before follow-ups get their `turns`.
  */
-export function continueSession(saved: Trajectory, settings: RunSettings, followUp: string | undefined, now: number): ContinuedSession {
+export function continueSession(saved: Trajectory, settings: RunSettings, followUp: string | undefined, now: number, attachments?: TurnAttachment[]): ContinuedSession {
   const turns = turnsOf(saved).map(({ index: _i, steps: _s, ...turn }): TrajectoryTurn => turn);
   const traj: SessionTrajectory = { ...saved, steps: [...saved.steps], turns, settings: { ...saved.settings, ...settings }, status: 'running', error: undefined, endedAt: undefined };
   const latest = turns[turns.length - 1];
@@ -54,7 +56,10 @@ export function continueSession(saved: Trajectory, settings: RunSettings, follow
     const notes = resumeNotesOf(traj);
     const pending = notes.filter((n) => n.beforeStep > traj.steps.length).at(-1);
     if (pending) traj.settings.resumeNotes = notes.filter((n) => n.beforeStep <= traj.steps.length);
-    turns.push({ question: followUp.trim(), firstStep: traj.steps.length + 1, status: 'running', startedAt: now, ...(pending && { note: pending.note }) });
+    turns.push({
+      question: followUp.trim(), firstStep: traj.steps.length + 1, status: 'running', startedAt: now,
+      ...(pending && { note: pending.note }), ...(attachments?.length && { attachments }),
+    });
     traj.finalAnswer = undefined;
     return { traj, stepsBefore: traj.steps.length };
   }

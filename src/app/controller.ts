@@ -14,7 +14,8 @@ import { createPythonSlot } from './python';
 import { emptyRunState, executeRun } from './run';
 import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, settingsFromSaved, type AppSettings } from './settings';
 import { emitter, observable } from './state';
-import type { AppControllerOptions, AppState, NotebookChange, RunOptions, RunOutcome } from './types';
+import type { AppControllerOptions, AppState, AttachableFile, NotebookChange, RunOptions, RunOutcome } from './types';
+import { createAppWorkspace } from './workspace';
 
 export interface AppController {
   readonly state: AppState;
@@ -60,6 +61,17 @@ export interface AppController {
   clearHistory(): Promise<void>;
   /** Shows an error that happened outside the controller (e.g. a download in the view). */
   showError(error: ErrorData | undefined): void;
+  /**
+   * Attaches files to the next question (the first of a new session or a follow-up): they are
+   * written into Python's /workspace when it is asked, listed for the model and saved with the
+   * session. Names are made flat and safe; a file over the limit (50 MB) is refused. The refusals,
+   * if any (also shown as the error); the other files are attached.
+   */
+  attach(files: readonly AttachableFile[]): ErrorData | undefined;
+  /** Takes a file off the next question. */
+  removeAttachment(name: string): void;
+  /** A file of the session shown (for Download and previews): from Python, or its saved copy. */
+  readFile(name: string): Promise<Blob>;
   /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
   resolveApproval(id: number, decision: FetchDecision): void;
   dispose(): Promise<void>;
@@ -85,6 +97,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
+    attachments: [],
+    files: [],
     approvals: [],
   });
   const approvals = createApprovals(state);
@@ -105,6 +119,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
     state.set({ python: s });
     if (waiting === 'python' && s.state === 'starting') state.set({ status: s.message });
   });
+
+  const workspace = createAppWorkspace(state, () => store());
 
   services.onStoreWarning?.((w) => state.set({ warning: { ...w, message: `${w.message} Sessions are kept in memory for now: export them before closing the tab.` } }));
 
@@ -230,12 +246,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
-        ...(ro.resumeFrom ? { error: undefined, interrupted: undefined } : emptyRunState()),
+        ...(ro.resumeFrom ? { error: undefined, interrupted: undefined } : { ...emptyRunState(), files: [] }),
         phase: 'running', sessionId, task, startedAt: Date.now(), maxSteps: state.get().settings.maxSteps,
       });
       outcome = await executeRun(
         {
-          state, services, python, promptExtra: options.promptExtra,
+          state, services, python, workspace, promptExtra: options.promptExtra,
           notebook: (c) => notebook.emit(c),
           engine: () => (fixedLLM ? Promise.resolve(fixedLLM) : loadEngine(choice!, true)),
           tools: enabledTools,
@@ -273,6 +289,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
 
   function show(t: Trajectory): void {
     notebook.emit({ type: 'load', trajectory: t });
+    void workspace.show(t);
     const last = t.steps.at(-1);
     state.set({
       sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
@@ -346,6 +363,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (active) return;
       notebook.emit({ type: 'clear' });
       state.set({ ...emptyRunState(), sessionId: undefined, task: '', status: '', startedAt: undefined });
+      void workspace.show(undefined);
     },
     async chooseEngine(choice) {
       state.set({ engine: choice, engineStatus: {} });
@@ -406,6 +424,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     showError(error) {
       state.set({ error });
     },
+    attach: (files) => workspace.attach(files),
+    removeAttachment: (name) => workspace.remove(name),
+    readFile: (name) => workspace.read(name),
     resolveApproval: (id, decision) => approvals.resolve(id, decision),
     async dispose() {
       if (disposed) return;

@@ -5,4 +5,4 @@ export { DEMO_ENGINE, DEMO_SCRIPT, isDemo, describeChoice, shortChoice, endedSta
 export { DEFAULT_SETTINGS, type AppSettings } from './settings';
 export { followUpTarget, stepLimit } from './follow-up';
 export type { PythonStatus } from './python';
-export type { AppServices, AppControllerOptions, AppState, EngineStatus, NotebookChange, PendingApproval, RunOptions, RunOutcome, RunPhase } from './types';
+export type { AppServices, AppControllerOptions, AppState, AttachableFile, EngineStatus, FileEntry, NotebookChange, PendingApproval, PendingAttachment, RunOptions, RunOutcome, RunPhase } from './types';

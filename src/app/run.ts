@@ -7,6 +7,7 @@ import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
 import type { Observable } from './state';
 import type { AppServices, AppState, NotebookChange, RunOutcome } from './types';
+import type { AppWorkspace } from './workspace';
 
 export interface RunRequest {
   task: string;
@@ -24,6 +25,8 @@ export interface RunDeps {
   notebook(change: NotebookChange): void;
   services: AppServices;
   python: PythonSlot;
+  /** The session's files: attachments written before the question, the listing saved after every cell. */
+  workspace: AppWorkspace;
   /** The engine for this run (loads it, or waits for the load in flight). */
   engine(): Promise<LLM>;
   /** The enabled tools. */
@@ -87,6 +90,9 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
     // A continued session keeps its namespace when Python still holds it (it ran it last, no reset since).
     const forRun = deps.python.forRun(tools, { id: req.resumeFrom ? req.sessionId : undefined, notepad: req.resumeFrom?.steps.at(-1)?.notepad });
     const { sandbox, sameSandbox } = await abortable(forRun, signal);
+    // The session's files into /workspace (restored into a fresh sandbox), and the question's attachments.
+    const asksQuestion = !req.resumeFrom || req.followUp !== undefined;
+    const attachments = await abortable(deps.workspace.prepare(sandbox, req.sessionId, { question: asksQuestion }), signal);
     deps.waitingFor(undefined);
     const notepadStore = await deps.store();
     if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
@@ -111,16 +117,19 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
       sameSandbox,
       restoreCells,
       promptExtra: deps.promptExtra,
+      ...(attachments.length && { attachments }),
     });
     for await (const ev of agentRun) {
       track(steps, ev);
       // Python holds this session's namespace once the model was told what became of it (or there was nothing to tell).
       if (ev.type === 'resumed' || ev.type === 'step-start') deps.python.holds(req.sessionId);
+      if (ev.type === 'cell-output' && ev.result) deps.workspace.afterCell(sandbox, req.sessionId, ev.result);
       state.set(stateAfterEvent(ev));
       deps.notebook({ type: 'event', event: ev, maxSteps: limit });
       deps.onEvent?.(ev);
     }
     trajectory = await agentRun.trajectory;
+    await deps.workspace.settled(); // the files of the last cell are saved before the run counts as ended
     if (trajectory.status === 'error' && trajectory.error?.kind === 'sandbox') deps.python.failed(trajectory.error);
     state.set({ status: endedStatus(trajectory) }); // its error, if any, came as an 'error' event
   } catch (e) {

@@ -1,6 +1,6 @@
 // The app controller's contract with the rest: what it needs (AppServices), how it is set up
 // (AppControllerOptions) and what views read (AppState, NotebookChange). No DOM here.
-import type { AgentEvent, ErrorData, LLM, NotepadState, Sandbox, SessionMeta, SessionStore, Tool, Trajectory } from '../protocols';
+import type { AgentEvent, ErrorData, LLM, NotepadState, Sandbox, SessionMeta, SessionStore, Tool, Trajectory, WorkspaceFile } from '../protocols';
 import type { AgentRun, RunAgentOptions } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { CreateEngine } from './engines';
@@ -98,6 +98,33 @@ export interface AppState {
   sessions: SessionMeta[];
   /** Tool calls waiting for the person to allow a host ("ask before fetching"), oldest first. */
   approvals: readonly PendingApproval[];
+  /** Files attached for the next question (written into Python's /workspace when it is asked). */
+  attachments: PendingAttachment[];
+  /** The files of the session shown: /workspace after its latest cell, with what was saved. */
+  files: FileEntry[];
+}
+
+/** A file a person attaches: a browser `File` (a Blob with a name). */
+export type AttachableFile = Blob & { readonly name: string };
+
+/** A file waiting for the next question. */
+export interface PendingAttachment {
+  /** Its name in /workspace (sanitised: flat, no path). */
+  name: string;
+  size: number;
+  type?: string;
+  file: Blob;
+}
+
+/** One row of the Files panel. */
+export interface FileEntry extends WorkspaceFile {
+  origin?: 'attached' | 'agent';
+  /** A copy is saved with the session (it comes back after a reload). */
+  saved: boolean;
+  /** It can be downloaded (in Python now, or saved). */
+  available: boolean;
+  /** Why it was not saved, when it was not. */
+  note?: string;
 }
 
 /** A question of the fetch gate: may `tool` reach `host` (for `url`)? Answered with resolveApproval. */

@@ -12,7 +12,7 @@
 // transfer handlers ('proxy', 'throw' with Object.assign) never see worker data. Everything else
 // (unknown types or ids, replays, ports, non-plain objects, oversized fields) is dropped and counted.
 import * as Comlink from 'comlink';
-import { ChannelRejection, DEFAULT_MESSAGE_BUDGET, isPlainObject, ownValue, validate, type Check } from './validate';
+import { ChannelRejection, DEFAULT_MESSAGE_BUDGET, isPlainObject, ownValue, plainBytes, StrayBytes, validate, type Check } from './validate';
 
 /** A Worker, a MessagePort, or comlink's nodeEndpoint(worker_threads Worker). */
 export interface WorkerEndpoint {
@@ -31,7 +31,7 @@ export interface ChannelSpec<Api, Events> {
   replies: { [M in Methods<Api>]: Check<Awaited<ReturnType<Extract<Api[M], (...args: never[]) => unknown>>>> };
   /** The schema of each event the worker may send, with its handler. */
   events: { [E in keyof Events]: { check: Check<Events[E]>; handle(value: Events[E]): void } };
-  /** Characters + items one message may carry in all (default 64 Mi). */
+  /** Characters + items + bytes one message may carry in all (default 64 Mi). */
   budget?: number;
 }
 
@@ -55,18 +55,25 @@ export interface GuardedChannel<Api> {
 const MAX_DEPTH = 32;
 
 /**
- * Refuses anything that is not JSON-like data: ports, buffers, Maps, class instances, anywhere in
- * the message (also under keys no schema reads: a Node worker's transferred port arrives inside the
- * data). Walks own data properties only, within the budget and depth.
+ * Refuses anything that is not JSON-like data or plain bytes: ports, shared memory, Maps, class
+ * instances, anywhere in the message (also under keys no schema reads: a Node worker's
+ * transferred port arrives inside the data). Walks own data properties only, within the budget
+ * (characters, items and bytes) and depth. Returns how many byte values it met: the schema must
+ * take each of them (see validate's StrayBytes).
  */
-function assertPlainData(value: unknown, budget: number): void {
+function assertPlainData(value: unknown, budget: number): number {
   const stack: [unknown, number][] = [[value, 0]];
   let left = budget;
+  let byteValues = 0;
   while (stack.length) {
     const [v, depth] = stack.pop()!;
     if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'number') continue;
+    const data = typeof v === 'object' ? plainBytes(v) : undefined;
     if (typeof v === 'string') {
       left -= v.length;
+    } else if (data) {
+      left -= data.byteLength;
+      byteValues++;
     } else if (typeof v === 'object' && (isPlainObject(v) || (Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype))) {
       if (depth >= MAX_DEPTH) throw new ChannelRejection('nested too deeply');
       const keys = Object.getOwnPropertyNames(v);
@@ -78,6 +85,7 @@ function assertPlainData(value: unknown, budget: number): void {
     }
     if (left < 0) throw new ChannelRejection('message too large');
   }
+  return byteValues;
 }
 
 const MAX_ERROR_MESSAGE = 10_000;
@@ -123,14 +131,17 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
     toComlink?.({ data });
   };
 
-  const onEvent = (type: unknown, data: Record<string, unknown>) => {
+  /** Why a message that failed its schema is dropped (bytes out of place count as not plain data). */
+  const invalid = (e: unknown, what: string): string => (e instanceof StrayBytes ? 'not plain data' : what);
+
+  const onEvent = (type: unknown, data: Record<string, unknown>, byteValues: number) => {
     if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(spec.events, type)) return drop('unknown event', String(type));
     const entry = spec.events[type as keyof Events];
     let value: Events[keyof Events];
     try {
-      value = validate(entry.check, data, budget);
+      value = validate(entry.check, data, budget, byteValues);
     } catch (e) {
-      return drop(`invalid ${type} event`, (e as Error).message);
+      return drop(invalid(e, `invalid ${type} event`), (e as Error).message);
     }
     stats.delivered++;
     try {
@@ -140,7 +151,7 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
     }
   };
 
-  const onReply = (id: unknown, data: Record<string, unknown>) => {
+  const onReply = (id: unknown, data: Record<string, unknown>, byteValues: number) => {
     if (typeof id !== 'string' || !pending.has(id)) return drop('reply to no pending call');
     const method = pending.get(id)!;
     pending.delete(id); // answered once: a replay is "no pending call"
@@ -152,22 +163,21 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
     }
     try {
       const check = spec.replies[method as Methods<Api>] as Check<unknown>;
-      deliverReply({ id, type: 'RAW', value: validate(check, ownValue(data, 'value'), budget) });
+      deliverReply({ id, type: 'RAW', value: validate(check, ownValue(data, 'value'), budget, byteValues) });
     } catch (e) {
-      drop(`invalid ${method} reply`, (e as Error).message);
+      drop(invalid(e, `invalid ${method} reply`), (e as Error).message);
       deliverReply(thrown(id, new ChannelRejection(`the worker sent an invalid reply to ${method}: ${(e as Error).message}`)));
     }
   };
 
-  /** Why this message cannot be taken at all (before any schema), or undefined. */
-  const unusable = (ev: { data: unknown; ports?: readonly unknown[] }): [string, string?] | undefined => {
+  /** Why this message cannot be taken at all (before any schema), or how many byte values it carries. */
+  const unusable = (ev: { data: unknown; ports?: readonly unknown[] }): [string, string?] | number => {
     if (ev.ports && ev.ports.length > 0) return ['carries ports'];
     try {
-      assertPlainData(ev.data, budget);
+      return assertPlainData(ev.data, budget);
     } catch (e) {
       return ['not plain data', (e as Error).message];
     }
-    return undefined;
   };
 
   const onMessage = (ev: { data: unknown; ports?: readonly unknown[] }) => {
@@ -177,7 +187,7 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
     const event = ownValue(data, 'event');
     const id = ownValue(data, 'id');
     const refused = unusable(ev);
-    if (refused) {
+    if (typeof refused !== 'number') {
       drop(...refused);
       // The call this unusable answer was for fails now, clearly, instead of waiting forever.
       if (event === undefined && typeof id === 'string' && pending.has(id)) {
@@ -187,8 +197,8 @@ export function openChannel<Api, Events = Record<string, never>>(ep: WorkerEndpo
       }
       return;
     }
-    if (event !== undefined) return onEvent(event, data);
-    onReply(id, data);
+    if (event !== undefined) return onEvent(event, data, refused);
+    onReply(id, data, refused);
   };
 
   const guard: Comlink.Endpoint = {

@@ -1,9 +1,10 @@
 // Checks for data that arrived from a worker the page does not trust. A check returns a FRESH value
 // built only from what it checked: objects are read through own data-property descriptors (no
 // getters run, no inherited `__proto__`/`constructor` read), only the keys the schema names are
-// copied, and anything that is not a plain object, plain array or primitive (a MessagePort, a Map,
-// an ArrayBuffer, a class instance) is refused. A budget bounds the characters and items one
-// message may carry. Hand-written on purpose: these prototype and budget rules are the point, and
+// copied, and anything that is not a plain object, plain array, primitive or plain bytes (a
+// MessagePort, a Map, a class instance, shared memory) is refused. Bytes (`bytes(max)`, a
+// Uint8Array or ArrayBuffer of this realm, not over a SharedArrayBuffer) are copied too. A budget
+// bounds the characters, items and bytes one message may carry. Hand-written on purpose: these prototype and budget rules are the point, and
 // generic schema libraries (zod, valibot) accept any object shape or need them added as custom
 // refinements, which would be more code than this file.
 
@@ -11,11 +12,18 @@ export class ChannelRejection extends Error {
   override name = 'ChannelRejection';
 }
 
-/** How much one message may carry in all (string characters plus array items). */
+/** How much one message may carry in all (string characters plus array items plus bytes). */
 export const DEFAULT_MESSAGE_BUDGET = 64 * 2 ** 20;
 
 export interface CheckContext {
   budget: number;
+  /** Byte values taken by `bytes()` checks so far. */
+  bytesTaken?: number;
+}
+
+/** A message carried bytes in a place no schema reads them (bytes pass only where a schema wants them). */
+export class StrayBytes extends ChannelRejection {
+  override name = 'StrayBytes';
 }
 
 export type Check<T> = (value: unknown, ctx: CheckContext, path: string) => T;
@@ -27,6 +35,19 @@ function reject(path: string, what: string): never {
 function spend(ctx: CheckContext, n: number, path: string): void {
   ctx.budget -= n;
   if (ctx.budget < 0) reject(path, 'message too large');
+}
+
+/**
+ * The bytes of a Uint8Array or ArrayBuffer of this realm (exact prototypes: no subclass, no other
+ * typed array, no DataView), not over shared memory the sender could still change; else undefined.
+ */
+export function plainBytes(v: unknown): Uint8Array | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto === ArrayBuffer.prototype) return new Uint8Array(v as ArrayBuffer);
+  if (proto !== Uint8Array.prototype) return undefined;
+  const view = v as Uint8Array;
+  return Object.getPrototypeOf(view.buffer) === ArrayBuffer.prototype ? view : undefined;
 }
 
 /** A plain object of this realm (or a null-prototype one), not an array or class instance. */
@@ -59,6 +80,18 @@ export const num =
     if (opts.min !== undefined && v < opts.min) reject(path, `below ${opts.min}`);
     if (opts.max !== undefined && v > opts.max) reject(path, `above ${opts.max}`);
     return v;
+  };
+
+/** Bytes (see plainBytes), at most `max` of them, returned as a fresh copy nobody else holds. */
+export const bytes =
+  (max: number): Check<Uint8Array> =>
+  (v, ctx, path) => {
+    const view = plainBytes(v);
+    if (!view) reject(path, 'expected bytes (a Uint8Array or ArrayBuffer)');
+    if (view.byteLength > max) reject(path, `more than ${max} bytes`);
+    spend(ctx, view.byteLength, path);
+    ctx.bytesTaken = (ctx.bytesTaken ?? 0) + 1;
+    return view.slice();
   };
 
 export const int = (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Check<number> => num({ min, max, integer: true });
@@ -122,7 +155,13 @@ export const object =
     return out as Out<S>;
   };
 
-/** Runs a check with a fresh budget; throws ChannelRejection. */
-export function validate<T>(check: Check<T>, value: unknown, budget = DEFAULT_MESSAGE_BUDGET): T {
-  return check(value, { budget }, '');
+/**
+ * Runs a check with a fresh budget; throws ChannelRejection. `byteValues`: how many byte values
+ * the message carries (counted by the caller's walk); a check that takes fewer throws StrayBytes.
+ */
+export function validate<T>(check: Check<T>, value: unknown, budget = DEFAULT_MESSAGE_BUDGET, byteValues = 0): T {
+  const ctx: CheckContext = { budget };
+  const out = check(value, ctx, '');
+  if ((ctx.bytesTaken ?? 0) < byteValues) throw new StrayBytes('bytes in a field no schema reads');
+  return out;
 }

@@ -70,6 +70,12 @@ export class L0AgentElement extends HTMLElement {
     this.agent?.stop();
   }
 
+  /** Attaches files to the next question (see EmbeddedAgent.attach). */
+  attach(files: readonly File[]): Promise<void> {
+    if (!this.agent) return Promise.reject(new Error('<l0-agent> is not connected'));
+    return this.agent.attach(files);
+  }
+
   /** Deletes every run this widget saved (see EmbeddedAgent.clearHistory). */
   clearHistory(): Promise<void> {
     return this.agent ? this.agent.clearHistory() : Promise.resolve();

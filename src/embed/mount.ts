@@ -20,6 +20,13 @@ export interface EmbeddedAgent {
    * the saved cells first.
    */
   ask(question: string, options?: { restoreCells?: boolean }): Promise<Trajectory>;
+  /**
+   * Attaches files to the next question (a run or an ask): they are written into Python's
+   * working directory /workspace before it, listed for the model, shown as chips and saved with
+   * the session. Names are made flat and safe; a file over 50 MB is refused: the promise rejects
+   * with an L0Error (kind 'file') naming the refused files, and the others stay attached.
+   */
+  attach(files: readonly File[]): Promise<void>;
   /** Stops the current run (generation is aborted, the running cell interrupted). */
   stop(): void;
   /** Deletes every run this widget saved in the host site's IndexedDB (a run in progress is kept) and clears the widget. */
@@ -117,6 +124,11 @@ export function mount(element: HTMLElement, options: MountOptions = {}): Embedde
     stop() {
       void app.stop();
     },
+    async attach(files) {
+      if (disposed) throw new L0Error({ kind: 'internal', message: 'This agent was disposed.' });
+      const refused = app.attach([...files]);
+      if (refused) throw new L0Error(refused);
+    },
     clearHistory: () => app.clearHistory(),
     async dispose() {
       if (disposed) return;
@@ -136,6 +148,8 @@ export function mount(element: HTMLElement, options: MountOptions = {}): Embedde
     return outcome.trajectory;
   }
 
+  // Files given in the options wait for the first question (a refusal is shown and reported as an error).
+  if (options.files?.length) void agent.attach(options.files).catch(() => undefined);
   if (options.autorun && options.task) void agent.run(options.task).catch(() => undefined);
   return agent;
 }

@@ -28,6 +28,11 @@ export interface MountOptions {
   task?: string;
   /** Run `task` at once. */
   autorun?: boolean;
+  /**
+   * Files for the first question (e.g. the page's own data): written into Python's working
+   * directory /workspace, so `open('data.csv')` works; see EmbeddedAgent.attach. JS only.
+   */
+  files?: File[];
   /** Step limit of a run (default 8). */
   maxSteps?: number;
   theme?: EmbedTheme;

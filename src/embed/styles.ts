@@ -19,7 +19,7 @@ export const EMBED_CSS = /* css */ `
 }
 header { display: flex; align-items: baseline; gap: 10px; padding: 8px 12px; border-bottom: 1px solid var(--border); background: var(--surface-2); }
 .title { font-weight: 600; font-size: 14px; white-space: nowrap; }
-form.ask { display: flex; gap: 8px; padding: 10px 12px; border-bottom: 1px solid var(--border); align-items: flex-start; }
+form.ask { display: flex; flex-wrap: wrap; gap: 8px; padding: 10px 12px; border-bottom: 1px solid var(--border); align-items: flex-start; }
 textarea.task { flex: 1; min-width: 0; resize: vertical; font: inherit; color: var(--text); background: var(--surface); border: 1px solid var(--border); border-radius: 6px; padding: 6px 8px; margin: 0; }
 textarea.task:focus-visible, button:focus-visible, summary:focus-visible, pre:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
 .buttons { display: flex; flex-direction: column; gap: 6px; }
@@ -85,6 +85,35 @@ textarea.follow-up-input:focus-visible, input:focus-visible { outline: 2px solid
 .follow-up-actions { display: flex; align-items: center; gap: 8px; }
 .follow-up-actions .hint { margin-right: auto; color: var(--muted); font-size: 12px; }
 details.notepad-box { margin-top: 10px; border-top: 1px solid var(--border); padding-top: 6px; }
+/* Files: the Attach files control, chips, the drop hint, the Files section (ui/file-chips.ts, ui/files-panel.ts). */
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.attach-row { flex-basis: 100%; display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+.attach-button { display: inline-flex; align-items: center; cursor: pointer; border: 1px solid var(--border); border-radius: 6px; padding: 2px 8px; font-size: 12px; font-weight: 600; color: var(--text); background: var(--surface); }
+.attach-input:focus-visible + .attach-button { outline: 2px solid var(--accent); outline-offset: 1px; }
+.attach-button.disabled { opacity: .45; cursor: default; }
+.file-chips { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px; }
+.file-chip { display: inline-flex; align-items: center; gap: 4px; max-width: 100%; border: 1px solid var(--border); background: var(--surface-2); border-radius: 999px; padding: 0 8px; font-size: 12px; }
+.file-chip-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 12rem; font-weight: 600; }
+.file-chip-size { color: var(--muted); white-space: nowrap; }
+button.file-chip-remove { background: none; border: none; color: var(--muted); padding: 0 2px; font-size: 14px; line-height: 1; }
+.question .file-chips { margin-top: 4px; }
+.question-files { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; font-size: 12px; color: var(--muted); }
+.l0-embed.drop-target::after { content: 'Drop files to attach them'; position: absolute; inset: 6px; display: flex; align-items: center; justify-content: center; border: 2px dashed var(--accent); border-radius: 10px; background: var(--surface); opacity: .92; color: var(--accent); font-weight: 600; pointer-events: none; }
+.l0-embed { position: relative; }
+details.files-box { margin-top: 10px; border-top: 1px solid var(--border); padding-top: 6px; }
+details.files-box > summary { cursor: pointer; font-weight: 600; font-size: 13px; }
+.files-panel h2 { display: none; }
+.files-panel .muted { color: var(--muted); font-size: 12px; }
+ul.files { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
+.file-item { display: flex; flex-direction: column; gap: 2px; padding: 4px 6px; border: 1px solid var(--border); border-radius: 6px; }
+.file-item.unavailable { opacity: .7; }
+.file-name { font-weight: 600; font-size: 13px; overflow-wrap: anywhere; }
+.file-meta, .file-note { font-size: 11px; color: var(--muted); }
+.file-note { font-style: italic; }
+.file-actions { display: flex; gap: 6px; }
+.file-actions button { padding: 2px 8px; font-size: 12px; background: transparent; color: var(--accent); }
+.file-preview { max-height: 14rem; overflow: auto; border: 1px dashed var(--border); border-radius: 6px; padding: 4px 6px; font-size: 12px; contain: content; overflow-wrap: anywhere; }
+.file-text { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; }
 details.notepad-box > summary { cursor: pointer; font-weight: 600; font-size: 13px; }
 .notepad h2 { font-size: 13px; margin: 6px 0 2px; }
 .notepad h3 { font-size: 12px; margin: 8px 0 2px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }

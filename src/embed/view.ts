@@ -5,6 +5,8 @@ import type { AppController, AppState } from '../app/index';
 import APPROVAL_CSS from '../ui/approval-prompt.css?inline';
 import { createApprovalPrompts } from '../ui/approval-prompt';
 import { h, uid } from '../ui/dom';
+import { acceptFileDrops, createAttachControl } from '../ui/file-chips';
+import { createFilesPanel } from '../ui/files-panel';
 import { createFollowUpBox, followUpOf } from '../ui/follow-up-box';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
@@ -35,19 +37,26 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const task = h('textarea', { id: taskId, class: 'task', rows: 2, placeholder: 'Ask a question…', 'aria-label': 'Task for the agent' });
   const runBtn = h('button', { type: 'submit', class: 'run' }, 'Run');
   const stopBtn = h('button', { type: 'button', class: 'stop', disabled: true }, 'Stop');
-  const form = h('form', { class: 'ask' }, task, h('div', { class: 'buttons' }, runBtn, stopBtn));
+  // One "Attach files" control: under the task box, or in the follow-up box while that one shows.
+  const attach = createAttachControl({ attach: (files) => void app.attach(files), remove: (name) => app.removeAttachment(name) });
+  const form = h('form', { class: 'ask' }, task, h('div', { class: 'buttons' }, runBtn, stopBtn), attach.el);
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Ready.');
   const notebook = createNotebookView({ answerClass: 'answer', cellsAttrs: { 'aria-label': 'Steps', role: 'log' } });
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
+  const files = createFilesPanel({ read: (name) => app.readFile(name), onError: (e) => app.showError(e) });
+  const filesSummary = h('summary', {}, 'Files');
+  const filesBox = h('details', { class: 'files-box' }, filesSummary, files.el);
   const followUp = createFollowUpBox({
     enterSubmits: true,
     ask: (question, restoreCells) => handlers.onAsk(question, restoreCells).then(() => true, () => false),
   });
-  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, followUp.el, notepadBox);
+  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, followUp.el, notepadBox, filesBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
   shadow.replaceChildren(...styles, root);
+  // Files dropped on the widget, or pasted into it, are attached to the next question.
+  const stopDrops = acceptFileDrops(root, (dropped) => void app.attach(dropped));
   const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
 
   form.addEventListener('submit', (e) => {
@@ -75,7 +84,15 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     status.textContent = compactStatus(s) || 'Ready.';
     showNotice(error, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
-    followUp.update(followUpOf(s));
+    const target = followUpOf(s);
+    followUp.update(target);
+    const box = target ? followUp.el : form;
+    if (attach.el.parentElement !== box) box.insertBefore(attach.el, box.querySelector(':scope > .follow-up-actions'));
+    attach.update(s.attachments);
+    if (s.files !== last.files) {
+      files.update(s.files);
+      filesSummary.textContent = s.files.length ? `Files (${s.files.length})` : 'Files';
+    }
     notebook.setAnswer(s.answer);
     if (s.approvals !== last.approvals) approvals.update(s.approvals);
     last = s;
@@ -108,6 +125,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
       } else root.setAttribute('data-theme', theme);
     },
     dispose() {
+      stopDrops();
       media?.removeEventListener('change', followSystem);
       for (const off of unsubscribe) off();
       notebook.apply({ type: 'ended' });

@@ -4,6 +4,7 @@
 import type { PyodideAPI } from 'pyodide';
 import { EMPTY_NOTEPAD, type LoadProgress, type NotepadState } from '../protocols';
 import { installRuntimeModule } from './python/runtime-module';
+import { workspaceFS, type EmFS } from './workspace-fs';
 import {
   MAX_TOOL_ARGS_CHARS,
   MAX_TOOL_NAME_CHARS,
@@ -112,6 +113,10 @@ export async function installRuntime(
   rt.set_tools(JSON.stringify(init.tools));
   rt.set_notepad_json(JSON.stringify(init.notepad));
   rt.reset_namespace();
+  // Python works in /workspace: a fresh worker starts there, with the files the host kept.
+  const workspace = workspaceFS(py.FS as unknown as EmFS);
+  workspace.enter();
+  if (init.files?.length) workspace.write(init.files, Infinity);
 
   const info: WorkerInfo = {
     pyodideVersion: py.version,
@@ -127,7 +132,13 @@ export async function installRuntime(
         await py.loadPackagesFromImports(code).catch(() => undefined);
       }
       // Stream events were posted on the same port before this reply, so they reach the host first.
-      return JSON.parse(await rt.run_cell(code, outputLimit)) as RawCellResult;
+      const raw = JSON.parse(await rt.run_cell(code, outputLimit)) as RawCellResult;
+      try {
+        raw.files = workspace.list();
+      } catch {
+        // the listing is a convenience: a broken file system must not lose the cell's result
+      }
+      return raw;
     },
     async cancelCell(id: number): Promise<void> {
       if (id !== cellId) return;
@@ -147,8 +158,13 @@ export async function installRuntime(
     },
     async reset(clearNotepad: boolean): Promise<void> {
       rt.reset_namespace();
+      workspace.enter(); // a fresh namespace starts in /workspace again; its files stay
       if (clearNotepad) rt.set_notepad_json(JSON.stringify(EMPTY_NOTEPAD));
     },
+    writeFiles: async (files, maxBytes) => workspace.write(files, maxBytes),
+    listFiles: async () => workspace.list(),
+    readFile: async (name, maxBytes) => workspace.read(name, maxBytes),
+    clearFiles: async () => workspace.clear(),
   };
   return { api, info };
 }

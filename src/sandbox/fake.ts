@@ -1,5 +1,6 @@
 // A scriptable Sandbox for tests of code that only needs the interface (agent loop, UI).
-import { EMPTY_NOTEPAD, type CellResult, type NotepadState, type RunCellOptions, type Sandbox, type SandboxInfo } from '../protocols';
+import { EMPTY_NOTEPAD, type CellResult, type NotepadState, type RunCellOptions, type Sandbox, type SandboxInfo, type WorkspaceUpload } from '../protocols';
+import { memoryWorkspace, type MemoryWorkspace } from './memory-workspace';
 
 /** A scripted answer to one cell: a fixed partial result, or a function of the code and notepad. */
 export type FakeCellScript =
@@ -12,6 +13,8 @@ export interface FakeSandboxOptions {
   fallback?: FakeCellScript;
   notepad?: NotepadState;
   info?: Partial<SandboxInfo>;
+  /** Largest file written or read (default 50 MB, as the real sandbox). */
+  maxFileBytes?: number;
 }
 
 export class FakeSandbox implements Sandbox {
@@ -23,10 +26,13 @@ export class FakeSandbox implements Sandbox {
   restarts = 0;
   interrupts = 0;
   disposed = false;
+  /** The working directory, in memory: a scripted cell "writes" a file with `workspace.files.set(...)`. */
+  readonly workspace: MemoryWorkspace;
   private notepad: NotepadState;
   private readonly script: FakeCellScript[];
 
   constructor(private readonly options: FakeSandboxOptions = {}) {
+    this.workspace = memoryWorkspace(options.maxFileBytes);
     this.script = [...(options.script ?? [])];
     this.notepad = structuredClone(options.notepad ?? EMPTY_NOTEPAD);
     this.info = { interrupt: 'interrupt-buffer', toolBridge: 'none', pyodideVersion: 'fake', pythonVersion: 'fake', ...options.info };
@@ -46,6 +52,7 @@ export class FakeSandbox implements Sandbox {
       truncated: false,
       restarted: false,
       toolCalls: [],
+      files: this.workspace.listing(),
       ...partial,
       notepad: structuredClone(this.notepad),
     };
@@ -75,6 +82,22 @@ export class FakeSandbox implements Sandbox {
 
   async setNotepad(state: NotepadState): Promise<void> {
     this.notepad = structuredClone(state);
+  }
+
+  writeFiles(files: WorkspaceUpload[]) {
+    return this.workspace.writeFiles(files);
+  }
+
+  listFiles() {
+    return this.workspace.listFiles();
+  }
+
+  readFile(name: string) {
+    return this.workspace.readFile(name);
+  }
+
+  clearFiles() {
+    return this.workspace.clearFiles();
   }
 
   async dispose(): Promise<void> {

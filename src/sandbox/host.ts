@@ -14,6 +14,8 @@ import {
   type SandboxInfo,
   type SandboxOptions,
   type Tool,
+  type WorkspaceFile,
+  type WorkspaceUpload,
 } from '../protocols';
 import type { ChannelStats } from '../channel/channel';
 import { answeredResult, clearCellTimers, interruptedBeforeStart, killedResult, newCell, stopCell, type Forced, type RunningCell, type StopReason } from './cell-run';
@@ -21,12 +23,16 @@ import { TOOL_CHANNEL_BYTES, TOOL_CHANNEL_HEADER_BYTES, type WorkerInit } from '
 import { ToolChannel, type WorkerToolCalls } from './tool-channel';
 import { pausableTimer, ToolGateway, type PausableTimer, type ToolGatewayLimits } from './tool-gateway';
 import { WorkerLifecycle, type SandboxPlatform } from './worker-lifecycle';
+import { keptFilesAfter, type KeptFiles } from './kept-files';
+import { DEFAULT_MAX_FILE_BYTES, uploadsProblem, workspacePathProblem, WORKSPACE_DIR } from './workspace-names';
 
 export { RESTART_MESSAGE } from './cell-run';
 export type { SandboxPlatform } from './worker-lifecycle';
 
 export const DEFAULT_OUTPUT_LIMIT = 10_000;
 export const DEFAULT_CELL_TIMEOUT_MS = 30_000;
+/** How many bytes of /workspace the host keeps copies of, to put back into a restarted worker. */
+export const DEFAULT_KEPT_FILE_BYTES = 200 * 2 ** 20;
 
 export interface PyodideSandboxOptions extends SandboxOptions {
   toolLimits?: ToolGatewayLimits;
@@ -34,6 +40,11 @@ export interface PyodideSandboxOptions extends SandboxOptions {
   preferToolBridge?: 'jspi' | 'atomics';
   /** How long a stopped cell gets to honour KeyboardInterrupt before a restart (default INTERRUPT_GRACE_MS, protocols.ts). */
   interruptGraceMs?: number;
+  /**
+   * Bytes of /workspace the host keeps copies of (default 200 MB), so a worker restarted after a
+   * runaway cell or by `restart()` gets the files back; files past it are lost on a restart.
+   */
+  maxKeptFileBytes?: number;
   /**
    * Browser: creates the sandbox worker (default: this package's pyodide.worker). A replacement must
    * serve WorkerApi (messages.ts); whatever it sends is checked like the real worker's messages.
@@ -49,6 +60,9 @@ export class PyodideSandbox implements Sandbox {
   /** The tool calls of the current worker. */
   private workerTools?: WorkerToolCalls;
   private notepad: NotepadState;
+  /** Copies of the files in /workspace (as of the last cell or write), put back into a new worker. */
+  private kept: KeptFiles = new Map();
+  private readonly maxFileBytes: number;
   private cellSeq = 0;
   private running?: RunningCell;
   /** The agent run (question) of the last cell: the per-run tool-call cap counts within it. */
@@ -62,6 +76,7 @@ export class PyodideSandbox implements Sandbox {
     private readonly options: PyodideSandboxOptions,
   ) {
     this.notepad = structuredClone(options.notepad ?? EMPTY_NOTEPAD);
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const tools = new Map<string, Tool>((options.tools ?? []).map((t) => [t.name, t]));
     this.gateway = new ToolGateway(tools, options.toolLimits);
     let toolChannel: SharedArrayBuffer | undefined;
@@ -78,6 +93,7 @@ export class PyodideSandbox implements Sandbox {
       interruptBuffer: this.interruptBuffer,
       toolChannel,
       preferJspi: platform.preferJspi,
+      files: [...this.kept.entries()].map(([name, f]) => ({ name, data: f.data, mtime: f.mtime })),
     });
     this.workers = new WorkerLifecycle(platform, options.outputLimit ?? DEFAULT_OUTPUT_LIMIT, {
       initMessage,
@@ -93,7 +109,7 @@ export class PyodideSandbox implements Sandbox {
         };
       },
       onExit: (reason) => this.onWorkerExit(reason),
-    });
+    }, this.maxFileBytes);
     this.info = { interrupt: platform.sharedMemory ? 'interrupt-buffer' : 'restart', toolBridge: 'none', pyodideVersion: '', pythonVersion: '' };
   }
 
@@ -178,6 +194,11 @@ export class PyodideSandbox implements Sandbox {
         }
         this.notepad = outcome.raw.notepad;
         const { result, recycle } = answeredResult(cell, outcome.raw, durationMs);
+        if (outcome.raw.files) {
+          result.files = outcome.raw.files;
+          // Before a recycle: the new worker gets the files this cell left.
+          await this.keepFiles(api, outcome.raw.files);
+        }
         if (recycle) this.restartWorkerInBackground();
         return result;
       });
@@ -243,6 +264,59 @@ export class PyodideSandbox implements Sandbox {
   async setNotepad(state: NotepadState): Promise<void> {
     this.notepad = structuredClone(state);
     await this.withWorker((api) => api.setNotepad(this.notepad));
+  }
+
+  /** Brings the host's copies up to date with a listing (files that changed are read once). */
+  private async keepFiles(api: Awaited<ReturnType<WorkerLifecycle['ready']>>, listing: WorkspaceFile[], written?: Map<string, Uint8Array>): Promise<void> {
+    const limits = { maxFileBytes: this.maxFileBytes, maxKeptBytes: this.options.maxKeptFileBytes ?? DEFAULT_KEPT_FILE_BYTES };
+    this.kept = await keptFilesAfter(this.kept, listing, limits, (name) => api.readFile(name, this.maxFileBytes), written);
+  }
+
+  /** Files change between cells only: a running cell's listing would race with the write. */
+  private refuseWhileRunning(what: string): void {
+    if (this.disposed) throw new L0Error({ kind: 'sandbox', message: 'The sandbox was disposed.' });
+    if (this.running) throw new L0Error({ kind: 'sandbox', message: `A cell is running: ${what} between cells.` });
+  }
+
+  async writeFiles(files: WorkspaceUpload[]): Promise<WorkspaceFile[]> {
+    this.refuseWhileRunning('write files');
+    const problem = uploadsProblem(files, this.maxFileBytes);
+    if (problem) throw new L0Error({ kind: 'file', message: `Not written: ${problem}.` });
+    return this.withWorker(async (api) => {
+      let listing: WorkspaceFile[];
+      try {
+        listing = await api.writeFiles(files, this.maxFileBytes);
+      } catch (e) {
+        throw new L0Error({ kind: 'file', message: `The files could not be written into ${WORKSPACE_DIR}: ${toErrorData(e).message}` });
+      }
+      // The host keeps what it wrote (it has the bytes) under the worker's change times.
+      const written = new Map(files.map((f) => [f.name, f.data]));
+      await this.keepFiles(api, listing, written);
+      return listing;
+    });
+  }
+
+  async listFiles(): Promise<WorkspaceFile[]> {
+    return this.withWorker((api) => api.listFiles());
+  }
+
+  async readFile(name: string): Promise<Uint8Array> {
+    const problem = workspacePathProblem(name);
+    if (problem) throw new L0Error({ kind: 'file', message: problem });
+    // The copy is current unless a cell is running (it may be changing the file now).
+    const copy = this.kept.get(name);
+    if (copy && !this.running) return copy.data.slice();
+    try {
+      return await this.withWorker((api) => api.readFile(name, this.maxFileBytes));
+    } catch (e) {
+      throw new L0Error({ kind: 'file', message: toErrorData(e).message });
+    }
+  }
+
+  async clearFiles(): Promise<void> {
+    this.refuseWhileRunning('clear the files');
+    this.kept = new Map();
+    await this.withWorker((api) => api.clearFiles());
   }
 
   async dispose(): Promise<void> {

@@ -4,7 +4,16 @@ import { browserPlatform } from './browser-host';
 import { PyodideSandbox, type PyodideSandboxOptions, type SandboxPlatform } from './host';
 
 export { FakeSandbox, type FakeCellScript, type FakeSandboxOptions } from './fake';
-export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
+export { memoryWorkspace, type MemoryWorkspace, type WorkspaceMethods } from './memory-workspace';
+export {
+  WORKSPACE_DIR,
+  DEFAULT_MAX_FILE_BYTES,
+  MAX_LISTED_FILES,
+  workspacePathProblem,
+  sanitizeFileName,
+  formatFileSize,
+} from './workspace-names';
+export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, DEFAULT_KEPT_FILE_BYTES, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
 export { readSnapshotInfo, clearSnapshot, type SnapshotInfo } from './snapshot';
 export {
   DEFAULT_TOOL_TIMEOUT_MS,

@@ -4,7 +4,7 @@
 // Page -> worker: comlink calls of WorkerApi. Worker -> page: the replies to those calls, and the
 // events below, posted on the worker's own port (`{ event: 'stream', ... }`). Both travel on one
 // port, in order: a cell's stream events always arrive before its runCell reply.
-import type { LoadProgress, NotepadState } from '../protocols';
+import type { LoadProgress, NotepadState, WorkspaceFile, WorkspaceUpload } from '../protocols';
 
 /** What the worker needs to know about a tool: the work itself stays on the host. */
 export interface ToolSpec {
@@ -27,6 +27,8 @@ export interface WorkerInit {
   toolChannel?: SharedArrayBuffer;
   /** Prefer JSPI (browser) when the engine supports it. */
   preferJspi: boolean;
+  /** Files to put back into /workspace (a restarted worker gets the host's copies). */
+  files?: WorkspaceUpload[];
 }
 
 /** The events a worker posts to the page (the only messages besides replies to WorkerApi calls). */
@@ -66,6 +68,8 @@ export interface RawCellResult {
   truncated: boolean;
   notepad: NotepadState;
   finalAnswer?: string;
+  /** The /workspace listing after the cell (added by core.ts, not Python). */
+  files?: WorkspaceFile[];
 }
 
 export interface WorkerApi {
@@ -78,6 +82,12 @@ export interface WorkerApi {
   getNotepad(): Promise<NotepadState>;
   setNotepad(state: NotepadState): Promise<void>;
   reset(clearNotepad: boolean): Promise<void>;
+  /** Writes files into /workspace (each at most `maxBytes`) and returns the listing after. */
+  writeFiles(files: WorkspaceUpload[], maxBytes: number): Promise<WorkspaceFile[]>;
+  listFiles(): Promise<WorkspaceFile[]>;
+  /** A file of /workspace (refused over `maxBytes`). */
+  readFile(name: string, maxBytes: number): Promise<Uint8Array>;
+  clearFiles(): Promise<void>;
 }
 
 /**

@@ -37,5 +37,9 @@ export function createWorkerApi(load: PyodideLoader, post: PostEvent, afterInsta
     getNotepad: () => need().getNotepad(),
     setNotepad: (s) => need().setNotepad(s),
     reset: (clear) => need().reset(clear),
+    writeFiles: (files, max) => need().writeFiles(files, max),
+    listFiles: () => need().listFiles(),
+    readFile: (name, max) => need().readFile(name, max),
+    clearFiles: () => need().clearFiles(),
   };
 }

@@ -59,6 +59,7 @@ export class WorkerLifecycle {
     private readonly platform: SandboxPlatform,
     private readonly outputLimit: number,
     private readonly hooks: LifecycleHooks,
+    private readonly maxFileBytes?: number,
   ) {
     this.booting.catch(() => undefined);
   }
@@ -154,7 +155,7 @@ export class WorkerLifecycle {
         stream: (e) => handlers?.stream(e),
         progress: (e) => handlers?.progress(e),
         'tool-call': (e) => handlers?.['tool-call'](e),
-      }),
+      }, this.maxFileBytes),
     );
     const api = channel.remote;
     handlers = this.hooks.handlers(api, progress);

@@ -3,7 +3,7 @@
 
 export interface StoreChange {
   sessionId?: string;
-  what: 'created' | 'meta' | 'notepad' | 'step' | 'run' | 'deleted' | 'setting';
+  what: 'created' | 'meta' | 'notepad' | 'step' | 'run' | 'deleted' | 'setting' | 'files';
 }
 
 export interface ChangeFeed {

@@ -1,5 +1,7 @@
-// The session export formats: JSON (re-importable), Jupyter .ipynb and Markdown.
-import { EMPTY_NOTEPAD, L0Error, type NotepadState, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
+// The session export formats: JSON (re-importable), Jupyter .ipynb and Markdown, and the notebook
+// with the session's workspace files as a zip (fflate).
+import { zipSync, type Zippable } from 'fflate';
+import { EMPTY_NOTEPAD, L0Error, type NotepadState, type SavedFileInfo, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
 import { sessionToNotebook } from './ipynb';
 import { sessionToMarkdown } from './markdown';
 import { checkNotepad, checkRun, checkStep } from './records';
@@ -49,6 +51,34 @@ export function sessionExportFile(s: ExportSource, kind: ExportKind): ExportedFi
     case 'md':
       return { filename: `${base}.md`, mimeType: 'text/markdown', text: sessionToMarkdown(s.trajectory, s.notepad, s.meta.title) };
   }
+}
+
+/** A zip export: the bytes, and the files that could not be put in (with why). */
+export interface ExportedZip {
+  filename: string;
+  mimeType: 'application/zip';
+  bytes: Uint8Array;
+  skipped: string[];
+}
+
+/** Files bigger than this are stored in the zip as they are (compressing them would hold the page up for little gain). */
+const COMPRESS_UP_TO = 8 * 2 ** 20;
+
+/**
+ * The notebook and the session's workspace files in one zip: the .ipynb at the top with the files
+ * beside it under their workspace names, so the notebook's `open('data.csv')` works where it is
+ * unpacked. `skipped` says which saved files could not be read.
+ */
+export function sessionZip(s: ExportSource, files: ReadonlyArray<{ info: SavedFileInfo; data: Uint8Array }>, skipped: string[] = []): ExportedZip {
+  const notebook = sessionExportFile(s, 'ipynb');
+  const names = new Set(files.map((f) => f.info.name));
+  const nbName = names.has(notebook.filename) ? notebook.filename.replace(/\.ipynb$/, '.l0-notebook.ipynb') : notebook.filename;
+  const entries: Zippable = { [nbName]: [new TextEncoder().encode(notebook.text), { level: 6 }] };
+  for (const f of files) {
+    entries[f.info.name] = [f.data, { level: f.data.byteLength > COMPRESS_UP_TO ? 0 : 6, mtime: new Date(f.info.mtime) }];
+  }
+  const base = nbName.replace(/(\.l0-notebook)?\.ipynb$/, '');
+  return { filename: `${base}-with-files.zip`, mimeType: 'application/zip', bytes: zipSync(entries), skipped };
 }
 
 export interface ParsedImport {

@@ -3,7 +3,7 @@
 // code as a code cell with its outputs: stdout/stderr streams, the last expression's repr, the
 // error) and its answer.
 import { turnsOf, type CellResult, type NotepadState, type Trajectory } from '../protocols';
-import { notepadMarkdown, questionHeading, turnOutcome } from './markdown';
+import { attachmentsLine, notepadMarkdown, questionHeading, turnOutcome } from './markdown';
 
 export type MultilineString = string[];
 
@@ -56,7 +56,8 @@ export function sessionToNotebook(trajectory: Trajectory, notepad?: NotepadState
   const cells: NbCell[] = [markdown(`# ${title || 'L0 session'}\n\nModel: \`${trajectory.modelId}\` · status: ${trajectory.status}${counts}`)];
   for (const turn of turns) {
     const turnMeta = { l0: { turn: turn.index } };
-    cells.push(markdown(`${questionHeading(turn, turns.length)}\n\n${turn.question}`, turnMeta));
+    const attached = attachmentsLine(turn);
+    cells.push(markdown(`${questionHeading(turn, turns.length)}\n\n${turn.question}${attached ? `\n\n${attached}` : ''}`, turnMeta));
     for (const step of turn.steps) {
       const meta = { l0: { step: step.index, turn: turn.index } };
       if (step.think.trim()) cells.push(markdown(`**Step ${step.index}: thinking**\n\n${step.think.trim()}`, meta));

@@ -7,6 +7,7 @@
 //   ['run', id]                     -> { rev, run }           (the Trajectory header, without steps)
 //   ['step', id, index]             -> TrajectoryStep         (append-only: one key per step)
 //   ['setting', name]               -> { value }
+//   ['file', id, name]              -> { info, data: Blob }  (a workspace file of the session)
 //
 // A hypothetical earlier build (schema v0) wrote string keys, 'session:<id>' and 'settings';
 // see migrate.ts.
@@ -21,6 +22,8 @@ export const runKey = (id: string): KeyPart[] => ['run', id];
 export const stepKey = (id: string, index: number): KeyPart[] => ['step', id, index];
 export const stepsPrefix = (id: string): KeyPart[] => ['step', id];
 export const settingKey = (name: string): KeyPart[] => ['setting', name];
+export const fileKey = (id: string, name: string): KeyPart[] => ['file', id, name];
+export const filesPrefix = (id: string): KeyPart[] => ['file', id];
 export const META_PREFIX: KeyPart[] = ['meta'];
 
 /** A readable form of a key for issue reports. */

@@ -22,6 +22,13 @@ export function questionHeading(turn: Pick<TurnView, 'index'>, turns: number): s
   return turns > 1 ? `## Question ${turn.index}` : '## Question';
 }
 
+/** "Attached: `data.csv` (1,234 bytes), …" for a question with files, else undefined. */
+export function attachmentsLine(turn: Pick<TurnView, 'attachments'>): string | undefined {
+  const files = Array.isArray(turn.attachments) ? turn.attachments : [];
+  if (!files.length) return undefined;
+  return `Attached: ${files.map((f) => `\`${String(f.name).replace(/`/g, "'")}\` (${Number(f.size).toLocaleString('en-US')} bytes)`).join(', ')}`;
+}
+
 /** What a question ended with when it has no answer. */
 export function turnOutcome(turn: Pick<TurnView, 'status' | 'error'>): string {
   switch (turn.status) {
@@ -42,6 +49,8 @@ export function sessionToMarkdown(trajectory: Trajectory, notepad?: NotepadState
   const out: string[] = [`# ${title || 'L0 session'}`, `Model: \`${trajectory.modelId}\` · status: ${trajectory.status} · ${counts}`];
   for (const turn of turns) {
     out.push(questionHeading(turn, turns.length), turn.question);
+    const attached = attachmentsLine(turn);
+    if (attached) out.push(attached);
     for (const s of turn.steps) {
       out.push(`## Step ${s.index}`);
       if (s.think.trim()) out.push(s.think.trim().split('\n').map((l) => `> ${l}`).join('\n'));

@@ -44,6 +44,28 @@ export async function storageEstimate(): Promise<StorageEstimateResult> {
   }
 }
 
+/** Storage use past this share of the quota counts as nearly full. */
+export const NEARLY_FULL = 0.8;
+/** A write that would bring storage use past this share of the quota is refused up front. */
+export const WRITE_LIMIT = 0.9;
+
+export interface Room {
+  /** False when `bytes` more would pass WRITE_LIMIT of the quota. */
+  fits: boolean;
+  /** True when use after the write would pass NEARLY_FULL. */
+  nearlyFull: boolean;
+  usage?: number;
+  quota?: number;
+}
+
+/** Whether `bytes` more fit in browser storage, by the browser's estimate (unknown counts as room). */
+export async function roomFor(bytes: number, estimate: () => Promise<{ usage?: number; quota?: number }> = storageEstimate): Promise<Room> {
+  const e = await estimate().catch(() => ({}) as { usage?: number; quota?: number });
+  if (e.usage === undefined || !e.quota) return { fits: true, nearlyFull: false };
+  const after = e.usage + bytes;
+  return { fits: after <= e.quota * WRITE_LIMIT, nearlyFull: after > e.quota * NEARLY_FULL, usage: e.usage, quota: e.quota };
+}
+
 /** 1536 -> '1.5 KB'. */
 export function formatStorageBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -8,14 +8,16 @@ import {
   L0Error,
   type ErrorData,
   type NotepadState,
+  type SavedFileInfo,
+  type SessionFileStore,
   type SessionMeta,
   type SessionStore,
   type Trajectory,
   type TrajectoryStep,
 } from '../protocols';
 import { createChangeFeed, type ChangeFeed, type StoreChange } from './change-feed';
-import { sessionExportFile, parseSessionJSON, sessionToJSON, type ExportKind, type ExportedFile } from './export';
-import { META_PREFIX, metaKey, notepadKey, runKey, stepKey, stepsPrefix, type StoreKey } from './keys';
+import { sessionExportFile, parseSessionJSON, sessionToJSON, sessionZip, type ExportKind, type ExportedFile, type ExportedZip } from './export';
+import { filesPrefix, META_PREFIX, metaKey, notepadKey, runKey, stepKey, stepsPrefix, type StoreKey } from './keys';
 import type { KV } from './kv';
 import type { SessionLease } from './locks';
 import { migrate, type MigrationResult } from './migrate';
@@ -24,6 +26,8 @@ import { isStorageFailure, storageFailureData, type ResilientKV } from './resili
 import { createRevisionTracker } from './revisions';
 import { newSessionRecords, importedSessionRecords, nextMeta, type NewSessionOptions } from './session-records';
 import { assembleSession, titleFrom, type OpenedSession } from './session-read';
+import { deleteFilesPlan, listFiles, loadFile, saveFilePlan } from './session-files';
+import { formatStorageBytes, roomFor } from './persist';
 import { displayStatus, ownSession, readSetting, settingWrite } from './settings';
 
 export type { StoreChange } from './change-feed';
@@ -39,6 +43,8 @@ export interface StoreOptions {
   locks?: LockManager | null;
   /** Clock, for tests. */
   now?: () => number;
+  /** How full browser storage is (default navigator.storage.estimate); tests inject one. */
+  storageEstimate?: () => Promise<{ usage?: number; quota?: number }>;
 }
 
 function asStoreError(e: unknown): L0Error {
@@ -50,7 +56,7 @@ function asStoreError(e: unknown): L0Error {
   return new L0Error({ kind: 'storage', message: `Storage failed: ${message}`, detail: { name } });
 }
 
-export class KVSessionStore implements SessionStore {
+export class KVSessionStore implements SessionStore, SessionFileStore {
   /** Unreadable records met so far (each reported once). */
   readonly issues: StoreIssue[] = [];
   readonly namespace: string;
@@ -229,7 +235,8 @@ export class KVSessionStore implements SessionStore {
   }
 
   async deleteSession(id: string): Promise<void> {
-    await this.serial(() => this.kv.transact([], () => ({ del: [metaKey(id), notepadKey(id), runKey(id)], delPrefix: [stepsPrefix(id)] })));
+    // The session's workspace files go with it (retention and "clear history" delete through here).
+    await this.serial(() => this.kv.transact([], () => ({ del: [metaKey(id), notepadKey(id), runKey(id)], delPrefix: [stepsPrefix(id), filesPrefix(id)] })));
     this.revisions.forget(notepadKey(id));
     this.revisions.forget(runKey(id));
     this.changed({ sessionId: id, what: 'deleted' });
@@ -283,6 +290,37 @@ export class KVSessionStore implements SessionStore {
     return (v as NotepadRecord).state;
   }
 
+  // ---- workspace files (session-files.ts) ----------------------------------------------------
+
+  listSessionFiles(sessionId: string): Promise<SavedFileInfo[]> {
+    return this.op(() => listFiles(this.kv, sessionId, (i) => this.report(i)));
+  }
+
+  loadSessionFile(sessionId: string, name: string): Promise<Blob> {
+    return this.op(() => loadFile(this.kv, sessionId, name));
+  }
+
+  /**
+   * Saves one file. Refused (L0Error 'quota', nothing written) when the browser's estimate says it
+   * would bring storage use past 90 % of the quota: a full database would move every session to
+   * memory (the resilient store's fallback), which one big file should not cause.
+   */
+  async saveSessionFile(sessionId: string, info: SavedFileInfo, data: Blob): Promise<void> {
+    if (this.kv.kind === 'indexeddb') {
+      const room = await roomFor(data.size, this.options.storageEstimate);
+      if (!room.fits) {
+        throw new L0Error({ kind: 'quota', message: `${info.name} (${formatStorageBytes(data.size)}) was not saved with the session: browser storage is nearly full (${formatStorageBytes(room.usage ?? 0)} of ${formatStorageBytes(room.quota ?? 0)} used).`, detail: { name: info.name, ...room } });
+      }
+    }
+    await this.serial(() => this.kv.transact([], () => saveFilePlan(sessionId, info, data)));
+    this.changed({ sessionId, what: 'files' });
+  }
+
+  async deleteSessionFiles(sessionId: string, names?: readonly string[]): Promise<void> {
+    await this.serial(() => this.kv.transact([], () => deleteFilesPlan(sessionId, names)));
+    this.changed({ sessionId, what: 'files' });
+  }
+
   // ---- export / import -----------------------------------------------------------------------
 
   private async mustOpen(id: string): Promise<OpenedSession> {
@@ -298,6 +336,22 @@ export class KVSessionStore implements SessionStore {
   /** The session as a downloadable file: 'json' (re-importable), 'ipynb' (Jupyter) or 'md'. */
   async exportSessionAs(id: string, kind: ExportKind): Promise<ExportedFile> {
     return sessionExportFile(await this.mustOpen(id), kind);
+  }
+
+  /** The session's notebook with its saved workspace files, as a zip ("Export → notebook + files"). */
+  async exportSessionZip(id: string): Promise<ExportedZip> {
+    const session = await this.mustOpen(id);
+    const files: { info: SavedFileInfo; data: Uint8Array }[] = [];
+    const skipped: string[] = [];
+    for (const info of await this.listSessionFiles(id)) {
+      try {
+        const blob = await this.loadSessionFile(id, info.name);
+        files.push({ info, data: new Uint8Array(await blob.arrayBuffer()) });
+      } catch (e) {
+        skipped.push(`${info.name}: ${(e as Error).message}`);
+      }
+    }
+    return sessionZip(session, files, skipped);
   }
 
   /** Imports an export under a new id (never overwrites) and returns that id. */

@@ -1,10 +1,12 @@
 // The notebook page: a view over the app controller (src/app/). It lays out the page's parts
-// (sessions, task box, status line, notebook, notepad, model and settings dialogs), renders the
+// (sessions, task box, status line, notebook, notepad and files, model and settings dialogs), renders the
 // controller's state and notebook changes, and turns clicks and keys into controller actions.
 import { createAppController, DEMO_ENGINE, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
 import { L0Error, toErrorData, type ErrorData } from '../protocols';
 import { h, setChildren } from './dom';
 import { createApprovalPrompts } from './approval-prompt';
+import { acceptFileDrops, createAttachControl } from './file-chips';
+import { createFilesPanel } from './files-panel';
 import { createFirstRun } from './first-run';
 import { createFollowUpBox, followUpOf } from './follow-up-box';
 import { createModelPanel } from './model-panel';
@@ -15,7 +17,7 @@ import { createSessionsSidebar } from './sessions-sidebar';
 import { createSettingsPanel } from './settings-panel';
 import { createStatusLine, showNotice } from './status-line';
 import { initialTheme, saveTheme, type Theme } from './theme';
-import type { PageServices } from './types';
+import type { ExportFormat, PageServices } from './types';
 
 export interface PageOptions {
   services: PageServices;
@@ -124,11 +126,15 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   const taskInput = h('textarea', { id: 'l0-task', name: 'task', rows: 3, placeholder: 'Ask something that needs a little computation or research…', 'aria-describedby': 'l0-task-hint' });
   const runButton = h('button', { type: 'submit', class: 'primary run-button' }, 'Run');
   const stopButton = h('button', { type: 'button', class: 'stop-button', disabled: true, onclick: () => void app.stop() }, 'Stop');
+  // One "Attach files" control: in the task box, or in the follow-up box while that one shows.
+  const attach = createAttachControl({ attach: (files) => void app.attach(files), remove: (name) => app.removeAttachment(name) });
+  const files = createFilesPanel({ read: (name) => app.readFile(name), onError: (e) => app.showError(e) });
   const taskForm = h(
     'form',
     { class: 'task-form', 'aria-label': 'New task' },
     h('label', { for: 'l0-task', class: 'task-label' }, 'Task'),
     taskInput,
+    attach.el,
     h('div', { class: 'task-actions' }, h('span', { id: 'l0-task-hint', class: 'hint' }, 'Ctrl+Enter runs · Esc stops'), runButton, stopButton),
   );
   taskForm.addEventListener('submit', (e) => {
@@ -165,11 +171,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   // interrupted run, the follow-up box under an answer.
   const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, firstRun, notebook.cells, resumeNotice.el, notebook.answer, followUpBox.el);
   const sessionsAside = h('div', { class: 'sidebar', id: 'l0-sessions' }, sidebar.el);
-  const side = h('aside', { class: 'side', 'aria-label': 'Notepad' }, notepad.el);
+  const side = h('aside', { class: 'side', 'aria-label': 'Notepad and files' }, notepad.el, files.el);
   const layout = h('div', { class: 'layout' }, sessionsAside, main, side);
   container.append(header, layout, modelDialog, settingsDialog);
   (doc.getElementById('app') ?? doc.body).replaceChildren(container);
   applyTheme();
+  // Files dropped anywhere on the page, or pasted, are attached to the next question.
+  acceptFileDrops(container, (dropped) => void app.attach(dropped));
 
   // Escape stops a run from anywhere in the app (dialogs handle their own Escape).
   container.addEventListener('keydown', (e) => {
@@ -216,7 +224,11 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (s.approvals !== last.approvals) approvals.update(s.approvals);
     if (s.interrupted && !running) resumeNotice.show(s.interrupted);
     else resumeNotice.hide();
-    followUpBox.update(followUpOf(s));
+    const followUp = followUpOf(s);
+    followUpBox.update(followUp);
+    placeAttach(followUp ? followUpBox.el : taskForm);
+    attach.update(s.attachments);
+    if (s.files !== last.files) files.update(s.files);
     if (s.engine !== last.engine) {
       setChildren(engineChip, h('span', { class: 'chip-prefix' }, 'Model: '), s.engine ? shortChoice(s.engine) : 'none');
       engineChip.title = `Model: ${s.engine ? describeChoice(s.engine) : 'none'} (change)`;
@@ -240,6 +252,14 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     keepScrolled();
   });
   render(app.state);
+
+  /** Moves the attach control into the box where the next question is typed (before its buttons). */
+  function placeAttach(box: HTMLElement): void {
+    if (attach.el.parentElement === box) return;
+    const hadFocus = attach.el.contains(doc.activeElement);
+    box.insertBefore(attach.el, box.querySelector(':scope > .task-actions, :scope > .follow-up-actions'));
+    if (hadFocus) attach.el.querySelector('input')?.focus();
+  }
 
   // ---- actions -----------------------------------------------------------------------------
   function run(): void {
@@ -272,10 +292,12 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     }
   }
 
-  async function exportSession(id: string, format: 'ipynb' | 'md' | 'json'): Promise<void> {
+  async function exportSession(id: string, format: ExportFormat): Promise<void> {
     try {
       const file = await services.exportSession(id, format);
-      const url = URL.createObjectURL(new Blob([file.text], { type: file.mime }));
+      const body = 'bytes' in file ? (file.bytes as Uint8Array<ArrayBuffer>) : file.text;
+      if ('skipped' in file && file.skipped.length) app.showError({ kind: 'file', message: `The export leaves out files whose saved copy could not be read: ${file.skipped.join(' ')}` });
+      const url = URL.createObjectURL(new Blob([body], { type: file.mime }));
       const a = h('a', { href: url, download: file.filename, hidden: true });
       container.append(a);
       a.click();

@@ -3,12 +3,12 @@
 // (question-view.ts), and the final answer, driven by the controller's notebook changes
 // (src/app/). Shared by the page (app.ts) and the widget (embed/view.ts).
 import type { NotebookChange } from '../app/index';
-import { turnsOf, type Trajectory, type TurnView } from '../protocols';
+import { turnsOf, type Trajectory, type TurnAttachment, type TurnView } from '../protocols';
 import { applyCellEvent, createCellView, renderSavedSteps, type CellView } from './cell-view';
 import { h, uid } from './dom';
 import { safely } from './long-content';
 import { renderMarkdown } from './markdown';
-import { questionEnding, questionHeading } from './question-view';
+import { questionEnding, questionFiles, questionHeading } from './question-view';
 import { resumedNote } from './resume-notice';
 
 export interface NotebookViewOptions {
@@ -40,6 +40,14 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   let shownAnswer: string | undefined;
   /** The session's latest question as it ended (a follow-up shows its answer above the new question). */
   let lastQuestion: TurnView | undefined;
+  /** The files of the session's first question (its heading shows them once there are several). */
+  let firstFiles: TurnAttachment[] | undefined;
+
+  /** A one-question session's files above its steps. */
+  function showFirstFiles(files: TurnAttachment[] | undefined): void {
+    firstFiles = files?.length ? files : undefined;
+    if (firstFiles) cells.prepend(questionFiles(firstFiles));
+  }
 
   const cellFor = (step: number): CellView => {
     let view = views.get(step);
@@ -56,6 +64,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
     views.clear();
     cells.replaceChildren();
     lastQuestion = undefined;
+    firstFiles = undefined;
   }
 
   /** A saved session: its steps, and with several questions each one above its steps and its answer after them. */
@@ -64,20 +73,27 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
     const limit = t.settings.maxSteps || undefined;
     const onCell: Parameters<typeof renderSavedSteps>[3] = (step, view) => views.set(step.index, view);
     lastQuestion = turns.at(-1);
+    firstFiles = turns[0]?.attachments;
     // In batches, so a session of any length opens without freezing the page.
-    if (turns.length === 1) return renderSavedSteps(cells, t.steps, limit, onCell);
+    if (turns.length === 1) {
+      showFirstFiles(turns[0]?.attachments);
+      return renderSavedSteps(cells, t.steps, limit, onCell);
+    }
     for (const turn of turns) {
-      cells.append(questionHeading(turn.index, turn.question));
+      cells.append(questionHeading(turn.index, turn.question, turn.attachments));
       renderSavedSteps(cells, turn.steps, limit && turn.firstStep - 1 + limit, onCell);
       if (turn !== lastQuestion) cells.append(questionEnding(turn));
     }
   }
 
   /** A follow-up starts: the first question gets its heading, the previous one its answer, the new one its heading. */
-  function followUp(first: string, index: number, question: string): void {
-    if (!cells.querySelector(':scope > .question')) cells.prepend(questionHeading(1, first));
+  function followUp(first: string, index: number, question: string, files?: TurnAttachment[]): void {
+    if (!cells.querySelector(':scope > .question')) {
+      cells.querySelector(':scope > .question-files')?.remove(); // heading 1 shows them now
+      cells.prepend(questionHeading(1, first, firstFiles));
+    }
     if (lastQuestion) cells.append(questionEnding(lastQuestion));
-    cells.append(questionHeading(index, question));
+    cells.append(questionHeading(index, question, files));
   }
 
   return {
@@ -104,7 +120,8 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
             () => {
               if (applyCellEvent(cellFor, ev)) return;
               if (ev.type === 'resumed') cells.append(resumedNote(ev));
-              else if (ev.type === 'start' && ev.followUp) followUp(ev.task, ev.turn, ev.question);
+              else if (ev.type === 'start' && ev.followUp) followUp(ev.task, ev.turn, ev.question, ev.attachments);
+              else if (ev.type === 'start' && ev.turn === 1 && !cells.children.length) showFirstFiles(ev.attachments);
               else if (ev.type === 'done') lastQuestion = turnsOf(ev.trajectory).at(-1);
               else if (ev.type === 'step-start') {
                 const view = cellFor(ev.step);

@@ -3,15 +3,22 @@
 // the latest, its answer (Markdown) or how it ended. The latest answer is the notebook's own
 // answer section. Questions are user text and answers model text: both are rendered bounded and
 // inert (text nodes; the sanitised Markdown of markdown.ts).
-import type { TurnView } from '../protocols';
+import type { TurnAttachment, TurnView } from '../protocols';
 import { h, uid } from './dom';
+import { fileChips } from './file-chips';
 import { itemText } from './long-content';
 import { renderMarkdown } from './markdown';
 
-/** The heading of question `index` above its steps. */
-export function questionHeading(index: number, question: string): HTMLElement {
+/** The heading of question `index` above its steps, with the files it was asked with. */
+export function questionHeading(index: number, question: string, attachments?: readonly TurnAttachment[]): HTMLElement {
   const id = uid('question');
-  return h('div', { class: 'question', role: 'group', 'aria-labelledby': id, 'data-question': index }, h('h2', { id, class: 'question-label' }, `Question ${index}`), h('div', { class: 'question-text' }, itemText(question)));
+  const files = Array.isArray(attachments) && attachments.length ? fileChips(attachments, `Files attached to question ${index}`) : null;
+  return h('div', { class: 'question', role: 'group', 'aria-labelledby': id, 'data-question': index }, h('h2', { id, class: 'question-label' }, `Question ${index}`), h('div', { class: 'question-text' }, itemText(question)), files);
+}
+
+/** The files of a session's only question, above its steps (the question itself is in the task box). */
+export function questionFiles(attachments: readonly TurnAttachment[]): HTMLElement {
+  return h('div', { class: 'question-files' }, h('span', { class: 'question-files-label' }, 'Attached: '), fileChips(attachments, 'Files attached to the question'));
 }
 
 const OUTCOME: Record<string, string> = {

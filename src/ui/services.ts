@@ -123,6 +123,10 @@ export function createPageServices(): PageServices {
       return () => void lease.release();
     },
     async exportSession(id, format) {
+      if (format === 'zip') {
+        const z = await store.exportSessionZip(id);
+        return { filename: z.filename, mime: z.mimeType, bytes: z.bytes, skipped: z.skipped };
+      }
       const f = await store.exportSessionAs(id, format);
       return { filename: f.filename, mime: f.mimeType, text: f.text };
     },

@@ -5,6 +5,7 @@
 import type { SessionMeta } from '../protocols';
 import { toErrorData } from '../protocols';
 import { h, uid } from './dom';
+import type { ExportFormat } from './types';
 
 export interface SessionsActions {
   open(id: string): void;
@@ -12,7 +13,7 @@ export interface SessionsActions {
   continue(id: string, restoreCells: boolean): void;
   rename(id: string, title: string): Promise<void>;
   remove(id: string): Promise<void>;
-  exportAs(id: string, format: 'ipynb' | 'md' | 'json'): Promise<void>;
+  exportAs(id: string, format: ExportFormat): Promise<void>;
   importFile(file: File): Promise<void>;
   newSession(): void;
 }
@@ -100,6 +101,7 @@ export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar
         menuButton('Continue', 'continue', () => actions.continue(s.id, rerunBox.checked)),
         menuButton('Rename', 'rename', () => startRename(s)),
         menuButton('Export .ipynb', 'export-ipynb', () => void actions.exportAs(s.id, 'ipynb')),
+        menuButton('Export notebook + files (.zip)', 'export-zip', () => void actions.exportAs(s.id, 'zip')),
         menuButton('Export Markdown', 'export-md', () => void actions.exportAs(s.id, 'md')),
         menuButton('Export JSON', 'export-json', () => void actions.exportAs(s.id, 'json')),
         menuButton('Delete', 'delete', () => startDelete(s), 'danger'),

@@ -47,6 +47,9 @@ export interface PythonSnapshotInfo {
   savedAt: number;
 }
 
+/** The session exports the page offers: Jupyter, Markdown, JSON, and the notebook with its files as a zip. */
+export type ExportFormat = 'ipynb' | 'md' | 'json' | 'zip';
+
 export interface PageServices extends AppServices {
   /** The page's tools are known at once (the corpus tools appear with the first upload); `settings` may add a page reader. */
   tools(settings?: AppSettings): Tool[];
@@ -71,6 +74,6 @@ export interface PageServices extends AppServices {
   pythonSnapshot(): Promise<PythonSnapshotInfo | undefined>;
   /** Deletes the saved snapshot: the next Python start boots normally and saves a new one. */
   clearPythonSnapshot(): Promise<void>;
-  /** Builds an export file for a session. */
-  exportSession(id: string, format: 'ipynb' | 'md' | 'json'): Promise<{ filename: string; mime: string; text: string }>;
+  /** Builds an export file for a session ('zip': the notebook with the session's files; `skipped` says which could not be read). */
+  exportSession(id: string, format: ExportFormat): Promise<{ filename: string; mime: string; text: string } | { filename: string; mime: string; bytes: Uint8Array; skipped: string[] }>;
 }

@@ -553,6 +553,64 @@ describe('follow-up questions', () => {
   });
 });
 
+describe('files in the widget (issue 18)', () => {
+  it('files from mount() options and agent.attach() are read by the model\'s code, shown as chips, and download from the Files section', async () => {
+    const a = 10 + Math.floor(Math.random() * 900);
+    const b = 10 + Math.floor(Math.random() * 900);
+    const extra = 1000 + Math.floor(Math.random() * 900);
+    type Msg = { role: string; content: string };
+    const turn = (code: string) => `<think>Go.</think>\n<code>\n${code}\n</code><end_code>`;
+    const attached = (m: Msg | undefined) => (m?.role === 'user' ? [...m.content.matchAll(/^- (\S+) \(/gm)].map((x) => x[1]!) : []);
+    // Answers computed from what the cells printed: they prove the files were read in Python.
+    const model = await startOpenAIServer({
+      respond: (messages) => {
+        const files = attached(messages.at(-1));
+        if (files.includes('data.csv')) return turn("import csv\ntotal = sum(int(r['population']) for r in csv.DictReader(open('data.csv')))\n_ = open('sum.txt', 'w').write(str(total))\nprint(total)");
+        if (files.includes('more.txt')) return turn("print(total + int(open('more.txt').read()))");
+        // The first line: the next is the note that sum.txt is new in the working directory.
+        const out = /<output>\n?(.*)/.exec(messages.at(-1)!.content)?.[1]?.trim() ?? '';
+        return turn(`submit_final_answer(${JSON.stringify(out)})`);
+      },
+    });
+    servers.push(model);
+    HOST_PAGES['files.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>files</title></head>
+<body><div id="w" style="height:760px;width:520px"></div><script type="module">
+import { mount } from '/l0/embed.js';
+const data = new File(['city,population\\nAda,${a}\\nBabbage,${b}\\n'], 'data.csv', { type: 'text/csv' });
+window.agent = mount(document.getElementById('w'), { namespace: 'files', maxSteps: 4, files: [data],
+  engine: { kind: 'openai', baseUrl: ${JSON.stringify(model.url)}, model: 'm' } });
+window.ready = true;
+</script></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/files.html');
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    type A = { agent: { run(t: string): Promise<{ finalAnswer?: string }>; ask(q: string): Promise<{ finalAnswer?: string; turns?: { attachments?: { name: string }[] }[] }>; attach(f: File[]): Promise<void> } };
+    const widget = page.locator('#w');
+    // The option's file waits as a chip for the first question.
+    expect(await widget.getByRole('list', { name: 'Files for the next question' }).innerText()).toContain('data.csv');
+    const first = await page.evaluate(() => (window as unknown as A).agent.run('Sum the population in the attached file.').then((t) => t.finalAnswer));
+    expect(first).toBe(String(a + b));
+    expect(await widget.getByRole('list', { name: 'Files attached to the question' }).innerText()).toContain('data.csv');
+
+    // agent.attach() for a follow-up; a file without a usable name is refused with an L0Error.
+    const refused = await page.evaluate(() => (window as unknown as A).agent.attach([new File(['x'], '..')]).then(() => 'attached', (e: { kind?: string; message?: string }) => `${e.kind}: ${e.message}`));
+    expect(refused).toBe('file: Not attached: ".." has no usable file name.');
+    const second = await page.evaluate((n) => (window as unknown as A).agent.attach([new File([String(n)], 'more.txt', { type: 'text/plain' })]).then(() => (window as unknown as A).agent.ask('Add the number in more.txt.')).then((t) => ({ answer: t.finalAnswer, files: t.turns?.map((q) => q.attachments?.map((f) => f.name)) })), extra);
+    expect(second).toEqual({ answer: String(a + b + extra), files: [['data.csv'], ['more.txt']] });
+
+    // The Files section: the three files; sum.txt (written by the code) downloads with its bytes.
+    const summary = widget.locator('details.files-box > summary');
+    expect(await summary.innerText()).toBe('Files (3)');
+    await summary.click();
+    expect(await widget.locator('.file-name').allTextContents()).toEqual(['data.csv', 'more.txt', 'sum.txt']);
+    const [download] = await Promise.all([page.waitForEvent('download'), widget.getByRole('button', { name: 'Download sum.txt' }).click()]);
+    expect(await readFile((await download.path())!, 'utf8')).toBe(String(a + b));
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'files.png') });
+    await page.close();
+  });
+});
+
 describe('the npm package layout', () => {
   it("a Vite app that imports 'l0-browser/embed' builds and runs the agent", async () => {
     // A throwaway consumer project: node_modules/l0-browser is this repository (its package.json exports).

@@ -25,12 +25,12 @@ describe('buildSystemPrompt', () => {
   });
   it("has L0's rules: the user's language, Markdown reports, importable libraries, the files folder, minimal comments", () => {
     const prompt = buildSystemPrompt(FOUR_TOOLS);
-    for (const s of ["in the user's language", 'readable Markdown report', "You can import Python's standard library.", 'Put files you create or download in /workspace.', 'minimal comments']) {
+    for (const s of ["in the user's language", 'readable Markdown report', "You can import Python's standard library.", 'you work in /workspace, where the user\'s attached files are. Save the files you create or download there: the user can download them.', 'minimal comments']) {
       expect(prompt).toContain(s);
     }
     const custom = buildSystemPrompt([], { libraries: ['numpy', 'pandas'], workdir: '/home/pyodide', eocMarker: '<|eoc|>' });
     expect(custom).toContain('You can import: numpy, pandas.');
-    expect(custom).toContain('in /home/pyodide.');
+    expect(custom).toContain('you work in /home/pyodide,');
     expect(custom).toContain('</code><|eoc|>');
     expect(custom).not.toContain(EOC_MARKER);
   });

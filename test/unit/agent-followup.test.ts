@@ -313,3 +313,43 @@ describe('reload in the middle of a follow-up (real store)', () => {
     expect(traj.turns?.[1]).toMatchObject({ question: Q2, status: 'answered', finalAnswer: 'gone' });
   });
 });
+
+describe('attachments on questions (issue 18)', () => {
+  const enc = new TextEncoder();
+  beforeEach(async () => {
+    await sandbox.clearFiles();
+  });
+
+  it('files attached to the first question and to a follow-up are listed in their messages, read by name, and kept through a collapse', async () => {
+    const csv = 'n\n1\n2\n3\n';
+    await sandbox.writeFiles([{ name: 'numbers.csv', data: enc.encode(csv) }]);
+    const first = [{ name: 'numbers.csv', size: csv.length, type: 'text/csv', firstLine: 'n' }];
+    const llm = new ScriptedLLM([
+      turn("rows = open('numbers.csv').read().split()[1:]\ntotal = sum(map(int, rows))\nprint(total)", 'Read the attached file.'),
+      turn('submit_final_answer(str(total))', 'Answer.'),
+      turn("extra = int(open('more.txt').read())\nprint(total + extra)", 'Use the new file and the old variable.'),
+      turn('submit_final_answer(str(total + extra))', 'Answer the follow-up.'),
+    ]);
+    const one = await ask(llm, { task: Q1, attachments: first });
+    expect(one.traj.turns?.[0].attachments).toEqual(first);
+    expect(llm.calls[0][1]!.content).toContain('Attached files (in the working directory; open them by name):\n- numbers.csv (8 B, text/csv); first line: "n"');
+    expect(one.traj.steps[0]!.cell?.stdout).toBe('6\n');
+
+    // The caller writes the follow-up's file before asking (the app does it from the user's attachments).
+    await sandbox.writeFiles([{ name: 'more.txt', data: enc.encode('10') }]);
+    const second = [{ name: 'more.txt', size: 2, type: 'text/plain', firstLine: '10' }];
+    const two = await ask(llm, { resumeFrom: one.traj, followUp: Q2, sameSandbox: true, attachments: second });
+    expect(two.traj.turns?.map((t) => t.attachments)).toEqual([first, second]);
+    const opening = llm.calls[2].at(-1)!.content;
+    expect(opening).toMatch(/Follow-up question: Now multiply that by 2\.\n\nAttached files \(in the working directory; open them by name\):\n- more\.txt \(2 B, text\/plain\); first line: "10"\n\n<notepad>/);
+    expect(two.traj.finalAnswer).toBe('16');
+    // The first question's message did not change (KV prefix), and nothing new is noted for known files.
+    expectStablePrefix(llm.calls);
+    expect(two.traj.steps.every((s) => !s.observation.includes('[New in the working directory'))).toBe(true);
+
+    // A collapse keeps each question with its file list.
+    const collapsed = messagesForStep({ ...two.traj, steps: two.traj.steps.map((s) => (s.index === 4 ? { ...s, collapsedBefore: true } : s)) }, 4);
+    expect(collapsed).toHaveLength(2);
+    expect(collapsed[1]!.content).toMatch(/^What is 21 times 2\?\n\nAttached files[^\n]*\n- numbers\.csv[^\n]*\n\nFollow-up question: Now multiply that by 2\.\n\nAttached files[^\n]*\n- more\.txt/);
+  });
+});

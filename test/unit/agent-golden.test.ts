@@ -23,6 +23,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await sandbox.reset({ clearNotepad: true });
+  await sandbox.clearFiles();
 });
 
 const turn = (think: string, code: string) => `<think>${think}</think>\n<code>\n${code}\n</code><end_code>`;
@@ -102,7 +103,7 @@ function hideSystem(messages: ChatMessage[], traj: Pick<Trajectory, 'systemPromp
   return messages.map((m) => (m.role === 'system' && m.content === traj.systemPrompt ? { role: 'system', content: '$systemPrompt' } : m));
 }
 
-const VOLATILE_NUMBERS = new Set(['durationMs', 'generateMs', 'cellMs', 'startedAt', 'endedAt']);
+const VOLATILE_NUMBERS = new Set(['durationMs', 'generateMs', 'cellMs', 'startedAt', 'endedAt', 'mtime']);
 function normalise(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value), (key, v) => {
     if (VOLATILE_NUMBERS.has(key) && typeof v === 'number') return 0;
@@ -342,5 +343,25 @@ describe('golden trajectories (real Pyodide)', () => {
     expect(traj.steps[1].cell?.status).toBe('ok');
     expect(traj.steps[1].notepad.todos.map((t) => t.done)).toEqual([true, true, true, false]);
     expect(traj.status).toBe('answered');
+  });
+
+  it('files: an attached CSV is listed under the question and read by name; a file a cell leaves unnamed is noted once', async () => {
+    const csv = 'city,population\nAda,120\nBabbage,80\n';
+    await sandbox.writeFiles([{ name: 'data.csv', data: new TextEncoder().encode(csv) }]);
+    const attachments = [{ name: 'data.csv', size: csv.length, type: 'text/csv', firstLine: 'city,population' }];
+    const llm = new ScriptedLLM((messages, i) => {
+      if (i === 0) return turn('Sum the column.', "import csv\nrows = list(csv.DictReader(open('data.csv')))\ntotal = sum(int(r['population']) for r in rows)\nprint(total)");
+      if (i === 1) return turn('Save it for the user.', "_ = open('result.csv', 'w').write(f'total\\n{total}\\n')");
+      if (i === 2) return turn('Write it again, saying so.', "_ = open('result.csv', 'w').write(f'total\\n{total}\\n')\nprint('saved result.csv')");
+      return turn('Answer.', `submit_final_answer('${lastOutput(messages).includes('saved') ? 'total 200 in result.csv' : '?'}')`);
+    });
+    const { traj } = await play('files', { llm, options: { attachments } });
+    expect(traj.turns?.[0].attachments).toEqual(attachments);
+    expect(llm.calls[0][1].content).toMatch(/^Golden task: files\n\nAttached files \(in the working directory; open them by name\):\n- data\.csv \(35 B, text\/csv\); first line: "city,population"\n\n<notepad>/);
+    expect(lastOutput(llm.calls[1])).toBe('200');
+    expect(lastOutput(llm.calls[2])).toBe('[New in the working directory: result.csv (10 B)]');
+    expect(lastOutput(llm.calls[3])).toBe('saved result.csv');
+    expect(traj.steps[1].cell?.files?.map((f) => [f.name, f.size])).toEqual([['data.csv', 35], ['result.csv', 10]]);
+    expect(traj.finalAnswer).toBe('total 200 in result.csv');
   });
 });

@@ -1,5 +1,6 @@
 // Shared helpers for the agent tests (not a test file).
-import type { AgentEvent, CellResult, NotepadState, NotepadStore, RunCellOptions, Sandbox, Tool, Trajectory, TrajectoryStep } from '../../src/protocols';
+import type { AgentEvent, CellResult, NotepadState, NotepadStore, RunCellOptions, Sandbox, Tool, Trajectory, TrajectoryStep, WorkspaceUpload } from '../../src/protocols';
+import { memoryWorkspace } from '../../src/sandbox/memory-workspace';
 import { EMPTY_NOTEPAD } from '../../src/protocols';
 
 /** A NotepadStore in memory that records every save, in order. */
@@ -58,6 +59,20 @@ export class FunctionSandbox implements Sandbox {
   }
   async setNotepad(state: NotepadState) {
     this.notepad = structuredClone(state);
+  }
+  /** The working directory, in memory (the real sandbox's rules). */
+  readonly workspace = memoryWorkspace();
+  writeFiles(files: WorkspaceUpload[]) {
+    return this.workspace.writeFiles(files);
+  }
+  listFiles() {
+    return this.workspace.listFiles();
+  }
+  readFile(name: string) {
+    return this.workspace.readFile(name);
+  }
+  clearFiles() {
+    return this.workspace.clearFiles();
   }
   async dispose() {}
 }

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { loadPyodide } from 'pyodide';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openChannel, type WorkerEndpoint } from '../../src/channel/channel';
-import { ChannelRejection, arrayOf, bool, int, none, object, oneOf, optional, str, validate } from '../../src/channel/validate';
+import { ChannelRejection, StrayBytes, arrayOf, bool, bytes, int, none, object, oneOf, optional, str, validate } from '../../src/channel/validate';
 import { installRuntime } from '../../src/sandbox/core';
 import type { PostEvent, WorkerEvents } from '../../src/sandbox/messages';
 
@@ -52,12 +52,33 @@ describe('validate', () => {
     expect(validate(none, undefined)).toBeUndefined();
     expect(() => validate(none, null)).toThrow();
   });
+
+  it('takes bytes only as a Uint8Array or ArrayBuffer of this realm, capped, and returns a copy', () => {
+    const data = Uint8Array.from([1, 2, 3]);
+    const out = validate(bytes(3), data);
+    expect(out).toEqual(data);
+    data[0] = 9;
+    expect(out[0]).toBe(1); // a copy: the sender's buffer can change, the checked bytes do not
+    expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+    expect(validate(bytes(3), new ArrayBuffer(2))).toEqual(new Uint8Array(2));
+    expect(() => validate(bytes(3), new Uint8Array(4))).toThrow(/more than 3 bytes/);
+    class Sub extends Uint8Array {}
+    const shared = new Uint8Array(new SharedArrayBuffer(2));
+    for (const bad of [new Uint16Array(1), new DataView(new ArrayBuffer(1)), new Sub(1), shared, new SharedArrayBuffer(1), [1, 2], 'bytes', { 0: 1, length: 1 }]) {
+      expect(() => validate(bytes(8), bad)).toThrow(ChannelRejection);
+    }
+    expect(() => validate(bytes(8), data, 2)).toThrow(/too large/);
+    // Bytes the schema does not take (in a field it ignores) fail the message.
+    expect(() => validate(object({ a: str(5) }), { a: 'x', extra: data }, undefined, 1)).toThrow(StrayBytes);
+    expect(validate(object({ a: str(5), b: bytes(8) }), { a: 'x', b: data }, undefined, 1)).toEqual({ a: 'x', b: Uint8Array.from([9, 2, 3]) });
+  });
 });
 
 interface Api {
   add(a: number, b: number): Promise<number>;
   fail(): Promise<void>;
   nothing(): Promise<void>;
+  read(): Promise<Uint8Array>;
 }
 interface Events {
   note: { text: string };
@@ -70,7 +91,7 @@ function pair() {
   const notes: unknown[] = [];
   const channel = openChannel<Api, Events>(port1 as unknown as WorkerEndpoint, {
     name: 'test',
-    replies: { add: int(), fail: none, nothing: none },
+    replies: { add: int(), fail: none, nothing: none, read: bytes(8) },
     events: { note: { check: object({ text: str(100) }), handle: (v) => notes.push(v) } },
   });
   const fromPage: { data: unknown; ports: readonly unknown[] }[] = [];
@@ -157,10 +178,31 @@ describe('openChannel against a hostile peer', () => {
     ports.push(port1);
     worker.postMessage({ event: 'note', text: 'with port' }, [port1]);
     worker.postMessage({ event: 'note', text: 'buffer', b: new ArrayBuffer(1) });
-    await until(() => channel.stats().received === 6);
+    worker.postMessage({ event: 'note', text: 'shared', b: new SharedArrayBuffer(1) });
+    await until(() => channel.stats().received === 7);
     expect(notes).toEqual([{ text: 'hi' }]);
     expect(Object.getPrototypeOf(notes[0])).toBe(Object.prototype);
-    expect(channel.stats().reasons).toMatchObject({ 'invalid note event': 1, 'unknown event': 2, 'carries ports': 1, 'not plain data': 1 });
+    expect(channel.stats().reasons).toMatchObject({ 'invalid note event': 1, 'unknown event': 2, 'carries ports': 1, 'not plain data': 2 });
+  });
+
+  it('takes bytes in a reply whose schema wants them, as a fresh copy; shared memory and oversized bytes fail the call', async () => {
+    const { channel, worker, fromPage } = pair();
+    const read = channel.remote.read();
+    await until(() => fromPage.length === 1);
+    worker.postMessage({ id: call(fromPage, 0).id, type: 'RAW', value: Uint8Array.from([7, 8]) });
+    expect(await read).toEqual(Uint8Array.from([7, 8]));
+    const shared = channel.remote.read();
+    await until(() => fromPage.length === 2);
+    worker.postMessage({ id: call(fromPage, 1).id, type: 'RAW', value: new Uint8Array(new SharedArrayBuffer(2)) });
+    await expect(shared).rejects.toThrow(/invalid reply to read/);
+    const big = channel.remote.read();
+    await until(() => fromPage.length === 3);
+    worker.postMessage({ id: call(fromPage, 2).id, type: 'RAW', value: new Uint8Array(9) });
+    await expect(big).rejects.toThrow(/more than 8 bytes/);
+    const stray = channel.remote.add(1, 1);
+    await until(() => fromPage.length === 4);
+    worker.postMessage({ id: call(fromPage, 3).id, type: 'RAW', value: 2, extra: new Uint8Array(1) });
+    await expect(stray).rejects.toThrow(/no schema reads/);
   });
 
   it('sends only calls of the API, with plain arguments and nothing transferred', async () => {
