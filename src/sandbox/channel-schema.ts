@@ -4,7 +4,7 @@
 import type { ChannelSpec } from '../channel/channel';
 import { arrayOf, bool, int, none, num, object, oneOf, optional, str, type Check } from '../channel/validate';
 import type { NotepadState } from '../protocols';
-import { MAX_TOOL_ARGS_CHARS, MAX_TOOL_NAME_CHARS, type RawCellResult, type WorkerApi, type WorkerEvents, type WorkerInfo } from './messages';
+import { MAX_TOOL_ARGS_CHARS, MAX_TOOL_NAME_CHARS, RICH_MIMES, type RawCellResult, type RawOutput, type WorkerApi, type WorkerEvents, type WorkerInfo } from './messages';
 
 /** Cap on one notepad string (the draft) and on the number of todos or facts. */
 const MAX_NOTEPAD_TEXT = 32 * 2 ** 20;
@@ -12,6 +12,14 @@ const MAX_NOTEPAD_ITEMS = 1_000_000;
 /** Cap on one stream event's text (Python flushes in batches of a few KB). */
 const MAX_STREAM_TEXT = 1_000_000;
 const MAX_TRACEBACK_LINES = 10_000;
+/** Rich outputs of one cell, items of one output, characters of one item (display.py caps them the same). */
+export const MAX_CELL_OUTPUTS = 50;
+const MAX_OUTPUT_ITEMS = RICH_MIMES.length;
+export const MAX_RICH_ITEM_CHARS = 4 * 2 ** 20;
+/** Module and package names (Python identifiers, lock names). */
+const MAX_NAME = 200;
+const MAX_MISSING_IMPORTS = 200;
+const MAX_PACKAGES = 1000;
 
 const notepad: Check<NotepadState> = object({
   todos: arrayOf(object({ text: str(MAX_NOTEPAD_TEXT), done: bool }), MAX_NOTEPAD_ITEMS),
@@ -21,6 +29,19 @@ const notepad: Check<NotepadState> = object({
 
 /** A cell's output fields may not exceed the cell's output limit by more than the runtime's markers. */
 const outputCap = (outputLimit: number) => 2 * outputLimit + 64 * 1024;
+
+const rawOutput: Check<RawOutput> = object({
+  type: oneOf('display_data', 'execute_result'),
+  items: arrayOf(
+    object({
+      mime: oneOf(...RICH_MIMES),
+      data: str(MAX_RICH_ITEM_CHARS),
+      width: optional(int(1, 100_000)),
+      height: optional(int(1, 100_000)),
+    }),
+    MAX_OUTPUT_ITEMS,
+  ),
+});
 
 function rawCellResult(outputLimit: number): Check<RawCellResult> {
   const text = str(outputCap(outputLimit));
@@ -33,6 +54,7 @@ function rawCellResult(outputLimit: number): Check<RawCellResult> {
     truncated: bool,
     notepad,
     finalAnswer: optional(str(MAX_NOTEPAD_TEXT)),
+    outputs: optional(arrayOf(rawOutput, MAX_CELL_OUTPUTS)),
   });
 }
 
@@ -53,6 +75,9 @@ export function sandboxChannelSpec(outputLimit: number, handlers: WorkerEventHan
       runCell: rawCellResult(outputLimit),
       cancelCell: none,
       toolReply: none,
+      setPackageLock: none,
+      missingImports: arrayOf(str(MAX_NAME), MAX_MISSING_IMPORTS),
+      installPackages: arrayOf(object({ name: str(MAX_NAME), ok: bool, error: optional(str(1000)) }), MAX_PACKAGES),
       getNotepad: notepad,
       setNotepad: none,
       reset: none,
@@ -81,6 +106,10 @@ export function sandboxChannelSpec(outputLimit: number, handlers: WorkerEventHan
           viaAtomics: bool,
         }),
         handle: handlers['tool-call'],
+      },
+      package: {
+        check: object({ cellId: int(0), name: str(MAX_NAME), phase: oneOf('install', 'failed'), message: str(1000) }),
+        handle: handlers.package,
       },
     },
   };

@@ -9,6 +9,8 @@ import {
   toErrorData,
   type CellResult,
   type NotepadState,
+  type PackageProgress,
+  type PackageSourceInfo,
   type RunCellOptions,
   type Sandbox,
   type SandboxInfo,
@@ -18,6 +20,8 @@ import {
 import type { ChannelStats } from '../channel/channel';
 import { answeredResult, clearCellTimers, interruptedBeforeStart, killedResult, newCell, stopCell, type Forced, type RunningCell, type StopReason } from './cell-run';
 import { TOOL_CHANNEL_BYTES, TOOL_CHANNEL_HEADER_BYTES, type WorkerInit } from './messages';
+import { PackageLoader } from './package-host';
+import { createPackageSource, PackageUnavailable, type PackageCache } from './package-source';
 import { ToolChannel, type WorkerToolCalls } from './tool-channel';
 import { ToolGateway, type ToolGatewayLimits } from './tool-gateway';
 import { WorkerLifecycle, type SandboxPlatform } from './worker-lifecycle';
@@ -39,6 +43,8 @@ export interface PyodideSandboxOptions extends SandboxOptions {
    * serve WorkerApi (messages.ts); whatever it sends is checked like the real worker's messages.
    */
   createWorker?: () => Worker;
+  /** Where package files are kept (default: Cache Storage where there is one; `null`: nowhere). */
+  packageCache?: PackageCache | null;
 }
 
 export class PyodideSandbox implements Sandbox {
@@ -54,6 +60,10 @@ export class PyodideSandbox implements Sandbox {
   private runningDone?: Promise<unknown>;
   private disposed = false;
   private readonly interruptBuffer?: SharedArrayBuffer;
+  /** Packages from the package source (absent without one). */
+  private readonly packageLoader?: PackageLoader;
+  /** Stops the package loading of the running cell. */
+  private packageAbort?: AbortController;
 
   private constructor(
     private readonly platform: SandboxPlatform,
@@ -68,9 +78,10 @@ export class PyodideSandbox implements Sandbox {
       toolChannel = new SharedArrayBuffer(TOOL_CHANNEL_HEADER_BYTES + TOOL_CHANNEL_BYTES);
     }
     this.toolChannel = new ToolChannel(toolChannel, () => this.running);
+    if (options.packageBaseUrl) this.packageLoader = new PackageLoader(packageSourceOf(options));
     const initMessage = (): WorkerInit => ({
       indexURL: platform.indexURL,
-      packageBaseUrl: options.packageBaseUrl,
+      packages: Boolean(this.packageLoader),
       tools: [...tools.values()].map((t) => ({ name: t.name, params: t.params, doc: `${t.signature}\n\n${t.description}\n\nExample: ${t.example}` })),
       notepad: this.notepad,
       interruptBuffer: this.interruptBuffer,
@@ -81,6 +92,7 @@ export class PyodideSandbox implements Sandbox {
       initMessage,
       // A SIGINT left over from the cell that got the previous worker terminated must not hit the next.
       beforeSpawn: () => this.interruptBuffer && Atomics.store(new Int32Array(this.interruptBuffer), 0, 0),
+      afterInit: this.packageLoader ? (api) => this.packageLoader!.prepareWorker(api) : undefined,
       handlers: (api, progress) => {
         const calls = this.toolChannel.forWorker(api);
         this.workerTools = calls;
@@ -88,6 +100,10 @@ export class PyodideSandbox implements Sandbox {
           stream: (e) => this.onStream(e.cellId, e.name, e.text),
           progress: (p) => progress?.(p),
           'tool-call': (e) => calls.onCall(e),
+          package: (e) => {
+            const cell = this.running;
+            if (cell && cell.id === e.cellId) cell.onPackage?.({ name: e.name, phase: e.phase, message: e.message });
+          },
         };
       },
       onExit: (reason) => this.onWorkerExit(reason),
@@ -142,7 +158,7 @@ export class PyodideSandbox implements Sandbox {
   private async runCellInner(code: string, options: RunCellOptions): Promise<CellResult> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_CELL_TIMEOUT_MS;
     const limit = this.options.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
-    const { cell, forced } = newCell({ id: ++this.cellSeq, gateway: this.gateway.forCell(), timeoutMs, limit, onStream: options.onStream });
+    const { cell, forced } = newCell({ id: ++this.cellSeq, gateway: this.gateway.forCell(), timeoutMs, limit, onStream: options.onStream, onPackage: options.onPackage });
     this.running = cell;
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -150,6 +166,16 @@ export class PyodideSandbox implements Sandbox {
       return await this.withWorker(async (api) => {
         // Interrupted while waiting for the interpreter to (re)start: nothing ran.
         if (cell.stopReason) return interruptedBeforeStart(cell.stopReason, this.notepad, performance.now() - started);
+        if (this.packageLoader) {
+          // What the cell imports comes first, outside the cell's time limit (a download may be long).
+          const loading = this.loadPackages(api, cell, code).then((): Partial<Forced> => ({}));
+          const early = await Promise.race([loading, forced]);
+          if (early.why) {
+            this.workers.restart();
+            return killedResult(cell, early.why, early.detail, performance.now() - started, this.notepad);
+          }
+          if (cell.stopReason) return interruptedBeforeStart(cell.stopReason, this.notepad, performance.now() - started);
+        }
         if (this.interruptBuffer) Atomics.store(new Int32Array(this.interruptBuffer), 0, 0);
         cell.started = true;
         timer = setTimeout(() => this.stop(cell, 'timeout'), timeoutMs);
@@ -176,7 +202,29 @@ export class PyodideSandbox implements Sandbox {
     }
   }
 
+  /** Loads the packages `code` imports; a failure is the cell's business (Python is told why), never thrown. */
+  private async loadPackages(api: Awaited<ReturnType<WorkerLifecycle['ready']>>, cell: RunningCell, code: string): Promise<void> {
+    const abort = new AbortController();
+    this.packageAbort = abort;
+    const report = (p: PackageProgress) => {
+      if (this.running === cell) cell.onPackage?.(p);
+    };
+    try {
+      await this.packageLoader!.loadFor(api, cell.id, code, report, abort.signal);
+    } catch (e) {
+      if (!abort.signal.aborted) report({ name: '', phase: 'failed', message: `packages could not be loaded: ${toErrorData(e).message}` });
+    } finally {
+      if (this.packageAbort === abort) this.packageAbort = undefined;
+    }
+  }
+
+  /** The package source and what it offers (undefined without one). */
+  async packages(): Promise<PackageSourceInfo | undefined> {
+    return this.packageLoader?.info();
+  }
+
   private stop(cell: RunningCell, why: StopReason): void {
+    this.packageAbort?.abort();
     stopCell(cell, why, {
       interruptBuffer: this.interruptBuffer,
       interruptBlockedToolCall: () => this.workerTools?.interruptBlocked(),
@@ -235,8 +283,18 @@ export class PyodideSandbox implements Sandbox {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.packageAbort?.abort();
     const cell = this.running;
     if (cell) cell.force(undefined, 'interrupted');
     this.workers.dispose();
+  }
+}
+
+function packageSourceOf(options: PyodideSandboxOptions): ConstructorParameters<typeof PackageLoader>[0] {
+  const raw = options.packageBaseUrl!;
+  try {
+    return createPackageSource(raw, { cache: options.packageCache });
+  } catch (e) {
+    return { baseUrl: raw, error: e instanceof PackageUnavailable ? e.message : String(e) };
   }
 }
