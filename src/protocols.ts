@@ -227,6 +227,14 @@ export interface CellOutput {
   metadata?: Record<string, { width?: number; height?: number }>;
 }
 
+/** Rich MIME types from the richest down: a view shows the first one an output has (Jupyter's order). */
+export const RICH_MIME_ORDER = ['text/html', 'text/markdown', 'image/svg+xml', 'image/png', 'image/jpeg', 'application/json'] as const;
+
+/** The form of `output` the user is shown (its richest MIME type), or undefined when it is text only. */
+export function shownMime(output: Pick<CellOutput, 'data'>): (typeof RICH_MIME_ORDER)[number] | undefined {
+  return RICH_MIME_ORDER.find((m) => typeof output.data?.[m] === 'string');
+}
+
 export interface CellResult {
   status: CellStatus;
   stdout: string;

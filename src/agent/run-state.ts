@@ -243,7 +243,10 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   const onAbort = () => void run.sandbox.interrupt().catch(() => undefined);
   run.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const cell = run.sandbox.runCell(code, { onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }) });
+    const cell = run.sandbox.runCell(code, {
+      onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }),
+      onPackage: (progress) => run.emit({ type: 'cell-output', step, package: progress }),
+    });
     const result = await Promise.race([cell, abandonAfterAbort(run.signal, started)]);
     run.emit({ type: 'cell-output', step, result });
     for (const call of result.toolCalls ?? []) run.emit({ type: 'tool-call', step, call });

@@ -2,6 +2,7 @@
 // agent loop, and turn its events into view state and notebook changes. Errors end as data in the
 // outcome and in the state (shown once); nothing here rejects.
 import { EMPTY_NOTEPAD, L0Error, toErrorData, type AgentEvent, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { importableLibraries } from '../agent/prompt';
 import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
 import type { Observable } from './state';
@@ -84,6 +85,9 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
     if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
     state.set({ status: req.resumeFrom && req.restoreCells ? 'Re-running saved cells…' : 'Running…' });
     const settings = state.get().settings;
+    // What can be imported right now (the lock and this browser's cache), for a new session's prompt.
+    const packages = await sandbox.packages?.().catch(() => undefined);
+    const libraries = importableLibraries(packages, (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false);
     const agentRun = await services.runAgent({
       task: req.task,
       llm,
@@ -98,6 +102,7 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
       resumeFrom: req.resumeFrom,
       restoreCells: req.restoreCells,
       promptExtra: deps.promptExtra,
+      libraries,
     });
     for await (const ev of agentRun) {
       track(steps, ev);

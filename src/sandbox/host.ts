@@ -92,7 +92,6 @@ export class PyodideSandbox implements Sandbox {
       initMessage,
       // A SIGINT left over from the cell that got the previous worker terminated must not hit the next.
       beforeSpawn: () => this.interruptBuffer && Atomics.store(new Int32Array(this.interruptBuffer), 0, 0),
-      afterInit: this.packageLoader ? (api) => this.packageLoader!.prepareWorker(api) : undefined,
       handlers: (api, progress) => {
         const calls = this.toolChannel.forWorker(api);
         this.workerTools = calls;

@@ -17,8 +17,8 @@ type Lock = { lock: PackageLock; index: Map<string, string> } | { unavailable: s
 
 export class PackageLoader {
   private readonly locked: Promise<Lock>;
-  /** Canonical names installed in the current worker (a new worker starts empty). */
-  private installed = new Set<string>();
+  /** Per worker (its API proxy): the packages installed there. A new worker has none, and no lock yet. */
+  private readonly workers = new WeakMap<object, Set<string>>();
 
   /** `source`, or why there is none (a package base URL that is not one). */
   constructor(private readonly source: PackageSource | { baseUrl: string; error: string }) {
@@ -31,21 +31,24 @@ export class PackageLoader {
           );
   }
 
-  /** A new worker started: it has no package yet; it gets the lock before its first cell. */
-  async prepareWorker(api: Comlink.Remote<WorkerApi>): Promise<void> {
-    this.installed = new Set();
-    const l = await this.locked;
-    await ('lock' in l ? api.setPackageLock(l.lock) : api.setPackageLock(undefined, l.unavailable));
-  }
-
-  /** Loads what `code` imports from the package source into the worker (failures are told to Python, not thrown). */
+  /**
+   * Loads what `code` imports from the package source into the worker (failures are told to Python,
+   * not thrown). A worker's first cell first hands it the lock: the worker takes it only before its
+   * first cell, when no model code has run in it yet.
+   */
   async loadFor(api: Comlink.Remote<WorkerApi>, cellId: number, code: string, report: (p: PackageProgress) => void, signal: AbortSignal): Promise<void> {
     const l = await this.locked;
+    let installed = this.workers.get(api);
+    if (!installed) {
+      await ('lock' in l ? api.setPackageLock(l.lock) : api.setPackageLock(undefined, l.unavailable));
+      installed = new Set();
+      this.workers.set(api, installed);
+    }
     if (!('lock' in l)) return;
     const missing = await api.missingImports(code);
     const wanted = packagesForImports(l.lock, missing, l.index);
     if (!wanted.length) return;
-    const { order } = installOrder(l.lock, wanted, this.installed);
+    const { order } = installOrder(l.lock, wanted, installed);
     if (!order.length) return;
     const wheels = new Map<LockPackage, Uint8Array>();
     const failures: PackageFailure[] = [];
@@ -78,7 +81,7 @@ export class PackageLoader {
       const pkg = order.find((p) => canonicalName(p.name) === r.name);
       const name = pkg?.name ?? r.name;
       if (r.ok) {
-        this.installed.add(r.name);
+        installed.add(r.name);
         report({ name, phase: 'ready', message: `${name} ${pkg?.version ?? ''} ready`.replace(/ +/g, ' ') });
       } else report({ name, phase: 'failed', message: `${name}: ${r.error ?? 'could not be installed'}` });
     }

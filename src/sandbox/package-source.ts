@@ -10,6 +10,14 @@
 // from the cache first (a file name with a known sha256 does not).
 import { canonicalName, hex, readLock, type LockPackage, type PackageLock } from './package-lock';
 
+/** The bundled Pyodide's version (test/unit/sandbox-packages.test.ts checks it against node_modules/pyodide). */
+export const PYODIDE_VERSION = '314.0.7';
+/**
+ * The official Pyodide package distribution of exactly the bundled version: the app's default
+ * package source when online (the pattern is `https://cdn.jsdelivr.net/pyodide/v<version>/full/`).
+ */
+export const OFFICIAL_PACKAGE_SOURCE = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
+
 /** The Cache Storage cache of package files (Settings lists and clears it). */
 export const PACKAGE_CACHE_NAME = 'l0-packages';
 export const LOCK_FILE = 'pyodide-lock.json';

@@ -33,8 +33,6 @@ export interface LifecycleHooks {
   handlers(api: Comlink.Remote<WorkerApi>, progress?: (p: LoadProgress) => void): WorkerEventHandlers;
   /** Runs before each spawn (clears the interrupt buffer). */
   beforeSpawn?(): void;
-  /** Runs once a new worker answered init, before it counts as ready (hands it the package lock). */
-  afterInit?(api: Comlink.Remote<WorkerApi>): Promise<void>;
   /** A worker that had started died on its own. */
   onExit(reason: string): void;
 }
@@ -182,7 +180,6 @@ export class WorkerLifecycle {
       const init = api.init(this.hooks.initMessage());
       init.catch(() => undefined); // when the worker failed first, its late answer is not wanted
       const info = await Promise.race([init, failed]);
-      if (this.hooks.afterInit) await Promise.race([this.hooks.afterInit(api), failed]);
       if (this.current !== running) throw new Error(this.disposed ? 'the sandbox was disposed' : 'the worker was replaced while starting');
       progress?.({ phase: 'ready', fraction: 1, message: `Python ${info.pythonVersion} ready` });
       return info;

@@ -47,6 +47,23 @@ export interface PythonSnapshotInfo {
   savedAt: number;
 }
 
+/** The package source Python imports packages from, and where that choice comes from. */
+export interface PackageSourceChoice {
+  /** Absolute folder URL. */
+  url: string;
+  /** `link`: the page URL's ?packageBaseUrl=; `setting`: saved in Settings; `build`: packages vendored into this build; `default`: the official distribution. */
+  origin: 'link' | 'setting' | 'build' | 'default';
+  /** Why a link's or setting's URL was not used, if it was not. */
+  warning?: string;
+}
+
+/** A package file kept in this browser. */
+export interface CachedPackage {
+  name: string;
+  version: string;
+  bytes: number;
+}
+
 export interface PageServices extends AppServices {
   /** The page's tools are known at once (the corpus tools appear with the first upload). */
   tools(): Tool[];
@@ -71,6 +88,14 @@ export interface PageServices extends AppServices {
   pythonSnapshot(): Promise<PythonSnapshotInfo | undefined>;
   /** Deletes the saved snapshot: the next Python start boots normally and saves a new one. */
   clearPythonSnapshot(): Promise<void>;
+  /** The package source the next Python start uses. */
+  packageSource(): PackageSourceChoice;
+  /** Saves the package source ('' restores the default); it applies from the next Python start. */
+  setPackageSource(url: string): Promise<void>;
+  /** Package files kept in this browser (they load offline). */
+  listCachedPackages(): Promise<CachedPackage[]>;
+  /** Deletes the kept package files. */
+  clearPackageCache(): Promise<void>;
   /** Builds an export file for a session. */
   exportSession(id: string, format: 'ipynb' | 'md' | 'json'): Promise<{ filename: string; mime: string; text: string }>;
 }
