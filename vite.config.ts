@@ -78,6 +78,8 @@ function pwaOptions(): Parameters<typeof VitePWA>[0] {
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
       // Precache keys are relative to the service worker, so the app works from any sub-path.
       navigateFallback: null,
+      // A link with parameters (?engine=…&packageBaseUrl=…) opens offline too: the page is the same file.
+      ignoreURLParametersMatching: [/.*/],
       cleanupOutdatedCaches: true,
       // WebLLM's library chunks (several MB, named after web-llm's own files) are left out of the
       // precache: every JS chunk over 1 MB outside pyodide/ is engine code loaded on demand.

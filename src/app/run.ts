@@ -2,7 +2,7 @@
 // agent loop, and turn its events into view state and notebook changes. Errors end as data in the
 // outcome and in the state (shown once); nothing here rejects.
 import { EMPTY_NOTEPAD, L0Error, toErrorData, type AgentEvent, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
-import { importableLibraries } from '../agent/prompt';
+import { importableLibraries } from '../agent/index';
 import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
 import type { Observable } from './state';

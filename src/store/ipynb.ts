@@ -69,13 +69,14 @@ function cellOutputs(cell: CellResult, count: number): NbOutput[] {
   const out: NbOutput[] = [];
   if (cell.stdout) out.push({ output_type: 'stream', name: 'stdout', text: toLines(cell.stdout) });
   if (cell.stderr) out.push({ output_type: 'stream', name: 'stderr', text: toLines(cell.stderr) });
-  const outputs = Array.isArray(cell.outputs) ? cell.outputs : [];
-  for (const o of outputs) if (o?.type === 'display_data') out.push({ output_type: 'display_data', ...mimeBundle(o) });
-  const rich = outputs.find((o) => o?.type === 'execute_result');
-  if (cell.result !== undefined) {
-    const bundle = rich ? mimeBundle(rich, cell.result) : { data: { 'text/plain': toLines(cell.result) }, metadata: {} };
-    out.push({ output_type: 'execute_result', execution_count: count, ...bundle });
+  // Rich outputs in the order the cell made them (a figure drawn after the cell follows its value).
+  const outputs = (Array.isArray(cell.outputs) ? cell.outputs : []).filter((o) => o && typeof o.data === 'object');
+  const rich = outputs.some((o) => o.type === 'execute_result');
+  for (const o of outputs) {
+    if (o.type === 'display_data') out.push({ output_type: 'display_data', ...mimeBundle(o) });
+    else if (o.type === 'execute_result' && cell.result !== undefined) out.push({ output_type: 'execute_result', execution_count: count, ...mimeBundle(o, cell.result) });
   }
+  if (cell.result !== undefined && !rich) out.push({ output_type: 'execute_result', execution_count: count, data: { 'text/plain': toLines(cell.result) }, metadata: {} });
   if (cell.error) {
     out.push({ output_type: 'error', ename: cell.error.ename, evalue: cell.error.evalue, traceback: [...cell.error.traceback] });
   } else if (cell.status === 'timeout' || cell.status === 'interrupted') {

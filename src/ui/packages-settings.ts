@@ -44,7 +44,8 @@ export function createPackagesRow(controls: PackageControls): { el: HTMLElement;
     const s = controls.source();
     input.value = s.origin === 'setting' || s.origin === 'link' ? s.url : '';
     input.placeholder = s.origin === 'setting' || s.origin === 'link' ? '' : s.url;
-    sourceHint.textContent = `In use: ${s.url} (${ORIGIN[s.origin]}). Packages a cell imports load from there and are kept in this browser. Empty: the default.${s.warning ? ` ${s.warning}` : ''}`;
+    const linkWins = s.origin === 'link' ? " The page's link wins over what is saved here." : '';
+    sourceHint.textContent = `In use: ${s.url} (${ORIGIN[s.origin]}). Packages a cell imports load from there and are kept in this browser. Empty: the default.${linkWins}${s.warning ? ` ${s.warning}` : ''}`;
   }
 
   async function refresh(): Promise<void> {
