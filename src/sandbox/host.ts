@@ -208,8 +208,22 @@ export class PyodideSandbox implements Sandbox {
     const report = (p: PackageProgress) => {
       if (this.running === cell) cell.onPackage?.(p);
     };
+    // Python runs in the worker during these calls (model code may have changed it): a Stop
+    // interrupts them like a cell, and one that outlives the cell's time limit ends with the
+    // worker (a fresh interpreter: model code could have broken the helper for every later cell).
+    // Downloads in between are stopped by the abort signal alone (a Stop then keeps the interpreter).
+    const inWorker = async <T>(call: () => Promise<T>): Promise<T> => {
+      cell.started = true;
+      const timer = setTimeout(() => cell.force(undefined, 'timeout'), cell.timeoutMs);
+      try {
+        return await call();
+      } finally {
+        clearTimeout(timer);
+        cell.started = false;
+      }
+    };
     try {
-      await this.packageLoader!.loadFor(api, cell.id, code, report, abort.signal);
+      await this.packageLoader!.loadFor(api, cell.id, code, report, abort.signal, inWorker);
     } catch (e) {
       if (!abort.signal.aborted) report({ name: '', phase: 'failed', message: `packages could not be loaded: ${toErrorData(e).message}` });
     } finally {

@@ -15,6 +15,9 @@ const size = (bytes: number) => (bytes >= 100 * 1024 ? `${(bytes / MB).toFixed(1
 
 type Lock = { lock: PackageLock; index: Map<string, string> } | { unavailable: string };
 
+/** Runs one call into the worker (Python runs there): the host bounds its time and can interrupt it. */
+export type WorkerCall = <T>(call: () => Promise<T>) => Promise<T>;
+
 export class PackageLoader {
   private readonly locked: Promise<Lock>;
   /** Per worker (its API proxy): the packages installed there. A new worker has none, and no lock yet. */
@@ -36,16 +39,16 @@ export class PackageLoader {
    * not thrown). A worker's first cell first hands it the lock: the worker takes it only before its
    * first cell, when no model code has run in it yet.
    */
-  async loadFor(api: Comlink.Remote<WorkerApi>, cellId: number, code: string, report: (p: PackageProgress) => void, signal: AbortSignal): Promise<void> {
+  async loadFor(api: Comlink.Remote<WorkerApi>, cellId: number, code: string, report: (p: PackageProgress) => void, signal: AbortSignal, inWorker: WorkerCall): Promise<void> {
     const l = await this.locked;
     let installed = this.workers.get(api);
     if (!installed) {
-      await ('lock' in l ? api.setPackageLock(l.lock) : api.setPackageLock(undefined, l.unavailable));
+      await inWorker(() => ('lock' in l ? api.setPackageLock(l.lock) : api.setPackageLock(undefined, l.unavailable)));
       installed = new Set();
       this.workers.set(api, installed);
     }
     if (!('lock' in l)) return;
-    const missing = await api.missingImports(code);
+    const missing = await inWorker(() => api.missingImports(code));
     const wanted = packagesForImports(l.lock, missing, l.index);
     if (!wanted.length) return;
     const { order } = installOrder(l.lock, wanted, installed);
@@ -76,7 +79,7 @@ export class PackageLoader {
     if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
     // Installed in dependency order (the lock's), whatever order the downloads finished in.
     const ready: WheelBytes[] = order.filter((p) => wheels.has(p)).map((p) => ({ name: p.name, bytes: wheels.get(p)! }));
-    const results = await api.installPackages(cellId, ready, failures);
+    const results = await inWorker(() => api.installPackages(cellId, ready, failures));
     for (const r of results) {
       const pkg = order.find((p) => canonicalName(p.name) === r.name);
       const name = pkg?.name ?? r.name;

@@ -235,6 +235,14 @@ print("open figures:", plt.get_fignums(), "own show ran:", plt.show_calls)`);
     expect(after.outputs).toBeUndefined();
   });
 
+  it('model code that breaks the package step cannot wedge the sandbox: the step gets the time limit, then a fresh interpreter', async () => {
+    await run('import _l0_packages\ndef stuck(code):\n    while True:\n        pass\n_l0_packages.missing_imports = stuck');
+    const r = await sb.runCell('print("never")', { timeoutMs: 1500 });
+    expect(r).toMatchObject({ status: 'timeout', restarted: true, stdout: '' });
+    const after = await run('import l0demo\nprint(l0demo.ANSWER)');
+    expect(after.stdout).toBe('42\n');
+  });
+
   it('offline: a new sandbox with the same cache loads the lock and the wheels without the server', async () => {
     await server.close();
     for (const url of cache.files.keys()) if (url.includes('l0ext')) cache.files.delete(url);
