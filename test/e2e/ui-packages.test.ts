@@ -46,8 +46,13 @@ function hostileHtml(c: string): string {
   ].join('\n');
 }
 
-function script(c: string): string[] {
-  const code = `${PNG_PY}
+/** The cell the replayed model runs: with `c` (the canary server's URL), hostile SVG and HTML too. */
+function script(c?: string): string[] {
+  const code = c === undefined ? `import l0demo
+import matplotlib.pyplot as plt
+plt.plot([3, 1, 4, 1, 5, 9, 2, 6])
+print("answer", l0demo.ANSWER)
+l0demo.Table([("alpha", 1), ("beta", 2), ("gamma", 3)])` : `${PNG_PY}
 import l0demo
 class Img:
     def _repr_png_(self): return make_png(40, 20)
@@ -64,10 +69,10 @@ import matplotlib.pyplot as plt
 plt.plot([1, 2, 3])
 print("answer", l0demo.ANSWER)
 l0demo.Table([("alpha", 1), ("beta", 2)])`;
-  return [turn('I will show the table.', code), turn('Done.', 'submit_final_answer("The table has 2 rows.")')];
+  return [turn('I will show the table.', code), turn('Done.', 'submit_final_answer("Here is the table.")')];
 }
 
-function appUrl(c: string): string {
+function appUrl(c?: string): string {
   const data = `data:application/json,${encodeURIComponent(JSON.stringify(script(c)))}`;
   return `${app.site.url}?engine=replay&script=${encodeURIComponent(data)}&packageBaseUrl=${encodeURIComponent(packages.url)}`;
 }
@@ -99,7 +104,7 @@ describe('rich outputs and packages in the notebook page', () => {
     await waitForPython(page);
     await recordPackageLines(page);
     await runTask(page, 'Show me the demo table.');
-    expect(await waitForAnswer(page)).toContain('The table has 2 rows.');
+    expect(await waitForAnswer(page)).toContain('Here is the table.');
     await waitForIdle(page);
 
     // Progress was shown in the cell while the wheels loaded.
@@ -126,7 +131,7 @@ describe('rich outputs and packages in the notebook page', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
     expect(await page.locator('.l0-app').isVisible()).toBe(true);
     expect(canary.requests).toEqual([]);
-    await cell.screenshot({ path: `${SCREENSHOTS}/rich-output.png` });
+    await cell.screenshot({ path: `${SCREENSHOTS}/rich-output-hostile.png` });
 
     // The model saw text only: text/plain forms and markers, no base64, HTML or SVG.
     const saved = JSON.parse(await exportLatest(page, 'Export JSON')) as { trajectory: { systemPrompt: string; steps: { observation: string }[] } };
@@ -155,7 +160,7 @@ describe('rich outputs and packages in the notebook page', () => {
   });
 
   it('after a reload offline: Python restores from its snapshot, the package loads from the cache, the prompt names it; Settings lists and clears the cache', async () => {
-    const { context, page } = await openApp(app.browser, appUrl(canary.url));
+    const { context, page } = await openApp(app.browser, appUrl(), { viewport: { width: 1100, height: 900 } });
     await waitForPython(page);
     // One online run caches the wheels; the service worker takes over after a reload.
     await runTask(page, 'Show me the demo table.');
@@ -188,12 +193,13 @@ describe('rich outputs and packages in the notebook page', () => {
     const statuses = await page.evaluate(() => (window as unknown as { __statusSeen: string[] }).__statusSeen);
     expect(statuses.some((t) => /restored from a saved snapshot/.test(t)), statuses.join(' | ')).toBe(true);
     await runTask(page, 'Show me the demo table.');
-    expect(await waitForAnswer(page)).toContain('The table has 2 rows.');
+    expect(await waitForAnswer(page)).toContain('Here is the table.');
     await waitForIdle(page);
     const cell = page.locator('.cell').first();
     expect((await cell.locator('pre.cell-output').innerText()).trim()).toBe('answer 42');
     expect(await cell.locator('.rich-output[data-mime="text/html"] table').last().innerText()).toContain('alpha');
     expect(packages.requests.length).toBe(online);
+    await cell.screenshot({ path: `${SCREENSHOTS}/rich-output.png` });
     const saved = JSON.parse(await exportLatest(page, 'Export JSON')) as { trajectory: { systemPrompt: string } };
     // Offline, only what is in this browser is offered, by name.
     expect(saved.trajectory.systemPrompt).toMatch(/You can import: Python's standard library, [^\n]*l0demo/);

@@ -70,13 +70,15 @@ export function lockFile(wheels: BuiltWheel[], overrides: Record<string, Record<
 /** A real 1-bit greyscale PNG of width × height, stripes, made with zlib (Python makes its own in the tests). */
 export const PNG_PY = `
 import struct, zlib
-def make_png(width, height):
+def png_from_pixels(width, height, pixels):
+    """An 8-bit greyscale PNG of \`pixels\` (width * height bytes, row by row)."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
-    row = bytes([0]) + bytes(((x // 8) % 2) * 255 for x in range(width))
-    raw = row * height
+    raw = b"".join(b"\\0" + bytes(pixels[r * width:(r + 1) * width]) for r in range(height))
     return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+def make_png(width, height):
+    return png_from_pixels(width, height, bytes(((x // 8) % 2) * 255 for x in range(width)) * height)
 `;
 
 /** The stand-in matplotlib: pyplot's figure calls the sandbox hook uses, drawing a real PNG. */
@@ -99,11 +101,37 @@ _figures = {}
 _current = None
 show_calls = 0
 
+def _draw(width, height, lines):
+    """White canvas, two axes, each plotted series as a black polyline."""
+    px = bytearray(b"\\xff" * (width * height))
+    def dot(x, y):
+        for xx in (x, x + 1):
+            for yy in (y, y + 1):
+                if 0 <= xx < width and 0 <= yy < height:
+                    px[yy * width + xx] = 0
+    m = min(40, width // 8, height // 8)
+    for x in range(m, width - m):
+        dot(x, height - m)
+    for y in range(m, height - m):
+        dot(m, y)
+    for args in lines:
+        ys = list(args[-1]) if args else []
+        if len(ys) < 2:
+            continue
+        lo, hi = min(ys), max(ys)
+        span = (hi - lo) or 1
+        pts = [(m + i * (width - 2 * m) // (len(ys) - 1), height - m - int((v - lo) / span * (height - 2 * m))) for i, v in enumerate(ys)]
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            steps = max(abs(x1 - x0), abs(y1 - y0), 1)
+            for k in range(steps + 1):
+                dot(x0 + (x1 - x0) * k // steps, y0 + (y1 - y0) * k // steps)
+    return png_from_pixels(width, height, px)
+
 class Figure:
     def __init__(self, num, figsize=(6.4, 4.8), dpi=100):
         self.number, self.figsize, self.dpi, self.lines = num, figsize, dpi, []
     def savefig(self, fname, format="png", **kwargs):
-        data = make_png(int(self.figsize[0] * self.dpi), int(self.figsize[1] * self.dpi))
+        data = _draw(int(self.figsize[0] * self.dpi), int(self.figsize[1] * self.dpi), self.lines)
         if hasattr(fname, "write"):
             fname.write(data)
         else:
