@@ -64,7 +64,11 @@ class Svg:
 class Evil:
     def _repr_html_(self): return ${JSON.stringify(hostileHtml(c))}
     def __repr__(self): return "Evil()"
-display(Img(), Svg(), Evil())
+class Js:
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"application/javascript": "window.__pwned = 'js-mime'", "text/html": "<b>bundle</b>", "text/plain": "Js()"}
+    def _repr_javascript_(self): return "window.__pwned = 'js-repr'"
+display(Img(), Svg(), Evil(), Js())
 import matplotlib.pyplot as plt
 plt.plot([1, 2, 3])
 print("answer", l0demo.ANSWER)
@@ -128,6 +132,8 @@ describe('rich outputs and packages in the notebook page', () => {
     const html = cell.locator('.rich-output[data-mime="text/html"]').first();
     expect(await html.locator('script, style, link, iframe, form, object, svg, [onerror], [style], [background]').count()).toBe(0);
     expect(await html.locator('td').first().innerText()).toBe('evil cell');
+    // A bundle's script MIME type is dropped (only its HTML is shown).
+    expect(await cell.locator('.rich-output[data-mime="text/html"]').nth(1).innerHTML()).toBe('<div class="rich-html"><b>bundle</b></div>');
     expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
     expect(await page.locator('.l0-app').isVisible()).toBe(true);
     expect(canary.requests).toEqual([]);
@@ -136,10 +142,10 @@ describe('rich outputs and packages in the notebook page', () => {
     // The model saw text only: text/plain forms and markers, no base64, HTML or SVG.
     const saved = JSON.parse(await exportLatest(page, 'Export JSON')) as { trajectory: { systemPrompt: string; steps: { observation: string }[] } };
     const obs = saved.trajectory.steps[0]!.observation;
-    for (const text of ['answer 42', 'Img(40x20)\n[image/png 40×20 shown to the user]', 'Svg(30x15)\n[image/svg+xml 30×15 shown to the user]', 'Evil()\n[text/html shown to the user]', '<Figure size 640x480 with 1 Axes>\n[image/png 640×480 shown to the user]', 'alpha  1\nbeta  2\n[text/html shown to the user]']) {
+    for (const text of ['answer 42', 'Img(40x20)\n[image/png 40×20 shown to the user]', 'Svg(30x15)\n[image/svg+xml 30×15 shown to the user]', 'Evil()\n[text/html shown to the user]', 'Js()\n[text/html shown to the user]', '<Figure size 640x480 with 1 Axes>\n[image/png 640×480 shown to the user]', 'alpha  1\nbeta  2\n[text/html shown to the user]']) {
       expect(obs).toContain(text);
     }
-    for (const text of ['iVBOR', '<table', '<script', '<svg', canary.url]) expect(obs).not.toContain(text);
+    for (const text of ['iVBOR', '<table', '<script', '<svg', '__pwned', canary.url]) expect(obs).not.toContain(text);
     // The prompt said what can be imported (the stand-in matplotlib is in the source's lock).
     expect(saved.trajectory.systemPrompt).toContain("You can import: Python's standard library, matplotlib (figures are shown to the user), ");
 
@@ -150,6 +156,7 @@ describe('rich outputs and packages in the notebook page', () => {
       ['stream', ''],
       ['display_data', 'image/png,text/plain'],
       ['display_data', 'image/svg+xml,text/plain'],
+      ['display_data', 'text/html,text/plain'],
       ['display_data', 'text/html,text/plain'],
       ['execute_result', 'text/html,text/plain'],
       ['display_data', 'image/png,text/plain'],

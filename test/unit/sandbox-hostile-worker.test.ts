@@ -105,6 +105,14 @@ describe('a hostile worker thread against the Node host', () => {
     expect(hostIntact()).toEqual([]);
   });
 
+  it('rich outputs with a MIME type outside the closed list (a script type, a prototype name) are refused', async () => {
+    const r = await sb.runCell('attack:outputs');
+    expect(r.error!.evalue).toMatch(/invalid reply to runCell/);
+    expect(r.outputs).toBeUndefined();
+    expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
+    expect(hostIntact()).toEqual([]);
+  });
+
   it('ports, Dates, buffers, Maps and arrays are dropped', async () => {
     const chunks: StreamChunk[] = [];
     const before = sb.channelStats().reasons['not plain data'] ?? 0;

@@ -215,6 +215,21 @@ l0demo.Table([("a", 1), ("b", 2)])`);
     expect(table!.data['text/html']).toMatch(/^<table class="dataframe">.*<td>b<\/td><td>2<\/td>/);
   });
 
+  it('script and widget MIME types never leave Python: a bundle keeps only the shown types', async () => {
+    const r = await run(`class Js:
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"application/javascript": "alert(1)", "text/javascript": "alert(2)", "application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/html": "<b>bundle</b>", "text/plain": "Js()"}
+    def _repr_javascript_(self):
+        return "alert(3)"
+display(Js())
+display({"application/javascript": "alert(4)", "text/plain": "raw"}, raw=True)`);
+    expect(r.error).toBeUndefined();
+    expect(r.outputs).toEqual([
+      { type: 'display_data', data: { 'text/html': '<b>bundle</b>', 'text/plain': 'Js()' } },
+      { type: 'display_data', data: { 'text/plain': 'raw' } },
+    ]);
+  });
+
   it('matplotlib figures (a stand-in pyplot from the package source) are shown as PNG after the cell and on plt.show(), then closed', async () => {
     const r = await run(`import matplotlib.pyplot as plt
 plt.figure(figsize=(3, 2))

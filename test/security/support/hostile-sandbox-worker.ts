@@ -223,6 +223,11 @@ port.onMessage(async (data, ports) => {
       return reply(id, { pyodideVersion: 'hostile', pythonVersion: '3.0.0', toolBridge: lastInit.toolChannel ? 'atomics' : 'jspi' });
     case 'runCell': {
       const [cellId, code] = args as [number, string];
+      if (code === 'attack:outputs') {
+        // Rich outputs the display protocol never produces: a script MIME type, and a prototype name as MIME type.
+        const item = (mime: string) => ({ type: 'display_data', items: [{ mime, data: 'globalThis.__pwned = "js-mime"' }, { mime: 'text/plain', data: 'x' }] });
+        return reply(id, { n: cellId, stdout: '', stderr: '', truncated: false, notepad: EMPTY, outputs: [item('application/javascript'), item('__proto__')] });
+      }
       const outcome = await attack(String(code).replace(/^attack:/, ''), cellId, id);
       if (outcome === 'replied') return;
       const report = { ...outcome, answers, portsFromPage, nonRawArgs };
