@@ -160,6 +160,11 @@ export const EMPTY_NOTEPAD: NotepadState = Object.freeze({ todos: [], facts: [],
 
 export interface ToolContext {
   signal: AbortSignal;
+  /**
+   * Waits for `work` with this call's timeout and its cell's timeout stopped: for a tool that waits
+   * for a person (an approval prompt). Set by the sandbox's tool gateway.
+   */
+  waitForUser?<T>(work: Promise<T>): Promise<T>;
 }
 
 export interface Tool {
@@ -179,6 +184,14 @@ export interface Tool {
   timeoutMs?: number;
   /** Cap on the JSON size of the result (default set by the gateway). */
   maxResultChars?: number;
+  /**
+   * A tool that reaches the network: the URLs a call with these arguments will reach, directly or
+   * through a proxy, known before it runs (src/tools/fetch-approval.ts asks about their hosts).
+   * Throws what `run` would throw for bad arguments. Tools without it are never asked about.
+   */
+  destinations?(args: Record<string, unknown>): string[];
+  /** Base URLs of the services this tool was set up with (a search API, a reader proxy): their hosts are reached without asking. */
+  serviceUrls?: readonly string[];
 }
 
 export interface ToolCallRecord {
@@ -265,7 +278,7 @@ export interface PackageProgress {
   phase: 'download' | 'install' | 'ready' | 'failed';
   loadedBytes?: number;
   totalBytes?: number;
-  /** One line, e.g. "loading numpy 2.4.6: 3.1 MB". */
+  /** One line, e.g. "loading numpy 2.4.6 1.2 MB of 3.1 MB…". */
   message: string;
 }
 
@@ -274,6 +287,12 @@ export interface RunCellOptions {
   onStream?: (chunk: StreamChunk) => void;
   /** Packages the cell imports are loaded before it runs (not counted in its timeout). */
   onPackage?: (progress: PackageProgress) => void;
+  /**
+   * Which agent run (one question of a session) the cell belongs to. The per-run tool-call cap
+   * starts again when it changes, so a follow-up question in the same sandbox gets its own budget.
+   * Without it the count runs from the sandbox's creation, `reset()` or `restart()`.
+   */
+  run?: string;
 }
 
 /** What can be imported beyond the standard library (the system prompt says it). */
@@ -534,6 +553,8 @@ export interface SessionMeta {
   status: RunStatus;
   modelId: string;
   stepCount: number;
+  /** Questions asked in the session (the first and its follow-ups); absent in sessions saved before follow-ups (one). */
+  questionCount?: number;
   createdAt: number;
   updatedAt: number;
   finalAnswer?: string;

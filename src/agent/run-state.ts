@@ -243,7 +243,10 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   const onAbort = () => void run.sandbox.interrupt().catch(() => undefined);
   run.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    // One question is one run for the sandbox's per-run tool-call cap (a follow-up gets its own).
+    const question = `${run.traj.sessionId}#${run.traj.turns?.length ?? 1}`;
     const cell = run.sandbox.runCell(code, {
+      run: question,
       onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }),
       onPackage: (progress) => run.emit({ type: 'cell-output', step, package: progress }),
     });

@@ -3,8 +3,11 @@
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { nextAction } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
+import type { FetchDecision } from '../tools/fetch-approval';
+import { createApprovals } from './approvals';
 import { createEngineSlot, engineKey } from './engines';
 import { DEMO_ENGINE, isDemo, sessionStatus, shortChoice } from './labels';
 import { createPythonSlot } from './python';
@@ -25,7 +28,18 @@ export interface AppController {
   runDemo(): Promise<RunOutcome>;
   /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
   stop(): Promise<void>;
+  /**
+   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
+   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
+   * cells first. An answered session is returned unchanged: ask a follow-up instead.
+   */
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  /**
+   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
+   * Python keeps its variables when it last ran this session (no reset, restart or other session
+   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
+   */
+  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
   openSession(id: string): Promise<void>;
   newSession(): void;
   /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
@@ -46,6 +60,8 @@ export interface AppController {
   clearHistory(): Promise<void>;
   /** Shows an error that happened outside the controller (e.g. a download in the view). */
   showError(error: ErrorData | undefined): void;
+  /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
+  resolveApproval(id: number, decision: FetchDecision): void;
   dispose(): Promise<void>;
 }
 
@@ -69,7 +85,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
+    approvals: [],
   });
+  const approvals = createApprovals(state);
   const notebook = emitter<NotebookChange>();
   let active: { abort: AbortController; done: Promise<void> } | undefined;
   let disposed = false;
@@ -80,6 +98,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const engines = createEngineSlot(services.createEngine, (p) => {
     state.set({ engineStatus: { progress: p.phase === 'ready' ? undefined : p } });
     if (waiting === 'engine') state.set({ status: `${p.message}${p.fraction !== undefined && p.fraction < 1 ? ` ${Math.round(p.fraction * 100)}%` : ''}` });
+    // A model picked in the model panel (or preloaded) says when it is ready, outside a run too.
+    else if (p.phase === 'ready' && !active) state.set({ status: p.message });
   });
   const python = createPythonSlot(services.createSandbox, (s) => {
     state.set({ python: s });
@@ -96,7 +116,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     }));
   let toolsP: Promise<Tool[]> | undefined;
   const allTools = (): Promise<Tool[]> =>
-    (toolsP ??= Promise.resolve().then(() => services.tools()).then(
+    (toolsP ??= Promise.resolve().then(() => services.tools(state.get().settings)).then(
       (tools) => {
         toolsP = undefined; // the page's tools change (corpus uploads): ask again next time
         return tools;
@@ -109,7 +129,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const enabledTools = async (): Promise<Tool[]> => {
     const on = state.get().settings.tools;
     const all = await allTools();
-    return on ? all.filter((t) => on.includes(t.name)) : all;
+    return approvals.wrap(on ? all.filter((t) => on.includes(t.name)) : all);
   };
 
   function askPersistence(): void {
@@ -201,9 +221,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
+      // The demo replays one recorded run: it cannot answer another task, nor a follow-up.
+      const demoRefuses = ro.followUp !== undefined || (!ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task);
+      if (isDemo(choice) && !ro.engine && demoRefuses) {
         return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
       }
+      approvals.newRun();
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
@@ -223,9 +246,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
             if (ev.type === 'step-start' && ev.step === LONG_SESSION_STEPS) askPersistence();
           },
         },
-        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
+        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, followUp: ro.followUp, restoreCells: ro.restoreCells },
       );
+      // Set before the run counts as ended, so a follow-up asked right after stop() continues it.
+      if (outcome.trajectory) state.set({ trajectory: outcome.trajectory });
     } finally {
+      approvals.cancelAll();
       active = undefined;
       if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
       ended();
@@ -250,7 +276,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     const last = t.steps.at(-1);
     state.set({
       sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
+      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined, trajectory: t,
       maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
     });
   }
@@ -277,9 +303,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (!current.abort.signal.aborted) {
         state.set({ phase: 'stopping', status: 'Stopping…' });
         current.abort.abort();
-        // Abort ends generation; the interrupt ends a cell that is already running; a model still
-        // loading for this run is cancelled.
+        // Abort ends generation; the interrupt ends a cell that is already running (and a question
+        // its tool call asks); a model still loading for this run is cancelled.
         python.interrupt();
+        approvals.cancelAll();
         if (waiting === 'engine') engines.cancel();
       }
       return current.done;
@@ -289,7 +316,26 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const t = await loadSession(id);
       if (!t) return { error: state.get().error };
       show(t);
+      // An answered question has nothing to continue (the agent would return it as is): nothing
+      // runs, and Python keeps whatever session it holds. The view offers the follow-up box.
+      if (nextAction(t) === 'ask') {
+        state.set({ status: `${sessionStatus(t)} · ask a follow-up question to go on` });
+        return { trajectory: t };
+      }
       return run(t.task, { resumeFrom: t, restoreCells });
+    },
+    async ask(questionText, restoreCells = false) {
+      if (disposed) return refuse('This agent was disposed.');
+      if (active) return refuse('A run is in progress: stop it first.');
+      const question = questionText.trim();
+      if (!question) {
+        state.set({ status: 'Write a question first.' });
+        return refuse('The follow-up question is empty.');
+      }
+      const { sessionId, trajectory } = state.get();
+      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await loadSession(sessionId) : undefined;
+      if (!t) return sessionId ? { error: state.get().error } : refuse('There is no session to follow up: run a task first.');
+      return run(t.task, { resumeFrom: t, followUp: question, restoreCells });
     },
     async openSession(id) {
       if (active) return;
@@ -360,6 +406,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     showError(error) {
       state.set({ error });
     },
+    resolveApproval: (id, decision) => approvals.resolve(id, decision),
     async dispose() {
       if (disposed) return;
       disposed = true;

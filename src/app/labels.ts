@@ -1,5 +1,5 @@
 // Words for engines and runs, shared by the page and the widget (and the controller's messages).
-import type { Trajectory } from '../protocols';
+import { turnsOf, type Trajectory } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 
 /** The bundled replay demo of the page (relative to the page). */
@@ -33,13 +33,14 @@ export function shortChoice(c: EngineChoice): string {
 
 const steps = (n: number): string => `${n} step${n === 1 ? '' : 's'}`;
 
-/** The status line once a run ended. Errors are shown by the error notice, not repeated here. */
+/** The status line once a run ended (its latest question's steps). Errors are shown by the error notice, not repeated here. */
 export function endedStatus(t: Trajectory): string {
+  const n = turnsOf(t).at(-1)!.steps.length;
   switch (t.status) {
     case 'answered':
-      return `Answered in ${steps(t.steps.length)}.`;
+      return `Answered in ${steps(n)}.`;
     case 'max-steps':
-      return `Stopped at the step limit (${t.steps.length}) without an answer.`;
+      return `Stopped at the step limit (${n}) without an answer.`;
     case 'aborted':
       return 'Stopped.';
     case 'error':
@@ -51,5 +52,6 @@ export function endedStatus(t: Trajectory): string {
 
 /** The status line of a session opened from the list. */
 export function sessionStatus(t: Trajectory): string {
-  return `Session: ${t.status} · ${steps(t.steps.length)}`;
+  const questions = turnsOf(t).length;
+  return `Session: ${t.status} · ${questions > 1 ? `${questions} questions · ` : ''}${steps(t.steps.length)}`;
 }

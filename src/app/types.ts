@@ -6,12 +6,13 @@ import type { EngineChoice } from '../llm/engine-spec';
 import type { CreateEngine } from './engines';
 import type { CreateSandbox, PythonStatus } from './python';
 import type { AppSettings } from './settings';
+import type { FetchApprovalRequest } from '../tools/fetch-approval';
 
 export interface AppServices {
   /** The session store (the widget creates it on its first run). */
   store(): SessionStore | Promise<SessionStore>;
-  /** Every tool on offer; the settings choose among them. */
-  tools(): Tool[] | Promise<Tool[]>;
+  /** Every tool on offer; the settings choose among them (and may configure them, e.g. a page reader). */
+  tools(settings: AppSettings): Tool[] | Promise<Tool[]>;
   createSandbox: CreateSandbox;
   /** Loads a model engine (WebLLM's code is imported only inside this call). */
   createEngine: CreateEngine;
@@ -83,6 +84,11 @@ export interface AppState {
   warning?: ErrorData;
   /** The session shown was interrupted (page closed mid-run): it can be continued. */
   interrupted?: Trajectory;
+  /**
+   * The session shown as it was last saved (opened, or its last run ended); a follow-up question
+   * continues it (`followUpTarget(state)` says when one can be asked). Undefined for a new session.
+   */
+  trajectory?: Trajectory;
   /** The engine chosen (undefined when the widget was given an LLM object, or none). */
   engine?: EngineChoice;
   engineStatus: EngineStatus;
@@ -90,6 +96,15 @@ export interface AppState {
   settings: AppSettings;
   /** Saved sessions, newest first (when `listSessions`). */
   sessions: SessionMeta[];
+  /** Tool calls waiting for the person to allow a host ("ask before fetching"), oldest first. */
+  approvals: readonly PendingApproval[];
+}
+
+/** A question of the fetch gate: may `tool` reach `host` (for `url`)? Answered with resolveApproval. */
+export interface PendingApproval extends FetchApprovalRequest {
+  id: number;
+  /** The step whose cell made the call. */
+  step?: number;
 }
 
 /** What the notebook (the cells and the answer) must show: streamed, in order. */
@@ -109,7 +124,12 @@ export interface RunOptions {
   engine?: EngineChoice;
   /** Continue this saved run (its session id is kept). */
   resumeFrom?: Trajectory;
-  /** With resumeFrom: re-run the saved cells first to restore the variables. */
+  /** With resumeFrom: ask this new question in the session (else its latest question goes on). */
+  followUp?: string;
+  /**
+   * With resumeFrom: re-run the saved cells first to restore the variables, when Python no
+   * longer holds them (after a reload, a restart, or another session ran).
+   */
   restoreCells?: boolean;
 }
 

@@ -65,7 +65,7 @@ export function createPageServices(): PageServices {
   return {
     store: () => store,
     onStoreWarning: (listener) => void store.onWarning(listener),
-    tools: () => defaultTools({ corpus: corpus.size ? corpus : undefined, web: {} }),
+    tools: (settings) => defaultTools({ corpus: corpus.size ? corpus : undefined, web: { ...(settings?.jinaReaderUrl && { jina: { baseUrl: settings.jinaReaderUrl } }) } }),
     async addCorpusFiles(files) {
       await corpusReady;
       const docs: CorpusDocument[] = [];

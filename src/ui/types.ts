@@ -1,6 +1,6 @@
 // What the notebook page needs beyond the app controller's services: the model panel's facts,
 // storage, the Python snapshot, exports. main.ts builds them from the real parts (services.ts).
-import type { AppServices } from '../app/index';
+import type { AppServices, AppSettings } from '../app/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { Tool } from '../protocols';
 import type { WeightsCheck } from '../llm/weights-check';
@@ -65,8 +65,8 @@ export interface CachedPackage {
 }
 
 export interface PageServices extends AppServices {
-  /** The page's tools are known at once (the corpus tools appear with the first upload). */
-  tools(): Tool[];
+  /** The page's tools are known at once (the corpus tools appear with the first upload); `settings` may add a page reader. */
+  tools(settings?: AppSettings): Tool[];
   /** Adds uploaded files to the local corpus; returns the number of documents now in it. */
   addCorpusFiles(files: File[]): Promise<number>;
   /** The engine the page URL names (`?engine=...`), or why the link's engine was ignored. */

@@ -496,6 +496,64 @@ window.ready = true;
   });
 });
 
+describe('follow-up questions', () => {
+  it('the widget asks a follow-up through el.ask() and through its box, in the same Python, and the model sees the earlier turns', async () => {
+    const FIRST = 'Set x to 21, then tell me x.';
+    const DOUBLE = 'Now multiply that by 2.';
+    const PLUS = 'Add 1 to that.';
+    type Msg = { role: string; content: string };
+    const asked = (m: Msg | undefined) => (m?.role === 'user' ? /Follow-up question: (.+)/.exec(m.content)?.[1] : undefined);
+    const turn = (code: string) => `<think>Go.</think>\n<code>\n${code}\n</code><end_code>`;
+    // Answers computed from the conversation: what the cells printed, with the variables Python still held.
+    const model = await startOpenAIServer({
+      respond: (messages) => {
+        const q = asked(messages.at(-1));
+        if (q === DOUBLE) return turn('y = x * 2\nprint(y)');
+        if (q === PLUS) return turn('print(y + 1)');
+        if (messages.length === 2) return turn('x = 21\nprint(x)');
+        const out = /<output>([\s\S]*?)<\/output>/.exec(messages.at(-1)!.content)?.[1]?.trim() ?? '';
+        return turn(`submit_final_answer(${JSON.stringify(out)})`);
+      },
+    });
+    servers.push(model);
+    HOST_PAGES['follow-up.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>follow-up</title>
+<script type="module" src="/l0/l0-agent.js"></script></head><body>
+<l0-agent engine="openai" base-url="${model.url}" model="m" max-steps="4" namespace="follow-up" style="display:block;height:720px;width:520px"></l0-agent></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/follow-up.html');
+    await page.waitForFunction(() => !!document.querySelector('l0-agent')?.shadowRoot?.querySelector('button.run'));
+    type El = HTMLElement & { run(t: string): Promise<{ status: string; finalAnswer?: string }>; ask(q: string): Promise<{ status: string; finalAnswer?: string; turns?: unknown[]; sessionId: string }> };
+    // Nothing to follow up before a first run.
+    expect(await page.evaluate(() => (document.querySelector('l0-agent') as unknown as El).ask('Anything?').then(() => 'asked', (e: Error) => e.message))).toMatch(/run a task first/);
+    const box = page.locator('l0-agent').getByLabel('Follow-up question');
+    expect(await box.isVisible()).toBe(false);
+
+    const first = await page.evaluate((t) => (document.querySelector('l0-agent') as unknown as El).run(t).then((r) => ({ status: r.status, answer: r.finalAnswer })), FIRST);
+    expect(first).toEqual({ status: 'answered', answer: '21' });
+    const second = await page.evaluate((q) => (document.querySelector('l0-agent') as unknown as El).ask(q).then((r) => ({ status: r.status, answer: r.finalAnswer, questions: r.turns?.length })), DOUBLE);
+    expect(second).toEqual({ status: 'answered', answer: '42', questions: 2 });
+    const chats = () => model.requests.filter((r) => r.callIndex !== undefined).map((r) => (r.body?.messages ?? []) as Msg[]);
+    const followUp = chats().find((m) => asked(m.at(-1)) === DOUBLE)!;
+    expect(followUp[1]!.content.startsWith(FIRST)).toBe(true);
+    expect(followUp.some((m) => m.role === 'assistant' && m.content.includes('submit_final_answer("21")'))).toBe(true);
+
+    // The box: Enter asks, the answer uses y from the previous question.
+    await box.waitFor({ state: 'visible' });
+    await box.fill(PLUS);
+    await box.press('Enter');
+    await page.waitForFunction(() => document.querySelector('l0-agent')?.shadowRoot?.querySelector('.answer:not([hidden]) .answer-body')?.textContent?.trim() === '43', undefined, { timeout: 60_000 });
+    expect(await page.locator('l0-agent .question .question-text').allTextContents()).toEqual([FIRST, DOUBLE, PLUS]);
+    expect((await page.locator('l0-agent .question-answer .answer-body').allTextContents()).map((t) => t.trim())).toEqual(['21', '42']);
+    expect(await page.locator('l0-agent .cell').count()).toBe(6);
+    expect(chats().find((m) => asked(m.at(-1)) === PLUS)!.some((m) => asked(m) === DOUBLE)).toBe(true);
+    await page.waitForFunction(() => !document.querySelector('l0-agent')?.shadowRoot?.querySelector('.l0-embed.running'));
+    expect(await box.inputValue()).toBe('');
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'follow-up.png') });
+    await page.close();
+  });
+});
+
 describe('the npm package layout', () => {
   it("a Vite app that imports 'l0-browser/embed' builds and runs the agent", async () => {
     // A throwaway consumer project: node_modules/l0-browser is this repository (its package.json exports).
