@@ -114,7 +114,7 @@ function commandFor(file) {
 }
 
 function environment() {
-  let chromium = 'unknown';
+  let chromium;
   try {
     chromium = execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', timeout: 20_000 }).trim();
   } catch {

@@ -11,7 +11,7 @@
 //                [--decode 128] [--repeats 3] [--warmup 1]
 import 'fake-indexeddb/auto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,7 +48,8 @@ const t0 = performance.now();
 const model = await writeRandomMlcModel({ library: args.lib, tokenizerDir: args.tokenizer, outDir: modelDir, seed: 1234 });
 log(`wrote ${model.shards} shards, ${(model.paramBytes / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 const lib = await readFile(args.lib);
-const server = createServer(async (req, res) => {
+const server = createServer((req, res) => void serve(req, res));
+async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   try {
     const body = path === '/lib.wasm' ? lib : await readFile(join(modelDir, path.replace(/^\/model\/resolve\/main\//, '')));
@@ -56,7 +57,7 @@ const server = createServer(async (req, res) => {
   } catch {
     res.writeHead(404).end();
   }
-});
+}
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 // WebLLM reads `location` (for relative model URLs: ours are absolute) and so do the Emscripten

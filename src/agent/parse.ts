@@ -140,7 +140,7 @@ export function parseStep(text: string, options: ParseOptions = {}): ParsedStep 
 
   // Think: the <think> block; else the prose before the code.
   const before = block ? head.slice(0, block.start) : head;
-  let think = '';
+  let think: string;
   const thinks = tagBlocks(before, 'think');
   if (thinks.length > 0) {
     think = thinks[0].content.trim();

@@ -95,7 +95,8 @@ function mount(root: HTMLElement): void {
     status.dataset.kind = kind;
   };
 
-  file.addEventListener('change', async () => {
+  file.addEventListener('change', () => void loadDataset());
+  async function loadDataset(): Promise<void> {
     const f = file.files?.[0];
     if (!f) return;
     try {
@@ -106,7 +107,7 @@ function mount(root: HTMLElement): void {
       items = [];
       setStatus(`Could not read ${f.name}: ${(e as Error).message}`, 'error');
     }
-  });
+  }
 
   function addRow(r: EvalRecord, n: number): void {
     const row = el(
@@ -142,7 +143,8 @@ function mount(root: HTMLElement): void {
     tbody.append(row);
   }
 
-  run.addEventListener('click', async () => {
+  run.addEventListener('click', () => void runQuestions());
+  async function runQuestions(): Promise<void> {
     if (!items.length) return setStatus('Choose a dataset file first.', 'error');
     const parsed = parseEngineSpec(spec.value.trim());
     if (!parsed) return setStatus('Give an engine, e.g. engine=openai&baseUrl=http://localhost:8000/v1&model=L0-4B.', 'error');
@@ -191,7 +193,7 @@ function mount(root: HTMLElement): void {
       stop.disabled = true;
       exportResults.disabled = exportRL.disabled = records.length === 0;
     }
-  });
+  }
 
   stop.addEventListener('click', () => controller?.abort());
   exportResults.addEventListener('click', () => download('results.jsonl', records.map((r) => `${JSON.stringify(r)}\n`).join('')));

@@ -258,7 +258,7 @@ export class WebLLMEngine implements LLM {
     let clientStop = false;
     let usage: ChatCompletionChunk['usage'] | undefined;
 
-    const onAbort = () => this.engine.interruptGenerate();
+    const onAbort = () => this.stopGenerating();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const stream = await this.engine.chat.completions.create({
@@ -282,7 +282,7 @@ export class WebLLMEngine implements LLM {
           }
           if (r.stopped) {
             clientStop = true;
-            this.engine.interruptGenerate();
+            this.stopGenerating();
           }
         }
         if (choice?.finish_reason) {
@@ -337,7 +337,13 @@ export class WebLLMEngine implements LLM {
 
   /** Stops the current generation (same as aborting its signal). */
   interrupt(): void {
-    this.engine.interruptGenerate();
+    this.stopGenerating();
+  }
+
+  /** Asks the engine to stop; an engine that is gone cannot refuse in a way worth reporting here
+   * (the generation it was running reports its own error). */
+  private stopGenerating(): void {
+    Promise.resolve(this.engine.interruptGenerate()).catch(() => undefined);
   }
 
   /** WebLLM's own stats line for the last generation. */

@@ -124,11 +124,16 @@ export class PyodideSandbox implements Sandbox {
     return { ...this.workers.stats(), refusedToolCalls: this.toolChannel.rejectedCalls };
   }
 
+  /** Starts a fresh worker now; if that fails, the next cell's ready() reports it (and retries). */
+  private restartWorkerInBackground(): void {
+    this.workers.restart().catch(() => undefined);
+  }
+
   private onWorkerExit(reason: string): void {
     if (this.disposed) return;
     const cell = this.running;
     if (cell) cell.force(undefined, 'crash', reason);
-    else this.workers.restart();
+    else this.restartWorkerInBackground();
   }
 
   private onStream(cellId: number, name: 'stdout' | 'stderr', text: string): void {
@@ -193,12 +198,12 @@ export class PyodideSandbox implements Sandbox {
         const outcome = await Promise.race([normal, forced]);
         const durationMs = performance.now() - started;
         if (!outcome.raw) {
-          this.workers.restart();
+          this.restartWorkerInBackground();
           return killedResult(cell, outcome.why ?? 'crash', outcome.detail, durationMs, this.notepad);
         }
         this.notepad = outcome.raw.notepad;
         const { result, recycle } = answeredResult(cell, outcome.raw, durationMs);
-        if (recycle) this.workers.restart();
+        if (recycle) this.restartWorkerInBackground();
         return result;
       });
     } finally {
@@ -281,7 +286,7 @@ export class PyodideSandbox implements Sandbox {
     this.gateway.newRun();
     // A running cell ends with `restarted: true` and already starts a fresh worker.
     if (this.running) await this.abandonRunningCell();
-    else this.workers.restart();
+    else this.restartWorkerInBackground();
     await this.withWorker(async () => undefined);
   }
 

@@ -142,8 +142,11 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
     const result = h('p', { class: 'hint weights-result', role: 'status' });
     const check = h('button', { type: 'submit' }, 'Check');
     const el = h('form', { class: 'weights-form', 'data-model': m.id }, h('label', { for: id }, `Weights URL for ${m.label}`), h('div', { class: 'weights-row' }, input, check), result);
-    el.addEventListener('submit', async (e) => {
+    el.addEventListener('submit', (e) => {
       e.preventDefault();
+      void checkAndShow();
+    });
+    async function checkAndShow(): Promise<void> {
       check.disabled = true;
       result.classList.remove('error-text');
       result.textContent = 'Checking…';
@@ -157,7 +160,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
       } finally {
         check.disabled = false;
       }
-    });
+    }
     return { el, input };
   }
 
@@ -218,7 +221,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
       setChildren(
         cache,
         list.length
-          ? list.map((c) => h('li', {}, h('span', {}, `${c.id} · ${formatBytes(c.bytes)}`), actions.deleteCached ? h('button', { type: 'button', class: 'small-button danger', 'aria-label': `Delete ${c.id} from the cache`, onclick: () => actions.deleteCached!(c.id) }, 'Delete') : null))
+          ? list.map((c) => h('li', {}, h('span', {}, `${c.id} · ${formatBytes(c.bytes)}`), actions.deleteCached ? h('button', { type: 'button', class: 'small-button danger', 'aria-label': `Delete ${c.id} from the cache`, onclick: () => void actions.deleteCached!(c.id) }, 'Delete') : null))
           : [h('li', { class: 'muted' }, 'No model weights downloaded.')],
       );
     },
@@ -229,7 +232,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
       }
       storage.replaceChildren(
         `Storage used: ${formatBytes(info.usage)} of ${formatBytes(info.quota)}${info.persisted ? ' (persistent)' : ''}. `,
-        !info.persisted && actions.persist ? h('button', { type: 'button', class: 'link-button', onclick: () => actions.persist!() }, 'Keep data persistent') : '',
+        !info.persisted && actions.persist ? h('button', { type: 'button', class: 'link-button', onclick: () => void actions.persist!() }, 'Keep data persistent') : '',
       );
     },
     setProgress(p) {

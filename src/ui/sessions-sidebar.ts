@@ -51,10 +51,11 @@ const questions = (s: SessionMeta): string => (s.questionCount !== undefined && 
 export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar {
   const list = h('ul', { class: 'session-list' });
   const importInput = h('input', { type: 'file', accept: '.json,application/json', class: 'visually-hidden', id: 'session-import', tabindex: -1, 'aria-hidden': 'true' });
-  importInput.addEventListener('change', async () => {
+  // importFile reports a bad file in the page itself (it never rejects).
+  importInput.addEventListener('change', () => {
     const file = importInput.files?.[0];
-    if (file) await actions.importFile(file);
     importInput.value = '';
+    if (file) void actions.importFile(file);
   });
   const el = h(
     'nav',

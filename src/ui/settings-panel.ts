@@ -58,9 +58,10 @@ export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: 
       });
       const corpusId = uid('corpus');
       const corpusInput = h('input', { type: 'file', id: corpusId, multiple: true, accept: '.txt,.md,.markdown,.html,.htm,.json,text/*' });
-      corpusInput.addEventListener('change', async () => {
+      // onCorpus shows its own progress and errors in the corpus status line.
+      corpusInput.addEventListener('change', () => {
         const files = [...(corpusInput.files ?? [])];
-        if (files.length && onCorpus) await onCorpus(files);
+        if (files.length && onCorpus) void onCorpus(files);
       });
       setChildren(
         form,
@@ -117,7 +118,8 @@ function createSnapshotRow(snapshot: SnapshotControls): { el: HTMLElement; refre
     }
   }
 
-  clear.addEventListener('click', async () => {
+  clear.addEventListener('click', () => void clearSnapshot());
+  async function clearSnapshot(): Promise<void> {
     reads++;
     clear.disabled = true;
     text.textContent = 'Python warm-start snapshot: clearing…';
@@ -130,7 +132,7 @@ function createSnapshotRow(snapshot: SnapshotControls): { el: HTMLElement; refre
       clear.disabled = false;
     }
     text.focus();
-  });
+  }
 
   return { el, refresh };
 }

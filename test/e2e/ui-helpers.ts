@@ -26,7 +26,7 @@ export async function openApp(browser: Browser, url: string, contextOptions: Par
     await page.waitForSelector('.l0-app .task-form', { timeout: 60_000 });
   } catch (e) {
     const body = await page.evaluate(() => document.body.innerHTML.slice(0, 500)).catch((x: Error) => x.message);
-    throw new Error(`The app did not render: ${(e as Error).message}\nerrors: ${errors.join(' | ')}\nconsole: ${consoleLines.join(' | ')}\nbody: ${body}`);
+    throw new Error(`The app did not render: ${(e as Error).message}\nerrors: ${errors.join(' | ')}\nconsole: ${consoleLines.join(' | ')}\nbody: ${body}`, { cause: e });
   }
   return { context, page, errors, dialogs };
 }
@@ -39,7 +39,7 @@ export async function waitForPython(page: Page): Promise<void> {
   } catch (e) {
     // Say what the page shows instead (an error message, or a load phase it is stuck in).
     const status = await page.evaluate(() => document.querySelector('.python-status')?.textContent ?? '(no status line)').catch((x: Error) => x.message);
-    throw new Error(`Python did not become ready: ${(e as Error).message}\nstatus line: ${status}`);
+    throw new Error(`Python did not become ready: ${(e as Error).message}\nstatus line: ${status}`, { cause: e });
   }
 }
 

@@ -46,7 +46,8 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
   const root = resolve(opts.root);
   const basePath = (opts.basePath ?? '/').replace(/\/?$/, '/');
   const requests: string[] = [];
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => void serve(req, res));
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requests.push(req.url ?? '');
     try {
       if (opts.handle && (await opts.handle(req, res))) return;
@@ -82,7 +83,7 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
     } catch (e) {
       res.writeHead(500).end(String(e));
     }
-  });
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;

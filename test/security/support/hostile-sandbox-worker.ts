@@ -198,7 +198,8 @@ async function attack(name: string, cellId: number, callId: string): Promise<Rec
   }
 }
 
-port.onMessage(async (data, ports) => {
+port.onMessage((data, ports) => void answer(data, ports));
+async function answer(data: unknown, ports: readonly unknown[]): Promise<void> {
   portsFromPage += ports.length;
   const msg = data as { id?: string; type?: string; path?: string[]; argumentList?: { type: string; value: unknown }[] };
   if (typeof msg?.id === 'string' && FORGED.has(msg.id)) {
@@ -252,4 +253,4 @@ port.onMessage(async (data, ports) => {
     default:
       return reply(id, undefined);
   }
-});
+}

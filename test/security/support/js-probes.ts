@@ -38,7 +38,7 @@ function reachable(roots: Record<string, unknown>, targets: Map<unknown, string>
       seen.add(obj);
       if (targets.has(obj)) found.push(`${path} === original ${targets.get(obj)}`);
       if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) continue;
-      let keys: (string | symbol)[] = [];
+      let keys: (string | symbol)[];
       try { keys = Reflect.ownKeys(obj); } catch { continue; }
       for (const k of keys) {
         let d: PropertyDescriptor | undefined;
@@ -56,7 +56,7 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
   const findings: string[] = [];
   const g = globalThis as unknown as Record<string, unknown>;
   for (const k of CAPABILITIES) {
-    let present = false;
+    let present: boolean;
     try { present = k in g && g[k] !== undefined; } catch { present = true; }
     if (present) findings.push(`global ${k} still present`);
   }

@@ -10,7 +10,8 @@ let py: Py | undefined;
 let originals: Originals = {};
 const post = globalThis.postMessage.bind(globalThis);
 
-globalThis.addEventListener('message', async (ev: MessageEvent) => {
+globalThis.addEventListener('message', (ev: MessageEvent) => void answer(ev));
+async function answer(ev: MessageEvent): Promise<void> {
   const { id, op, code, indexURL } = ev.data as { id: number; op: string; code?: string; indexURL?: string };
   try {
     if (op === 'init') {
@@ -45,4 +46,4 @@ globalThis.addEventListener('message', async (ev: MessageEvent) => {
   } catch (e) {
     post({ id, ok: false, error: String(e) });
   }
-});
+}
