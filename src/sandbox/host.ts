@@ -181,7 +181,7 @@ export class PyodideSandbox implements Sandbox {
           const loading = this.loadPackages(api, cell, code).then((): Partial<Forced> => ({}));
           const early = await Promise.race([loading, forced]);
           if (early.why) {
-            this.workers.restart();
+            this.restartWorkerInBackground();
             return killedResult(cell, early.why, early.detail, performance.now() - started, this.notepad);
           }
           if (cell.stopReason) return interruptedBeforeStart(cell.stopReason, this.notepad, performance.now() - started);

@@ -64,7 +64,7 @@ export function createPackagesRow(controls: PackageControls): { el: HTMLElement;
     }
   }
 
-  use.addEventListener('click', async () => {
+  async function useSource(): Promise<void> {
     use.disabled = true;
     try {
       await controls.setSource(input.value);
@@ -75,9 +75,10 @@ export function createPackagesRow(controls: PackageControls): { el: HTMLElement;
     } finally {
       use.disabled = false;
     }
-  });
+  }
+  use.addEventListener('click', () => void useSource());
 
-  clear.addEventListener('click', async () => {
+  async function clearCache(): Promise<void> {
     reads++;
     clear.disabled = true;
     try {
@@ -90,7 +91,8 @@ export function createPackagesRow(controls: PackageControls): { el: HTMLElement;
       clear.disabled = false;
     }
     cacheText.focus();
-  });
+  }
+  clear.addEventListener('click', () => void clearCache());
 
   return { el, refresh };
 }
