@@ -1,4 +1,5 @@
 import { defineConfig, type Plugin } from 'vite';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VitePWA } from 'vite-plugin-pwa';
 
@@ -16,6 +17,9 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
+  // `npm run vendor-packages` puts wheels and their lock into public/packages/: the page then loads
+  // packages from there instead of the official Pyodide distribution (src/ui/services.ts).
+  define: { __L0_VENDORED_PACKAGES__: JSON.stringify(existsSync(resolve(import.meta.dirname, 'public/packages/pyodide-lock.json'))) },
   plugins: [VitePWA(pwaOptions()), devInlineStyles()],
   build: {
     target: 'es2022',
@@ -42,7 +46,10 @@ function devInlineStyles(): Plugin {
 
 // Offline app (owned by the UI): a service worker precaches the app shell and the self-hosted
 // Pyodide runtime, so after one visit the page and Python load with no network. WebLLM's code is
-// not precached (it would download on every first visit); it is cached when first used.
+// not precached (it would download on every first visit); it is cached when first used. Python
+// packages (vendored ones under packages/ too) are not precached either: the sandbox keeps each
+// package it loads in its own Cache Storage cache (src/sandbox/package-source.ts), so only what a
+// cell imported is stored, and it loads offline from then on.
 // Registration is done by src/ui/main.ts (no inline script: the CSP forbids it).
 function pwaOptions(): Parameters<typeof VitePWA>[0] {
   return {
@@ -66,11 +73,13 @@ function pwaOptions(): Parameters<typeof VitePWA>[0] {
     },
     workbox: {
       globPatterns: ['**/*.{js,mjs,css,html,wasm,zip,json,svg,png,webmanifest}'],
-      globIgnores: ['**/harness*', '**/*webllm*', 'examples/**', 'lib/**', 'bench/**'],
+      globIgnores: ['**/harness*', '**/*webllm*', 'examples/**', 'lib/**', 'bench/**', 'packages/**'],
       // pyodide.asm.wasm is about 9.6 MB.
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
       // Precache keys are relative to the service worker, so the app works from any sub-path.
       navigateFallback: null,
+      // A link with parameters (?engine=…&packageBaseUrl=…) opens offline too: the page is the same file.
+      ignoreURLParametersMatching: [/.*/],
       cleanupOutdatedCaches: true,
       // WebLLM's library chunks (several MB, named after web-llm's own files) are left out of the
       // precache: every JS chunk over 1 MB outside pyodide/ is engine code loaded on demand.

@@ -26,6 +26,9 @@ export {
   type CellError,
   type StreamChunk,
   type CellResult,
+  type CellOutput,
+  type PackageProgress,
+  type PackageSourceInfo,
   type RunCellOptions,
   type SandboxOptions,
   type SandboxInfo,
@@ -45,7 +48,7 @@ export {
 } from './protocols';
 
 // The agent loop (docs/architecture.md, docs/eval.md)
-export { runAgent, nextAction, buildSystemPrompt, messagesForStep, parseStep, EOC_MARKER, type AgentRun, type RunAgentOptions, type ParsedStep, type SystemPromptOptions } from './agent/index';
+export { runAgent, nextAction, buildSystemPrompt, importableLibraries, messagesForStep, parseStep, EOC_MARKER, type AgentRun, type RunAgentOptions, type ParsedStep, type SystemPromptOptions } from './agent/index';
 
 // Engines (docs/models.md)
 export {
@@ -83,7 +86,22 @@ export {
 } from './llm/index';
 
 // The Python sandbox (docs/architecture.md, docs/performance.md)
-export { createPyodideSandbox, FakeSandbox, readSnapshotInfo, clearSnapshot, type PyodideSandboxOptions, type FakeSandboxOptions, type FakeCellScript, type SnapshotInfo } from './sandbox/index';
+export {
+  createPyodideSandbox,
+  FakeSandbox,
+  readSnapshotInfo,
+  clearSnapshot,
+  listCachedPackages,
+  clearPackageCache,
+  OFFICIAL_PACKAGE_SOURCE,
+  PYODIDE_VERSION,
+  type PyodideSandboxOptions,
+  type FakeSandboxOptions,
+  type FakeCellScript,
+  type SnapshotInfo,
+  type CachedPackageFile,
+  type PackageCache,
+} from './sandbox/index';
 
 // Sessions in IndexedDB (docs/storage.md)
 export {

@@ -224,6 +224,31 @@ export interface StreamChunk {
   text: string;
 }
 
+/**
+ * One rich output of a cell, as Jupyter's display_data / execute_result: what `display(obj)`, a
+ * matplotlib figure or a rich last value (a DataFrame) showed. The user sees the richest form; the
+ * model sees only `text/plain` (and a marker that an image or table was shown).
+ */
+export interface CellOutput {
+  /** 'display_data' (display(), a figure) or 'execute_result' (the cell's last value; `result` holds its text). */
+  type: 'display_data' | 'execute_result';
+  /**
+   * MIME type -> content: text/plain (always), text/html, text/markdown, image/svg+xml as text,
+   * image/png and image/jpeg as base64, application/json as JSON text.
+   */
+  data: Record<string, string>;
+  /** Per MIME type: an image's size in pixels. */
+  metadata?: Record<string, { width?: number; height?: number }>;
+}
+
+/** Rich MIME types from the richest down: a view shows the first one an output has (Jupyter's order). */
+export const RICH_MIME_ORDER = ['text/html', 'text/markdown', 'image/svg+xml', 'image/png', 'image/jpeg', 'application/json'] as const;
+
+/** The form of `output` the user is shown (its richest MIME type), or undefined when it is text only. */
+export function shownMime(output: Pick<CellOutput, 'data'>): (typeof RICH_MIME_ORDER)[number] | undefined {
+  return RICH_MIME_ORDER.find((m) => typeof output.data?.[m] === 'string');
+}
+
 export interface CellResult {
   status: CellStatus;
   stdout: string;
@@ -244,6 +269,8 @@ export interface CellResult {
   toolCalls?: ToolCallRecord[];
   /** The files in the sandbox's working directory after the cell (absent when the worker was replaced). */
   files?: WorkspaceFile[];
+  /** Rich outputs (display(), figures, a rich last value), in order. */
+  outputs?: CellOutput[];
 }
 
 /**
@@ -268,15 +295,39 @@ export interface WorkspaceUpload {
   mtime?: number;
 }
 
+/** A package a cell imports, on its way from the package source (shown in the cell meanwhile). */
+export interface PackageProgress {
+  /** The package's name in the lock file. */
+  name: string;
+  /** download (bytes so far), install (in the interpreter), ready, or failed (`message` says why). */
+  phase: 'download' | 'install' | 'ready' | 'failed';
+  loadedBytes?: number;
+  totalBytes?: number;
+  /** One line, e.g. "loading numpy 2.4.6 1.2 MB of 3.1 MB…". */
+  message: string;
+}
+
 export interface RunCellOptions {
   timeoutMs?: number;
   onStream?: (chunk: StreamChunk) => void;
+  /** Packages the cell imports are loaded before it runs (not counted in its timeout). */
+  onPackage?: (progress: PackageProgress) => void;
   /**
    * Which agent run (one question of a session) the cell belongs to. The per-run tool-call cap
    * starts again when it changes, so a follow-up question in the same sandbox gets its own budget.
    * Without it the count runs from the sandbox's creation, `reset()` or `restart()`.
    */
   run?: string;
+}
+
+/** What can be imported beyond the standard library (the system prompt says it). */
+export interface PackageSourceInfo {
+  /** Where packages come from (a folder with a pyodide-lock.json and the wheels it names). */
+  baseUrl: string;
+  /** Why no package can be loaded now (the lock file could not be read, no secure context...). */
+  unavailable?: string;
+  /** The packages of the lock file; `cached`: a copy is in this browser (loads offline). */
+  packages: { name: string; version: string; imports: string[]; cached: boolean }[];
 }
 
 export interface SandboxOptions {
@@ -288,7 +339,12 @@ export interface SandboxOptions {
   tools?: Tool[];
   /** Where Pyodide's runtime files are served (browser). Default: `pyodide/` next to the page. */
   indexURL?: string;
-  /** Optional base URL of Pyodide package wheels (deployments that host them). */
+  /**
+   * The package source: a folder (URL ending in `/`) with a Pyodide `pyodide-lock.json` and the
+   * wheels it names, e.g. the official distribution of the bundled Pyodide version. Packages a cell
+   * imports are then fetched (by the host, only files the lock names, verified by its sha256),
+   * cached, and installed before the cell runs. Default: none (the standard library only).
+   */
   packageBaseUrl?: string;
   /** Restores a saved notepad into the fresh interpreter. */
   notepad?: NotepadState;
@@ -343,6 +399,8 @@ export interface Sandbox {
   /** Empties the working directory (a new session in the same interpreter). */
   clearFiles(): Promise<void>;
   dispose(): Promise<void>;
+  /** The package source and what it offers (undefined without one). */
+  packages?(): Promise<PackageSourceInfo | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,7 +567,7 @@ export type AgentEvent =
   | { type: 'think'; step: number; delta: string }
   | { type: 'code-delta'; step: number; delta: string }
   | { type: 'code'; step: number; code: string; formatErrors: string[] }
-  | { type: 'cell-output'; step: number; chunk?: StreamChunk; result?: CellResult }
+  | { type: 'cell-output'; step: number; chunk?: StreamChunk; result?: CellResult; package?: PackageProgress }
   | { type: 'tool-call'; step: number; call: ToolCallRecord }
   | { type: 'notepad'; step: number; notepad: NotepadState }
   | { type: 'step-end'; step: number; record: TrajectoryStep }

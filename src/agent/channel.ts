@@ -4,8 +4,9 @@
  * What is buffered (the rule a consumer can rely on):
  * - Before anyone iterates, events wait in a buffer that `compact` keeps small. For agent events
  *   (`compactAgentEvent`): consecutive streaming deltas of one step merge into one event (think
- *   text, code text, one output stream), a step's code deltas are dropped once its `code` event
- *   (the whole code) arrives, and its output chunks once the cell's result (the whole output) does.
+ *   text, code text, one output stream), a package's progress keeps only its latest, a step's code
+ *   deltas are dropped once its `code` event (the whole code) arrives, and its output chunks and
+ *   package progress once the cell's result (the whole output) does.
  *   Every other event is kept. A consumer that starts late still sees every step's thinking, code,
  *   output, tool calls, notepad and record, in fewer, larger pieces; a run nobody reads (the eval
  *   runner) holds a few events per step instead of one per token.
@@ -74,6 +75,10 @@ export const compactAgentEvent: Compactor<AgentEvent> = (buffer, e) => {
   }
   if (e.type === 'cell-output' && e.chunk && !e.result && last?.type === 'cell-output' && last.chunk && !last.result && last.step === e.step && last.chunk.name === e.chunk.name) {
     buffer[buffer.length - 1] = { ...last, chunk: { name: e.chunk.name, text: last.chunk.text + e.chunk.text } };
+    return;
+  }
+  if (e.type === 'cell-output' && e.package && last?.type === 'cell-output' && last.package?.name === e.package.name && last.step === e.step) {
+    buffer[buffer.length - 1] = e; // a package's newer progress replaces the older
     return;
   }
   if (e.type === 'code') removeWhere(buffer, (x) => x.type === 'code-delta' && x.step === e.step);

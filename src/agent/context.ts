@@ -33,7 +33,9 @@
  */
 import {
   EMPTY_NOTEPAD,
+  shownMime,
   turnsOf,
+  type CellOutput,
   type CellResult,
   type ChatMessage,
   type FinishReason,
@@ -308,12 +310,35 @@ export async function buildObservation(input: ObservationInput): Promise<string>
   return `<output>\n${output}\n</output>\n\n${renderNotepad(notepad)}`;
 }
 
-/** stdout/stderr, the value of the last line, and the traceback: what the notebook shows. */
+/**
+ * What the model is told of a rich output the user was shown: a marker such as
+ * "[image/png 640×480 shown to the user]" (empty for a text-only output). The model reads text only.
+ */
+export function shownMarker(output: Pick<CellOutput, 'data' | 'metadata'>): string {
+  const mime = shownMime(output);
+  if (!mime) return '';
+  const size = output.metadata?.[mime];
+  const dims = size?.width && size?.height ? ` ${size.width}×${size.height}` : '';
+  return `[${mime}${dims} shown to the user]`;
+}
+
+/** An output's text for the model: its text/plain and the marker. */
+function outputText(output: CellOutput, plain = output.data?.['text/plain'] ?? ''): string {
+  return [plain.replace(/\s+$/, ''), shownMarker(output)].filter(Boolean).join('\n');
+}
+
+/**
+ * stdout/stderr, what display() showed (as text), the value of the last line, and the traceback:
+ * what the notebook shows, in words.
+ */
 function cellText(cell: CellResult): string {
   const parts: string[] = [];
   const streams = cell.stdout + cell.stderr;
   if (streams.trim()) parts.push(streams.replace(/\s+$/, ''));
-  if (cell.result !== undefined) parts.push(cell.result);
+  const outputs = Array.isArray(cell.outputs) ? cell.outputs : [];
+  for (const o of outputs) if (o?.type === 'display_data') parts.push(outputText(o));
+  const rich = outputs.find((o) => o?.type === 'execute_result');
+  if (cell.result !== undefined) parts.push(rich ? outputText(rich, cell.result) : cell.result);
   if (cell.error) {
     const tb = cell.error.traceback.join('\n').replace(/\s+$/, '');
     parts.push(tb || `${cell.error.ename}: ${cell.error.evalue}`);

@@ -1,7 +1,7 @@
 // Public API of src/agent (re-exported by src/index.ts).
 export { runAgent, type AgentRun, type RunAgentOptions } from './loop';
 export { parseStep, createStreamParser, literalFinalAnswer, stopStrings, EOC_MARKER, STOP_STRINGS, type ParsedStep, type ParseOptions } from './parse';
-export { buildSystemPrompt, renderToolDoc, NOTEPAD_DOC, DEFAULT_WORKDIR, type SystemPromptOptions } from './prompt';
+export { buildSystemPrompt, importableLibraries, renderToolDoc, NOTEPAD_DOC, DEFAULT_WORKDIR, type SystemPromptOptions } from './prompt';
 export {
   messagesForStep,
   firstMessages,

@@ -3,7 +3,7 @@
  * registered tools. Kept short (about 1,000 tokens with four tools) because browser models often
  * run with a 4,096-token window.
  */
-import type { Tool } from '../protocols';
+import type { PackageSourceInfo, Tool } from '../protocols';
 import { EOC_MARKER } from './parse';
 
 export interface SystemPromptOptions {
@@ -32,6 +32,30 @@ notepad.write_draft(text: str) -> None
   Replace the draft of your answer.
 submit_final_answer(answer: str) -> None
   Submit the final answer to the user. This ends the task.`;
+
+/** Well-known packages named in the prompt when the package source has them, as import names. */
+const NOTABLE_IMPORTS = ['numpy', 'pandas', 'matplotlib', 'scipy', 'sklearn', 'sympy', 'networkx', 'statsmodels', 'PIL', 'bs4', 'lxml', 'yaml'];
+/** Packages a sandbox without network access cannot use anyway. */
+const NETWORK_ONLY = new Set(['requests', 'aiohttp', 'httpx', 'urllib3', 'micropip', 'pyodide_http']);
+const MAX_NAMED = 14;
+
+/**
+ * The `libraries` line of the prompt for a sandbox with a package source: the standard library,
+ * the packages already in this browser, and well-known ones the source offers (`online`), as the
+ * names to import. Undefined without a package source (the prompt then says: the standard library).
+ */
+export function importableLibraries(info: PackageSourceInfo | undefined, online = true): string[] | undefined {
+  if (!info) return undefined;
+  const std = "Python's standard library";
+  if (info.unavailable) return [std];
+  const usable = info.packages.filter((p) => p.imports.length && !p.imports.some((i) => NETWORK_ONLY.has(i)));
+  const cached = usable.filter((p) => p.cached).flatMap((p) => p.imports.slice(0, 1));
+  const offered = online ? usable.flatMap((p) => p.imports) : cached;
+  const named = [...new Set([...NOTABLE_IMPORTS.filter((i) => offered.includes(i)), ...cached])].slice(0, MAX_NAMED);
+  const names = named.map((i) => (i === 'matplotlib' ? 'matplotlib (figures are shown to the user)' : i));
+  const rest = online ? usable.length - named.length : 0;
+  return [std, ...names, ...(rest > 0 ? [`${rest} more packages of the Pyodide distribution (loaded on first import; no pip)`] : [])];
+}
 
 export function renderToolDoc(tool: Tool): string {
   const description = tool.description.replace(/\s+/g, ' ').trim();

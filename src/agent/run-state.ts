@@ -256,7 +256,11 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   try {
     // One question is one run for the sandbox's per-run tool-call cap (a follow-up gets its own).
     const question = `${run.traj.sessionId}#${run.traj.turns?.length ?? 1}`;
-    const cell = run.sandbox.runCell(code, { run: question, onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }) });
+    const cell = run.sandbox.runCell(code, {
+      run: question,
+      onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }),
+      onPackage: (progress) => run.emit({ type: 'cell-output', step, package: progress }),
+    });
     const result = await Promise.race([cell, abandonAfterAbort(run.signal, started)]);
     run.emit({ type: 'cell-output', step, result });
     for (const call of result.toolCalls ?? []) run.emit({ type: 'tool-call', step, call });

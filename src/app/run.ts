@@ -2,6 +2,7 @@
 // agent loop, and turn its events into view state and notebook changes. Errors end as data in the
 // outcome and in the state (shown once); nothing here rejects.
 import { EMPTY_NOTEPAD, L0Error, toErrorData, type AgentEvent, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { importableLibraries } from '../agent/index';
 import { stepLimit } from './follow-up';
 import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
@@ -99,6 +100,9 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
     const restoreCells = !!req.resumeFrom && !sameSandbox && !!req.restoreCells;
     state.set({ status: restoreCells ? 'Re-running saved cells…' : 'Running…' });
     const settings = state.get().settings;
+    // What can be imported right now (the lock and this browser's cache), for a new session's prompt.
+    const packages = await sandbox.packages?.().catch(() => undefined);
+    const libraries = importableLibraries(packages, (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false);
     const limit = stepLimit(req.resumeFrom, req.followUp !== undefined, settings.maxSteps);
     state.set({ maxSteps: limit });
     const agentRun = await services.runAgent({
@@ -118,6 +122,7 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
       restoreCells,
       promptExtra: deps.promptExtra,
       ...(attachments.length && { attachments }),
+      libraries,
     });
     for await (const ev of agentRun) {
       track(steps, ev);

@@ -42,6 +42,13 @@ export interface MountOptions {
   keepSessions?: number;
   /** Where `pyodide/` and the workers are served. Default: next to the library's own files. */
   assetsBaseUrl?: string | URL;
+  /**
+   * The package source Python imports packages from: a folder with a `pyodide-lock.json` and the
+   * wheels it names (e.g. `https://cdn.jsdelivr.net/pyodide/v314.0.7/full/`, or your own copy made
+   * with `npm run vendor-packages`). Default: none, the standard library only (the widget fetches
+   * nothing from a third party unless the host page says so).
+   */
+  packageBaseUrl?: string | URL;
   /** Heading of the widget. */
   title?: string;
   /** Appended to the system prompt (e.g. "Answer from the documentation of Foo; cite the page url."). */
@@ -77,6 +84,7 @@ export const ELEMENT_ATTRIBUTES = [
   'task',
   'autorun',
   'assets-base-url',
+  'package-base-url',
   'heading',
   'ask-before-fetch',
   'allowed-hosts',
@@ -101,7 +109,7 @@ export function optionsFromAttributes(get: (name: Attr) => string | null): Mount
   if (Number.isFinite(keep) && keep >= 0) opts.keepSessions = keep;
   const theme = get('theme');
   if (theme === 'light' || theme === 'dark' || theme === 'auto') opts.theme = theme;
-  for (const [attr, key] of [['namespace', 'namespace'], ['task', 'task'], ['assets-base-url', 'assetsBaseUrl'], ['heading', 'title']] as const) {
+  for (const [attr, key] of [['namespace', 'namespace'], ['task', 'task'], ['assets-base-url', 'assetsBaseUrl'], ['package-base-url', 'packageBaseUrl'], ['heading', 'title']] as const) {
     const v = get(attr);
     if (v) opts[key] = v;
   }

@@ -28,7 +28,14 @@ export function createEmbedServices(options: MountOptions, assets: ResolvedAsset
           tools = undefined; // e.g. the corpus URL failed: the next run fetches it again
           throw e;
         })),
-    createSandbox: async (t, onProgress) => (await runtime()).createPyodideSandbox({ tools: t, indexURL: assets.pyodideIndexURL, onProgress }),
+    createSandbox: async (t, onProgress) =>
+      (await runtime()).createPyodideSandbox({
+        tools: t,
+        indexURL: assets.pyodideIndexURL,
+        onProgress,
+        // Relative to the host page, like the widget's other URLs.
+        ...(options.packageBaseUrl ? { packageBaseUrl: absolute(String(options.packageBaseUrl)) } : {}),
+      }),
     async createEngine(choice, opts) {
       const { createEngine } = await import('../llm/engine-spec');
       // URLs in options and attributes are relative to the host page.

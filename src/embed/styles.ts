@@ -41,7 +41,7 @@ button.link-button { background: none; border: none; color: var(--accent); paddi
 .markdown, .cell-output-wrap, .think-text, .notepad ul { overflow-wrap: anywhere; }
 .markdown pre, .markdown table { overflow-x: auto; max-width: 100%; }
 .markdown table { display: block; border-collapse: collapse; }
-.markdown th, .markdown td { border: 1px solid var(--line); padding: 2px 6px; }
+.markdown th, .markdown td { border: 1px solid var(--border); padding: 2px 6px; }
 .markdown img { max-width: 100%; max-height: 240px; }
 .render-note { color: var(--muted); font-size: 12px; font-style: italic; margin: 0 0 4px; }
 .long-text { white-space: pre-wrap; }
@@ -61,6 +61,13 @@ button.link-button { background: none; border: none; color: var(--accent); paddi
 pre { margin: 4px 0; padding: 6px 8px; border-radius: 6px; background: var(--code-bg); overflow-x: auto; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; word-break: break-word; }
 pre.cell-output { max-height: 220px; overflow-y: auto; border-left: 3px solid var(--border); }
 pre.traceback { color: var(--danger); background: var(--tb-bg); }
+.cell-packages { margin: 4px 0; font-size: 12px; color: var(--muted); }
+.cell-rich { display: flex; flex-direction: column; gap: 6px; margin: 4px 0; }
+.rich-html { overflow: auto; max-height: 320px; max-width: 100%; overflow-wrap: normal; font-size: 12px; }
+.rich-html table { border-collapse: collapse; }
+.rich-html th, .rich-html td { border: 1px solid var(--border); padding: 2px 6px; text-align: right; white-space: nowrap; }
+.rich-image { display: block; max-width: 100%; height: auto; background: #fff; border-radius: 4px; }
+.rich-text { white-space: pre-wrap; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: 6px 8px; border-radius: 6px; max-height: 220px; overflow: auto; }
 .format-errors { font-size: 12px; color: var(--danger); }
 ul.tool-calls { list-style: none; margin: 4px 0; padding: 0; font-size: 12px; color: var(--muted); }
 ul.tool-calls li.failed { color: var(--danger); }

@@ -1,8 +1,8 @@
 // One cell on the host side: its state while it runs, how it is stopped (KeyboardInterrupt through
 // the interrupt buffer, then a kill after a grace period) and how the worker's raw result (or the
 // lack of one) becomes a CellResult.
-import { INTERRUPT_GRACE_MS, type CellResult, type NotepadState, type StreamChunk } from '../protocols';
-import type { RawCellResult } from './messages';
+import { INTERRUPT_GRACE_MS, type CellOutput, type CellResult, type NotepadState, type PackageProgress, type StreamChunk } from '../protocols';
+import type { RawCellResult, RawOutput } from './messages';
 import type { CellForTools } from './tool-channel';
 import type { CellToolGateway } from './tool-gateway';
 
@@ -23,6 +23,7 @@ export interface RunningCell extends CellForTools {
   stdout: string;
   stderr: string;
   onStream?: (c: StreamChunk) => void;
+  onPackage?: (p: PackageProgress) => void;
   /** Why the host stopped the cell, if it did. */
   stopReason?: StopReason;
   timeoutMs: number;
@@ -36,7 +37,7 @@ export interface RunningCell extends CellForTools {
   resendTimer?: ReturnType<typeof setInterval>;
 }
 
-export function newCell(args: { id: number; gateway: CellToolGateway; timeoutMs: number; limit: number; onStream?: (c: StreamChunk) => void }): {
+export function newCell(args: { id: number; gateway: CellToolGateway; timeoutMs: number; limit: number; onStream?: (c: StreamChunk) => void; onPackage?: (p: PackageProgress) => void }): {
   cell: RunningCell;
   forced: Promise<Forced>;
 } {
@@ -148,6 +149,7 @@ export function answeredResult(cell: RunningCell, raw: RawCellResult, durationMs
   };
   if (raw.result !== undefined) result.result = raw.result;
   if (raw.finalAnswer !== undefined) result.finalAnswer = raw.finalAnswer;
+  if (raw.outputs?.length) result.outputs = raw.outputs.map(cellOutput);
   if (!raw.error) return { result, recycle: false };
   result.error = raw.error;
   if (cell.stopReason && (raw.error.ename === 'KeyboardInterrupt' || raw.error.ename === 'CancelledError')) {
@@ -166,4 +168,16 @@ export function answeredResult(cell: RunningCell, raw: RawCellResult, durationMs
   result.restarted = true;
   result.stderr += `${result.stderr && !result.stderr.endsWith('\n') ? '\n' : ''}[out of memory: ${RESTART_MESSAGE}]\n`;
   return { result, recycle: true };
+}
+
+/** A checked raw output as a CellOutput (its MIME types are the channel schema's closed list). */
+export function cellOutput(raw: RawOutput): CellOutput {
+  const data: Record<string, string> = {};
+  const metadata: Record<string, { width?: number; height?: number }> = {};
+  for (const item of raw.items) {
+    data[item.mime] = item.data;
+    if (item.width !== undefined && item.height !== undefined) metadata[item.mime] = { width: item.width, height: item.height };
+  }
+  data['text/plain'] ??= '';
+  return Object.keys(metadata).length ? { type: raw.type, data, metadata } : { type: raw.type, data };
 }

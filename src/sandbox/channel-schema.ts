@@ -4,7 +4,7 @@
 import type { ChannelSpec } from '../channel/channel';
 import { arrayOf, bool, bytes, DEFAULT_MESSAGE_BUDGET, int, none, num, object, oneOf, optional, str, type Check } from '../channel/validate';
 import type { NotepadState, WorkspaceFile } from '../protocols';
-import { MAX_TOOL_ARGS_CHARS, MAX_TOOL_NAME_CHARS, type RawCellResult, type WorkerApi, type WorkerEvents, type WorkerInfo } from './messages';
+import { MAX_TOOL_ARGS_CHARS, MAX_TOOL_NAME_CHARS, RICH_MIMES, type RawCellResult, type RawOutput, type WorkerApi, type WorkerEvents, type WorkerInfo } from './messages';
 import { DEFAULT_MAX_FILE_BYTES, MAX_LISTED_FILES, MAX_PATH_CHARS, workspacePathProblem } from './workspace-names';
 
 /** Cap on one notepad string (the draft) and on the number of todos or facts. */
@@ -13,6 +13,14 @@ const MAX_NOTEPAD_ITEMS = 1_000_000;
 /** Cap on one stream event's text (Python flushes in batches of a few KB). */
 const MAX_STREAM_TEXT = 1_000_000;
 const MAX_TRACEBACK_LINES = 10_000;
+/** Rich outputs of one cell, items of one output, characters of one item (display.py caps them the same). */
+export const MAX_CELL_OUTPUTS = 50;
+const MAX_OUTPUT_ITEMS = RICH_MIMES.length;
+export const MAX_RICH_ITEM_CHARS = 4 * 2 ** 20;
+/** Module and package names (Python identifiers, lock names). */
+const MAX_NAME = 200;
+const MAX_MISSING_IMPORTS = 200;
+const MAX_PACKAGES = 1000;
 
 const notepad: Check<NotepadState> = object({
   todos: arrayOf(object({ text: str(MAX_NOTEPAD_TEXT), done: bool }), MAX_NOTEPAD_ITEMS),
@@ -32,6 +40,19 @@ export const fileListing: Check<WorkspaceFile[]> = (v, ctx, path) => rawListing(
 /** A cell's output fields may not exceed the cell's output limit by more than the runtime's markers. */
 const outputCap = (outputLimit: number) => 2 * outputLimit + 64 * 1024;
 
+const rawOutput: Check<RawOutput> = object({
+  type: oneOf('display_data', 'execute_result'),
+  items: arrayOf(
+    object({
+      mime: oneOf(...RICH_MIMES),
+      data: str(MAX_RICH_ITEM_CHARS),
+      width: optional(int(1, 100_000)),
+      height: optional(int(1, 100_000)),
+    }),
+    MAX_OUTPUT_ITEMS,
+  ),
+});
+
 function rawCellResult(outputLimit: number): Check<RawCellResult> {
   const text = str(outputCap(outputLimit));
   return object({
@@ -44,6 +65,7 @@ function rawCellResult(outputLimit: number): Check<RawCellResult> {
     notepad,
     finalAnswer: optional(str(MAX_NOTEPAD_TEXT)),
     files: optional(fileListing),
+    outputs: optional(arrayOf(rawOutput, MAX_CELL_OUTPUTS)),
   });
 }
 
@@ -66,6 +88,9 @@ export function sandboxChannelSpec(outputLimit: number, handlers: WorkerEventHan
       runCell: rawCellResult(outputLimit),
       cancelCell: none,
       toolReply: none,
+      setPackageLock: none,
+      missingImports: arrayOf(str(MAX_NAME), MAX_MISSING_IMPORTS),
+      installPackages: arrayOf(object({ name: str(MAX_NAME), ok: bool, error: optional(str(1000)) }), MAX_PACKAGES),
       getNotepad: notepad,
       setNotepad: none,
       reset: none,
@@ -98,6 +123,10 @@ export function sandboxChannelSpec(outputLimit: number, handlers: WorkerEventHan
           viaAtomics: bool,
         }),
         handle: handlers['tool-call'],
+      },
+      package: {
+        check: object({ cellId: int(0), name: str(MAX_NAME), phase: oneOf('install', 'failed'), message: str(1000) }),
+        handle: handlers.package,
       },
     },
   };

@@ -3,7 +3,8 @@
 // No DOM, no Node modules, no Vite-only imports.
 import type { PyodideAPI } from 'pyodide';
 import { EMPTY_NOTEPAD, type LoadProgress, type NotepadState } from '../protocols';
-import { installRuntimeModule } from './python/runtime-module';
+import { createPackageInstaller } from './package-install';
+import { installRuntimeModule, type PyPackages } from './python/runtime-module';
 import { workspaceFS, type EmFS } from './workspace-fs';
 import {
   MAX_TOOL_ARGS_CHARS,
@@ -83,12 +84,17 @@ export function jspiSupported(): boolean {
   return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
 }
 
+/** What the hardening needs from the runtime: which new WebAssembly may compile (packages only). */
+export interface RuntimeHardening {
+  compileAllowed?: (bytes: Uint8Array) => boolean;
+}
+
 export async function installRuntime(
   py: PyodideAPI,
   init: WorkerInit,
   post: PostEvent,
   progress: (p: LoadProgress) => void,
-): Promise<{ api: Omit<WorkerApi, 'init'>; info: WorkerInfo }> {
+): Promise<{ api: Omit<WorkerApi, 'init'>; info: WorkerInfo; hardening: RuntimeHardening }> {
   let cellId = 0;
   const toolBridge: ToolBridge =
     init.preferJspi && jspiSupported() ? 'jspi' : init.toolChannel ? 'atomics' : 'none';
@@ -96,7 +102,7 @@ export async function installRuntime(
 
   py.registerJsModule('_l0_host', {
     tool_bridge: toolBridge,
-    can_load_packages: Boolean(init.packageBaseUrl),
+    can_load_packages: Boolean(init.packages),
     stream: (name: 'stdout' | 'stderr', text: string) => post('stream', { cellId, name, text }),
     call_tool: (name: string, argsJson: string) => {
       if (!tools.callBlocking) throw new Error('no tool bridge');
@@ -117,6 +123,8 @@ export async function installRuntime(
   const workspace = workspaceFS(py.FS as unknown as EmFS);
   workspace.enter();
   if (init.files?.length) workspace.write(init.files, Infinity);
+  const pyPackages = py.pyimport('_l0_packages') as unknown as PyPackages;
+  const packages = createPackageInstaller(py, pyPackages, post);
 
   const info: WorkerInfo = {
     pyodideVersion: py.version,
@@ -127,10 +135,7 @@ export async function installRuntime(
   const api: Omit<WorkerApi, 'init'> = {
     async runCell(id: number, code: string, outputLimit: number): Promise<RawCellResult> {
       cellId = id;
-      if (init.packageBaseUrl) {
-        // Deployments that host wheels: fetch what the cell imports (errors surface at import).
-        await py.loadPackagesFromImports(code).catch(() => undefined);
-      }
+      packages.sealLock(); // model code runs from now on: no lock is taken after this
       // Stream events were posted on the same port before this reply, so they reach the host first.
       const raw = JSON.parse(await rt.run_cell(code, outputLimit)) as RawCellResult;
       try {
@@ -150,6 +155,16 @@ export async function installRuntime(
     async toolReply(callId: number, reply: string): Promise<void> {
       tools.reply(callId, reply);
     },
+    async setPackageLock(lock, unavailable) {
+      packages.setLock(lock, unavailable);
+    },
+    async missingImports(code: string): Promise<string[]> {
+      return JSON.parse(pyPackages.missing_imports(String(code))) as string[];
+    },
+    async installPackages(id, wheels, failures) {
+      cellId = id;
+      return packages.install(id, Array.isArray(wheels) ? wheels : [], Array.isArray(failures) ? failures : []);
+    },
     async getNotepad(): Promise<NotepadState> {
       return JSON.parse(rt.get_notepad_json()) as NotepadState;
     },
@@ -166,5 +181,5 @@ export async function installRuntime(
     readFile: async (name, maxBytes) => workspace.read(name, maxBytes),
     clearFiles: async () => workspace.clear(),
   };
-  return { api, info };
+  return { api, info, hardening: init.packages ? { compileAllowed: (bytes) => packages.compileAllowed(bytes) } : {} };
 }

@@ -39,7 +39,7 @@ import v8 from 'node:v8';
 import wasi from 'node:wasi';
 import nodeModule, { syncBuiltinESMExports } from 'node:module';
 import type { PyodideAPI } from 'pyodide';
-import { hardenWorkerScope, type HardenReport } from './harden';
+import { hardenWorkerScope, type HardenOptions, type HardenReport } from './harden';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string | symbol, unknown>;
@@ -212,7 +212,7 @@ export function prepareNodeWorkerForPyodide(): void {
  * Hardens the Node worker thread this runs in. Call once, after Pyodide and the runtime are loaded
  * and before any model code runs (node.worker.ts passes it to createWorkerApi as afterInstall).
  */
-export function hardenNodeWorker(py: PyodideAPI): HardenReport {
+export function hardenNodeWorker(py: PyodideAPI, options: Pick<HardenOptions, 'compileAllowed'> = {}): HardenReport {
   const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false, builtinsRemoved: [], emscriptenStubbed: [] };
   const ErrnoError = (py.FS as unknown as { ErrnoError?: new (code: number) => Error }).ErrnoError;
   const errno = (code: number) => (ErrnoError ? new ErrnoError(code) : Object.assign(new Error('EPERM'), { name: 'ErrnoError', errno: code }));
@@ -220,7 +220,7 @@ export function hardenNodeWorker(py: PyodideAPI): HardenReport {
   neuterProcess(report);
   neuterPyodideNode(py, report);
   // Last: it deletes the globals (process, require...) the steps above still use.
-  const shared = hardenWorkerScope(py, { platform: 'node' });
+  const shared = hardenWorkerScope(py, { platform: 'node', compileAllowed: options.compileAllowed });
   return {
     removed: [...report.removed, ...shared.removed],
     overwritten: [...report.overwritten, ...shared.overwritten],

@@ -10,7 +10,8 @@
 //      deleted from the worker global and its prototype chain. A deleted interface cannot be
 //      recovered inside a realm, and the realm cannot make a new one (Worker is gone too).
 //   2. Nothing the realm shares stays writable (lockdown.ts, the last step): intrinsics and host
-//      prototypes frozen, deleted names fixed to `undefined` on a frozen global, no new WebAssembly.
+//      prototypes frozen, deleted names fixed to `undefined` on a frozen global, no new WebAssembly
+//      (with a package source: none but the .so files of verified wheels, package-install.ts).
 //   3. JS code evaluation is neutered: `eval` replaced by a stand-in that evaluates nothing, the
 //      Function constructors by throwing stand-ins, string timers refused. The page CSP (no
 //      'unsafe-eval'), inherited by the blob-URL worker, blocks the same at the engine level.
@@ -29,11 +30,11 @@ import { GUARD_PY } from './python/sources';
 
 export interface HardenOptions {
   /**
-   * Deployments that host Pyodide wheels: a restricted `fetch` stays for GET requests whose URL
-   * starts with this prefix (no query string), so package loading keeps working. Default: none
-   * (offline standard library, no fetch at all).
+   * Packages from a package source: which new WebAssembly may still compile (the .so files of a
+   * wheel being installed that matched its lock entry, package-install.ts). The worker never
+   * fetches: the host brings the wheels. Default: no compilation after start-up at all.
    */
-  packageBaseUrl?: string;
+  compileAllowed?: (bytes: Uint8Array) => boolean;
   /** Extra global names to keep (for runtimes that need them). Each one widens the attack surface. */
   keepGlobals?: string[];
   /** Which realm this is: it picks the list of globals the runtime still needs. Default 'browser'. */
@@ -112,9 +113,8 @@ export function minimalJsGlobals(): object {
 }
 
 /** What both sandbox workers pass to `loadPyodide` besides their own paths: minimal `js`, no chatter. */
-export function sandboxLoadOptions(packageBaseUrl: string | undefined): Record<string, unknown> {
+export function sandboxLoadOptions(): Record<string, unknown> {
   return {
-    packageBaseUrl,
     // Python's `js` module is not the worker's global (which holds fetch, storage, process...).
     jsglobals: minimalJsGlobals(),
     // Start-up chatter must not reach the console or the parent's terminal.
@@ -229,17 +229,6 @@ function safeTimers(platform: HardenPlatform): Record<string, AnyFn> {
   return timers;
 }
 
-/** A `fetch` that only GETs Pyodide wheels under `prefix` (deployments that host them). */
-function packageOnlyFetch(realFetch: typeof fetch, prefix: string): typeof fetch {
-  return ((input: unknown) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : String((input as Request)?.url);
-    if (!url.startsWith(prefix) || url.includes('?') || url.includes('#') || url.slice(prefix.length).includes('..')) {
-      return Promise.reject(new TypeError(`fetch is disabled in the l0 sandbox (only ${prefix} packages load)`));
-    }
-    return realFetch(url, { method: 'GET', credentials: 'omit', cache: 'force-cache' });
-  }) as typeof fetch;
-}
-
 let done: HardenReport | undefined;
 
 /**
@@ -254,9 +243,6 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   done = report;
   const g = globalThis as unknown as Record<string, unknown>;
   const api = (py as unknown as { _api?: { config?: Record<string, unknown>; scheduleCallback?: unknown } })._api;
-  // Only an explicit option: Pyodide's own config defaults packageBaseUrl to its indexURL.
-  const packageBaseUrl = options.packageBaseUrl;
-  const realFetch = typeof g.fetch === 'function' ? (g.fetch as typeof fetch).bind(globalThis) : undefined;
   const platform = options.platform ?? 'browser';
   // Before anything is deleted: the lockdown freezes the prototypes of deleted interfaces too.
   const realm = captureRealm(platform);
@@ -298,26 +284,21 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   // Blob URLs would let code import attacker-written modules (the CSP allows blob: for the worker).
   const urlStatics = URL as unknown as Record<string, unknown>;
   for (const k of ['createObjectURL', 'revokeObjectURL']) if (Reflect.deleteProperty(urlStatics, k)) report.removed.push(`URL.${k}`);
-  if (packageBaseUrl && realFetch) {
-    Object.defineProperty(g, 'fetch', { value: packageOnlyFetch(realFetch, packageBaseUrl), writable: false, configurable: false });
-    report.kept.push('fetch (package base URL only)');
-  }
   // Pyodide's own loaders are reached through the API object: make them fail fast and clearly.
+  // (Packages from a package source go through package-install.ts, which took `install` earlier.)
   const refuse = () => Promise.reject(new Error('loading code at run time is disabled in the l0 sandbox'));
   const apiObj = py as unknown as Record<string, unknown>;
-  if (!packageBaseUrl) {
-    for (const k of ['loadPackage', 'loadPackagesFromImports']) {
-      try { Object.defineProperty(apiObj, k, { value: refuse, writable: false, configurable: false }); } catch { /* frozen by Pyodide */ }
-    }
+  for (const k of ['loadPackage', 'loadPackagesFromImports']) {
+    try { Object.defineProperty(apiObj, k, { value: refuse, writable: false, configurable: false }); } catch { /* frozen by Pyodide */ }
   }
   if (api) {
-    for (const k of ['loadBinaryFile', 'loadDynlib']) {
+    for (const k of ['loadBinaryFile', 'loadDynlib', 'install']) {
       try { Object.defineProperty(api, k, { value: refuse, writable: false, configurable: false }); } catch { /* absent */ }
     }
   }
   // Last: nothing the realm shares stays writable (lockdown.ts).
   const deleted = report.removed.filter((n) => !n.startsWith('URL.')).map((n) => n.slice(n.lastIndexOf('.') + 1));
-  report.lockdown = lockdownRealm(realm, { deleted, allowWasmCompilation: Boolean(packageBaseUrl) });
+  report.lockdown = lockdownRealm(realm, { deleted, compileAllowed: options.compileAllowed });
   report.overwritten.push(...report.lockdown.failed.map((f) => `lockdown: ${f} (FAILED)`));
   return report;
 }

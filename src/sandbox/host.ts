@@ -9,6 +9,8 @@ import {
   toErrorData,
   type CellResult,
   type NotepadState,
+  type PackageProgress,
+  type PackageSourceInfo,
   type RunCellOptions,
   type Sandbox,
   type SandboxInfo,
@@ -20,6 +22,8 @@ import {
 import type { ChannelStats } from '../channel/channel';
 import { answeredResult, clearCellTimers, interruptedBeforeStart, killedResult, newCell, stopCell, type Forced, type RunningCell, type StopReason } from './cell-run';
 import { TOOL_CHANNEL_BYTES, TOOL_CHANNEL_HEADER_BYTES, type WorkerInit } from './messages';
+import { PackageLoader } from './package-host';
+import { createPackageSource, PackageUnavailable, type PackageCache } from './package-source';
 import { ToolChannel, type WorkerToolCalls } from './tool-channel';
 import { pausableTimer, ToolGateway, type PausableTimer, type ToolGatewayLimits } from './tool-gateway';
 import { WorkerLifecycle, type SandboxPlatform } from './worker-lifecycle';
@@ -50,6 +54,8 @@ export interface PyodideSandboxOptions extends SandboxOptions {
    * serve WorkerApi (messages.ts); whatever it sends is checked like the real worker's messages.
    */
   createWorker?: () => Worker;
+  /** Where package files are kept (default: Cache Storage where there is one; `null`: nowhere). */
+  packageCache?: PackageCache | null;
 }
 
 export class PyodideSandbox implements Sandbox {
@@ -70,6 +76,10 @@ export class PyodideSandbox implements Sandbox {
   private runningDone?: Promise<unknown>;
   private disposed = false;
   private readonly interruptBuffer?: SharedArrayBuffer;
+  /** Packages from the package source (absent without one). */
+  private readonly packageLoader?: PackageLoader;
+  /** Stops the package loading of the running cell. */
+  private packageAbort?: AbortController;
 
   private constructor(
     private readonly platform: SandboxPlatform,
@@ -85,9 +95,10 @@ export class PyodideSandbox implements Sandbox {
       toolChannel = new SharedArrayBuffer(TOOL_CHANNEL_HEADER_BYTES + TOOL_CHANNEL_BYTES);
     }
     this.toolChannel = new ToolChannel(toolChannel, () => this.running);
+    if (options.packageBaseUrl) this.packageLoader = new PackageLoader(packageSourceOf(options));
     const initMessage = (): WorkerInit => ({
       indexURL: platform.indexURL,
-      packageBaseUrl: options.packageBaseUrl,
+      packages: Boolean(this.packageLoader),
       tools: [...tools.values()].map((t) => ({ name: t.name, params: t.params, doc: `${t.signature}\n\n${t.description}\n\nExample: ${t.example}` })),
       notepad: this.notepad,
       interruptBuffer: this.interruptBuffer,
@@ -106,6 +117,10 @@ export class PyodideSandbox implements Sandbox {
           stream: (e) => this.onStream(e.cellId, e.name, e.text),
           progress: (p) => progress?.(p),
           'tool-call': (e) => calls.onCall(e),
+          package: (e) => {
+            const cell = this.running;
+            if (cell && cell.id === e.cellId) cell.onPackage?.({ name: e.name, phase: e.phase, message: e.message });
+          },
         };
       },
       onExit: (reason) => this.onWorkerExit(reason),
@@ -169,7 +184,7 @@ export class PyodideSandbox implements Sandbox {
   private async runCellInner(code: string, options: RunCellOptions): Promise<CellResult> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_CELL_TIMEOUT_MS;
     const limit = this.options.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
-    const { cell, forced } = newCell({ id: ++this.cellSeq, gateway: this.gateway.forCell(), timeoutMs, limit, onStream: options.onStream });
+    const { cell, forced } = newCell({ id: ++this.cellSeq, gateway: this.gateway.forCell(), timeoutMs, limit, onStream: options.onStream, onPackage: options.onPackage });
     this.running = cell;
     const started = performance.now();
     let timer: PausableTimer | undefined;
@@ -177,6 +192,16 @@ export class PyodideSandbox implements Sandbox {
       return await this.withWorker(async (api) => {
         // Interrupted while waiting for the interpreter to (re)start: nothing ran.
         if (cell.stopReason) return interruptedBeforeStart(cell.stopReason, this.notepad, performance.now() - started);
+        if (this.packageLoader) {
+          // What the cell imports comes first, outside the cell's time limit (a download may be long).
+          const loading = this.loadPackages(api, cell, code).then((): Partial<Forced> => ({}));
+          const early = await Promise.race([loading, forced]);
+          if (early.why) {
+            this.restartWorkerInBackground();
+            return killedResult(cell, early.why, early.detail, performance.now() - started, this.notepad);
+          }
+          if (cell.stopReason) return interruptedBeforeStart(cell.stopReason, this.notepad, performance.now() - started);
+        }
         if (this.interruptBuffer) Atomics.store(new Int32Array(this.interruptBuffer), 0, 0);
         cell.started = true;
         timer = pausableTimer(timeoutMs, () => this.stop(cell, 'timeout'));
@@ -210,7 +235,43 @@ export class PyodideSandbox implements Sandbox {
     }
   }
 
+  /** Loads the packages `code` imports; a failure is the cell's business (Python is told why), never thrown. */
+  private async loadPackages(api: Awaited<ReturnType<WorkerLifecycle['ready']>>, cell: RunningCell, code: string): Promise<void> {
+    const abort = new AbortController();
+    this.packageAbort = abort;
+    const report = (p: PackageProgress) => {
+      if (this.running === cell) cell.onPackage?.(p);
+    };
+    // Python runs in the worker during these calls (model code may have changed it): a Stop
+    // interrupts them like a cell, and one that outlives the cell's time limit ends with the
+    // worker (a fresh interpreter: model code could have broken the helper for every later cell).
+    // Downloads in between are stopped by the abort signal alone (a Stop then keeps the interpreter).
+    const inWorker = async <T>(call: () => Promise<T>): Promise<T> => {
+      cell.started = true;
+      const timer = setTimeout(() => cell.force(undefined, 'timeout'), cell.timeoutMs);
+      try {
+        return await call();
+      } finally {
+        clearTimeout(timer);
+        cell.started = false;
+      }
+    };
+    try {
+      await this.packageLoader!.loadFor(api, cell.id, code, report, abort.signal, inWorker);
+    } catch (e) {
+      if (!abort.signal.aborted) report({ name: '', phase: 'failed', message: `packages could not be loaded: ${toErrorData(e).message}` });
+    } finally {
+      if (this.packageAbort === abort) this.packageAbort = undefined;
+    }
+  }
+
+  /** The package source and what it offers (undefined without one). */
+  async packages(): Promise<PackageSourceInfo | undefined> {
+    return this.packageLoader?.info();
+  }
+
   private stop(cell: RunningCell, why: StopReason): void {
+    this.packageAbort?.abort();
     stopCell(cell, why, {
       interruptBuffer: this.interruptBuffer,
       interruptBlockedToolCall: () => this.workerTools?.interruptBlocked(),
@@ -322,8 +383,18 @@ export class PyodideSandbox implements Sandbox {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.packageAbort?.abort();
     const cell = this.running;
     if (cell) cell.force(undefined, 'interrupted');
     this.workers.dispose();
+  }
+}
+
+function packageSourceOf(options: PyodideSandboxOptions): ConstructorParameters<typeof PackageLoader>[0] {
+  const raw = options.packageBaseUrl!;
+  try {
+    return createPackageSource(raw, { cache: options.packageCache });
+  } catch (e) {
+    return { baseUrl: raw, error: e instanceof PackageUnavailable ? e.message : String(e) };
   }
 }

@@ -16,6 +16,16 @@ export {
 export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, DEFAULT_KEPT_FILE_BYTES, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
 export { readSnapshotInfo, clearSnapshot, type SnapshotInfo } from './snapshot';
 export {
+  OFFICIAL_PACKAGE_SOURCE,
+  PYODIDE_VERSION,
+  PACKAGE_CACHE_NAME,
+  clearPackageCache,
+  listCachedPackages,
+  packageBaseUrl,
+  type CachedPackageFile,
+  type PackageCache,
+} from './package-source';
+export {
   DEFAULT_TOOL_TIMEOUT_MS,
   DEFAULT_TOOL_RESULT_CHARS,
   DEFAULT_TOOL_CALLS_PER_CELL,

@@ -19,10 +19,13 @@
 //   3. gives the global an own, non-configurable `undefined` binding for every name the hardening
 //      deleted and for the browser globals Emscripten's JS reads (`document`, `window`...), so a
 //      free-variable read never walks the prototype chain, then freezes the global (no new globals);
-//   4. (unless packages load from a package base URL) refuses to compile or instantiate WebAssembly
-//      from then on: the runtime compiled what it needs while loading, and new modules are how
-//      Python would reach Emscripten's JS library (a hand-written side module imported from the
-//      file system, ctypes callbacks and `dlsym` of JS functions all compile a module).
+//   4. refuses to compile or instantiate WebAssembly from then on: the runtime compiled what it
+//      needs while loading, and new modules are how Python would reach Emscripten's JS library (a
+//      hand-written side module imported from the file system, ctypes callbacks and `dlsym` of JS
+//      functions all compile a module). With a package source, `compileAllowed` may let through
+//      the bytes of a .so file of a verified wheel being installed (package-install.ts): the gate
+//      copies the bytes first and compiles exactly that copy, so nothing can change them between
+//      the check and the compilation; modules already compiled may then be instantiated.
 // Not frozen: the global's own mutable state that a runtime writes (Error.stackTraceLimit, which
 // Pyodide sets around every PythonError), and objects no root leads to (Pyodide's Module).
 import type { HardenPlatform } from './harden';
@@ -33,8 +36,10 @@ export interface LockdownReport {
   frozen: number;
   /** Names given an own `undefined` binding on the global. */
   bindings: string[];
-  /** Whether WebAssembly compilation is refused from now on. */
+  /** Whether WebAssembly compilation is refused from now on (all of it, or all but verified packages). */
   wasmCompileBlocked: boolean;
+  /** True when verified package files may still compile (a package source is set). */
+  wasmCompileGated: boolean;
   /** Steps that could not be done (empty when all held). */
   failed: string[];
   /** How long the lockdown took (ms). */
@@ -254,17 +259,39 @@ function freezeGlobal(failed: string[]): void {
   lockObject(g, false, failed);
 }
 
-/** Refuses WebAssembly compilation and instantiation from now on (see the header, point 4). */
-function blockWasmCompilation(failed: string[]): boolean {
+/**
+ * Our own copy of a buffer source's bytes, or undefined when it is not one. Whatever the source's
+ * own properties say, the result is a fresh array only the caller holds.
+ */
+function ownBytes(source: unknown): Uint8Array | undefined {
+  let view: Uint8Array;
+  if (source instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && source instanceof SharedArrayBuffer)) view = new Uint8Array(source);
+  else if (ArrayBuffer.isView(source)) view = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  else return undefined;
+  const copy = new Uint8Array(view.length);
+  copy.set(view);
+  return copy;
+}
+
+/**
+ * Refuses WebAssembly compilation and instantiation from now on (see the header, point 4), except,
+ * when `allowed` is given, the compilation of bytes it accepts (and instantiating compiled modules).
+ */
+function gateWasmCompilation(failed: string[], allowed?: (bytes: Uint8Array) => boolean): boolean {
   const wasm = WebAssembly as unknown as Record<string, unknown>;
-  const refuse = (what: string) =>
-    function () {
-      throw new WebAssembly.CompileError(`${what} is disabled in the l0 sandbox (no new WebAssembly code after start-up)`);
-    };
-  const asyncRefuse = (what: string) =>
-    function () {
-      return Promise.reject(new WebAssembly.CompileError(`${what} is disabled in the l0 sandbox (no new WebAssembly code after start-up)`));
-    };
+  const original = {
+    Module: wasm.Module as new (bytes: Uint8Array) => WebAssembly.Module,
+    Instance: wasm.Instance as new (module: WebAssembly.Module, imports?: unknown) => WebAssembly.Instance,
+    compile: WebAssembly.compile,
+    instantiate: WebAssembly.instantiate as (source: unknown, imports?: unknown) => Promise<unknown>,
+  };
+  const refusal = (what: string) => new WebAssembly.CompileError(`${what} is disabled in the l0 sandbox (no new WebAssembly code after start-up${allowed ? ', except the verified packages being installed' : ''})`);
+  /** The bytes to compile, when the gate lets them through; throws the refusal otherwise. */
+  const admit = (source: unknown, what: string): Uint8Array => {
+    const bytes = allowed ? ownBytes(source) : undefined;
+    if (!bytes || !allowed!(bytes)) throw refusal(what);
+    return bytes;
+  };
   let ok = true;
   const replace = (key: string, value: unknown) => {
     try {
@@ -274,31 +301,64 @@ function blockWasmCompilation(failed: string[]): boolean {
       failed.push(`WebAssembly.${key}: ${String(e)}`);
     }
   };
-  // `instanceof WebAssembly.Module` (Emscripten's dynamic loader) keeps working on the stand-ins.
-  const Module = refuse('WebAssembly.Module');
-  defineProperty(Module, 'prototype', { value: (wasm.Module as { prototype: object }).prototype });
-  const Instance = refuse('WebAssembly.Instance');
-  defineProperty(Instance, 'prototype', { value: (wasm.Instance as { prototype: object }).prototype });
+  // Stand-ins called with `new` return the original's object; `instanceof WebAssembly.Module`
+  // (Emscripten's dynamic loader) keeps working on them.
+  const Module = function (bytes: unknown) {
+    return new original.Module(admit(bytes, 'WebAssembly.Module'));
+  };
+  defineProperty(Module, 'prototype', { value: original.Module.prototype });
+  const Instance = function (module: unknown, imports?: unknown) {
+    if (!allowed) throw refusal('WebAssembly.Instance');
+    return new original.Instance(module as WebAssembly.Module, imports);
+  };
+  defineProperty(Instance, 'prototype', { value: original.Instance.prototype });
+  const compile = function (bytes: unknown) {
+    try {
+      return Reflect.apply(original.compile, WebAssembly, [admit(bytes, 'WebAssembly.compile')]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  const instantiate = function (source: unknown, imports?: unknown) {
+    try {
+      if (source instanceof original.Module) {
+        if (!allowed) throw refusal('WebAssembly.instantiate');
+        return Reflect.apply(original.instantiate, WebAssembly, [source, imports]);
+      }
+      return Reflect.apply(original.instantiate, WebAssembly, [admit(source, 'WebAssembly.instantiate'), imports]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  const streaming = (what: string) =>
+    function () {
+      return Promise.reject(refusal(what));
+    };
   replace('Module', Module);
   replace('Instance', Instance);
-  for (const k of ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming']) replace(k, asyncRefuse(`WebAssembly.${k}`));
+  replace('compile', compile);
+  replace('instantiate', instantiate);
+  for (const k of ['compileStreaming', 'instantiateStreaming']) replace(k, streaming(`WebAssembly.${k}`));
   return ok;
 }
 
 export interface LockdownOptions {
   /** Names hardening deleted from the global and its prototypes. */
   deleted: Iterable<string>;
-  /** Keep WebAssembly compilation (deployments that load packages from a package base URL). */
-  allowWasmCompilation: boolean;
+  /**
+   * With a package source: which new WebAssembly bytes may still compile (package-install.ts).
+   * Absent: none.
+   */
+  compileAllowed?: (bytes: Uint8Array) => boolean;
 }
 
 /** Locks the realm down. Call once, as the last step of hardening, before any model code runs. */
 export function lockdownRealm(roots: RealmRoots, options: LockdownOptions): LockdownReport {
   const t0 = performance.now();
   const failed: string[] = [];
-  const wasmCompileBlocked = options.allowWasmCompilation ? false : blockWasmCompilation(failed);
+  const wasmCompileBlocked = gateWasmCompilation(failed, options.compileAllowed);
   const bindings = bindUndefined([...options.deleted, ...FREE_VARIABLE_NAMES], failed);
   const frozen = freezeReachable(roots, failed);
   freezeGlobal(failed);
-  return { frozen, bindings, wasmCompileBlocked, failed, ms: performance.now() - t0 };
+  return { frozen, bindings, wasmCompileBlocked, wasmCompileGated: Boolean(options.compileAllowed), failed, ms: performance.now() - t0 };
 }

@@ -5,6 +5,7 @@
 // events below, posted on the worker's own port (`{ event: 'stream', ... }`). Both travel on one
 // port, in order: a cell's stream events always arrive before its runCell reply.
 import type { LoadProgress, NotepadState, WorkspaceFile, WorkspaceUpload } from '../protocols';
+import type { PackageLock } from './package-lock';
 
 /** What the worker needs to know about a tool: the work itself stays on the host. */
 export interface ToolSpec {
@@ -18,7 +19,12 @@ export type ToolBridge = 'jspi' | 'atomics' | 'none';
 export interface WorkerInit {
   /** Browser: where pyodide.mjs & co are served. Node ignores it (uses node_modules/pyodide). */
   indexURL?: string;
-  packageBaseUrl?: string;
+  /**
+   * True when packages load from a package source (the host fetches the wheels; the worker
+   * verifies and installs them): Python's messages say so, and the lockdown lets verified .so
+   * files compile. The lock follows with setPackageLock() before the first cell.
+   */
+  packages?: boolean;
   tools: ToolSpec[];
   notepad: NotepadState;
   /** Pyodide's interrupt buffer (Int32Array view; the host writes 2 = SIGINT). */
@@ -41,7 +47,37 @@ export interface WorkerEvents {
    * the tool channel (the worker is blocked in Atomics.wait and reads no messages).
    */
   'tool-call': { cellId: number; callId: number; name: string; argsJson: string; viaAtomics: boolean };
+  /** A package the cell imports is being installed, or could not be. */
+  package: { cellId: number; name: string; phase: 'install' | 'failed'; message: string };
 }
+
+/** A wheel the host fetched for the worker to verify and install. */
+export interface WheelBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A package the host could not fetch: the worker tells Python why (its ModuleNotFoundError says it). */
+export interface PackageFailure {
+  name: string;
+  reason: string;
+}
+
+export interface PackageInstallResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** One rich output as the Python runtime reports it (display.py); the host turns it into a CellOutput. */
+export interface RawOutput {
+  type: 'display_data' | 'execute_result';
+  items: { mime: RichMime; data: string; width?: number; height?: number }[];
+}
+
+/** The MIME types the display protocol produces (display.py's MIMES). */
+export const RICH_MIMES = ['text/html', 'text/markdown', 'image/svg+xml', 'image/png', 'image/jpeg', 'application/json', 'text/plain'] as const;
+export type RichMime = (typeof RICH_MIMES)[number];
 
 /** Largest tool call the host accepts: the worker refuses bigger ones itself, with a clear error. */
 export const MAX_TOOL_NAME_CHARS = 200;
@@ -70,6 +106,8 @@ export interface RawCellResult {
   finalAnswer?: string;
   /** The /workspace listing after the cell (added by core.ts, not Python). */
   files?: WorkspaceFile[];
+  /** display() outputs, figures and a rich last value, in order (display.py). */
+  outputs?: RawOutput[];
 }
 
 export interface WorkerApi {
@@ -79,6 +117,12 @@ export interface WorkerApi {
   cancelCell(cellId: number): Promise<void>;
   /** The reply to the JSPI tool call `callId`; ignored unless that call is still waiting. */
   toolReply(callId: number, reply: string): Promise<void>;
+  /** The package source's lock, or why it could not be read; taken once, before the first cell. */
+  setPackageLock(lock: PackageLock | undefined, unavailable?: string): Promise<void>;
+  /** The top-level modules `code` imports that are not importable now. */
+  missingImports(code: string): Promise<string[]>;
+  /** Verifies (lock sha256) and installs wheels, in order; `failures` are packages the host could not fetch. */
+  installPackages(cellId: number, wheels: WheelBytes[], failures: PackageFailure[]): Promise<PackageInstallResult[]>;
   getNotepad(): Promise<NotepadState>;
   setNotepad(state: NotepadState): Promise<void>;
   reset(clearNotepad: boolean): Promise<void>;

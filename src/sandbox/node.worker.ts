@@ -14,14 +14,14 @@ if (!parentPort) throw new Error('node.worker.ts must run in a worker thread');
 const port = parentPort;
 
 const api = createWorkerApi(
-  async (init, progress) => {
+  async (_init, progress) => {
     prepareNodeWorkerForPyodide();
-    const py = await loadPyodide(sandboxLoadOptions(init.packageBaseUrl));
+    const py = await loadPyodide(sandboxLoadOptions());
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;
   },
   eventPoster({ postMessage: (m) => port.postMessage(m) }),
-  (py) => void hardenNodeWorker(py),
+  (py, hardening) => void hardenNodeWorker(py, hardening),
 );
 
 Comlink.expose(api, nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0]));

@@ -23,14 +23,14 @@ const api = createWorkerApi(
     // Restored from this origin's saved memory snapshot when there is one (see snapshot.ts).
     const py = await loadPyodideWarm({ loadPyodide, version: mod.version }, progress, {
       indexURL,
-      ...sandboxLoadOptions(init.packageBaseUrl),
+      ...sandboxLoadOptions(),
     });
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;
   },
   // Bound now: the hardening deletes nothing we need, but the poster must not look the global up later.
   eventPoster({ postMessage: self.postMessage.bind(self) }),
-  (py) => hardenWorkerScope(py),
+  (py, hardening) => hardenWorkerScope(py, hardening),
 );
 
 Comlink.expose(api);

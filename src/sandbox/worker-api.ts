@@ -3,7 +3,7 @@
 // tool calls) go out through `post`, on the same port as the replies.
 import type { PyodideAPI } from 'pyodide';
 import type { LoadProgress } from '../protocols';
-import { installRuntime } from './core';
+import { installRuntime, type RuntimeHardening } from './core';
 import type { PostEvent, WorkerApi, WorkerInit } from './messages';
 
 export type PyodideLoader = (init: WorkerInit, progress: (p: LoadProgress) => void) => Promise<PyodideAPI>;
@@ -13,7 +13,7 @@ export function eventPoster(port: { postMessage(message: unknown): void }): Post
   return (event, fields) => port.postMessage({ ...fields, event });
 }
 
-export function createWorkerApi(load: PyodideLoader, post: PostEvent, afterInstall?: (py: PyodideAPI) => void): WorkerApi {
+export function createWorkerApi(load: PyodideLoader, post: PostEvent, afterInstall?: (py: PyodideAPI, hardening: RuntimeHardening) => void): WorkerApi {
   let inner: Omit<WorkerApi, 'init'> | undefined;
   const need = () => {
     if (!inner) throw new Error('sandbox worker not initialised');
@@ -24,16 +24,19 @@ export function createWorkerApi(load: PyodideLoader, post: PostEvent, afterInsta
       const progress = (p: LoadProgress) => post('progress', p);
       progress({ phase: 'runtime', fraction: 0, message: 'Loading the Python runtime (Pyodide)' });
       const py = await load(init, progress);
-      const { api, info } = await installRuntime(py, init, post, progress);
+      const { api, info, hardening } = await installRuntime(py, init, post, progress);
       // Security hardening of the worker scope runs after everything we need is loaded and before
       // any model code can run.
-      afterInstall?.(py);
+      afterInstall?.(py, hardening);
       inner = api;
       return info;
     },
     runCell: (id, code, limit) => need().runCell(id, code, limit),
     cancelCell: (id) => need().cancelCell(id),
     toolReply: (callId, reply) => need().toolReply(callId, reply),
+    setPackageLock: (lock, unavailable) => need().setPackageLock(lock, unavailable),
+    missingImports: (code) => need().missingImports(code),
+    installPackages: (id, wheels, failures) => need().installPackages(id, wheels, failures),
     getNotepad: () => need().getNotepad(),
     setNotepad: (s) => need().setNotepad(s),
     reset: (clear) => need().reset(clear),

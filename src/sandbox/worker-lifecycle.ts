@@ -155,6 +155,7 @@ export class WorkerLifecycle {
         stream: (e) => handlers?.stream(e),
         progress: (e) => handlers?.progress(e),
         'tool-call': (e) => handlers?.['tool-call'](e),
+        package: (e) => handlers?.package(e),
       }, this.maxFileBytes),
     );
     const api = channel.remote;

@@ -1,14 +1,15 @@
 // A session as a Jupyter notebook (nbformat 4.4: no cell ids, so it also validates against the
 // 4.0 schema): each question as a markdown heading cell, then its steps (thinking as markdown,
-// code as a code cell with its outputs: stdout/stderr streams, the last expression's repr, the
-// error) and its answer.
-import { turnsOf, type CellResult, type NotepadState, type Trajectory } from '../protocols';
+// code as a code cell with its outputs: stdout/stderr streams, display() outputs and figures as
+// display_data with their MIME bundles, the last expression as execute_result (rich when it had a
+// rich form), the error) and its answer.
+import { turnsOf, type CellOutput, type CellResult, type NotepadState, type Trajectory } from '../protocols';
 import { attachmentsLine, notepadMarkdown, questionHeading, turnOutcome } from './markdown';
 
 export type MultilineString = string[];
 
 export interface NbOutput {
-  output_type: 'stream' | 'execute_result' | 'error';
+  output_type: 'stream' | 'display_data' | 'execute_result' | 'error';
   [k: string]: unknown;
 }
 export interface NbCell {
@@ -34,13 +35,48 @@ export function toLines(text: string): MultilineString {
 
 const markdown = (text: string, metadata: Record<string, unknown> = {}): NbCell => ({ cell_type: 'markdown', metadata, source: toLines(text) });
 
+const MIME = /^[a-z]+\/[a-z0-9.+-]+$/;
+
+/**
+ * A rich output's MIME bundle as nbformat stores it: text as lists of lines, PNG/JPEG base64 as one
+ * string, application/json as the JSON value; image sizes in the metadata.
+ */
+export function mimeBundle(output: Pick<CellOutput, 'data' | 'metadata'>, plain?: string): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+  const data: Record<string, unknown> = {};
+  for (const [mime, value] of Object.entries(output.data ?? {})) {
+    if (!MIME.test(mime) || typeof value !== 'string') continue;
+    if (mime === 'application/json') {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        // nbformat wants a JSON object here; anything else is kept as text
+        if (parsed && typeof parsed === 'object') data[mime] = parsed;
+        else data['text/plain'] ??= toLines(value);
+      } catch {
+        /* not JSON: left out */
+      }
+    } else if (mime === 'image/png' || mime === 'image/jpeg') data[mime] = value;
+    else data[mime] = toLines(value);
+  }
+  data['text/plain'] = toLines(plain ?? output.data?.['text/plain'] ?? '');
+  const metadata: Record<string, unknown> = {};
+  for (const [mime, size] of Object.entries(output.metadata ?? {})) {
+    if (MIME.test(mime) && size && Number.isInteger(size.width) && Number.isInteger(size.height)) metadata[mime] = { width: size.width, height: size.height };
+  }
+  return { data, metadata };
+}
+
 function cellOutputs(cell: CellResult, count: number): NbOutput[] {
   const out: NbOutput[] = [];
   if (cell.stdout) out.push({ output_type: 'stream', name: 'stdout', text: toLines(cell.stdout) });
   if (cell.stderr) out.push({ output_type: 'stream', name: 'stderr', text: toLines(cell.stderr) });
-  if (cell.result !== undefined) {
-    out.push({ output_type: 'execute_result', execution_count: count, data: { 'text/plain': toLines(cell.result) }, metadata: {} });
+  // Rich outputs in the order the cell made them (a figure drawn after the cell follows its value).
+  const outputs = (Array.isArray(cell.outputs) ? cell.outputs : []).filter((o) => o && typeof o.data === 'object');
+  const rich = outputs.some((o) => o.type === 'execute_result');
+  for (const o of outputs) {
+    if (o.type === 'display_data') out.push({ output_type: 'display_data', ...mimeBundle(o) });
+    else if (o.type === 'execute_result' && cell.result !== undefined) out.push({ output_type: 'execute_result', execution_count: count, ...mimeBundle(o, cell.result) });
   }
+  if (cell.result !== undefined && !rich) out.push({ output_type: 'execute_result', execution_count: count, data: { 'text/plain': toLines(cell.result) }, metadata: {} });
   if (cell.error) {
     out.push({ output_type: 'error', ename: cell.error.ename, evalue: cell.error.evalue, traceback: [...cell.error.traceback] });
   } else if (cell.status === 'timeout' || cell.status === 'interrupted') {

@@ -85,6 +85,15 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     },
     addCorpus,
     { read: () => services.pythonSnapshot(), clear: async () => { await services.clearPythonSnapshot(); void refreshModelInfo(); } },
+    {
+      source: () => services.packageSource(),
+      setSource: async (url) => {
+        await services.setPackageSource(url);
+        await app.restartPython();
+      },
+      list: () => services.listCachedPackages(),
+      clear: async () => { await services.clearPackageCache(); void refreshModelInfo(); },
+    },
   );
   const sidebar = createSessionsSidebar({
     open: (id) => {

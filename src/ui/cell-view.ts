@@ -1,11 +1,13 @@
 // One agent step as a notebook cell: thinking (streamed, collapsible), code (highlighted),
-// output (streamed, truncated with "Show all"), tracebacks, tool calls, timing. All of it is
-// model-written text, rendered as text (never HTML) and bounded.
-import type { AgentEvent, CellResult, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
+// packages loading, output (streamed, truncated with "Show all"), rich outputs (rich-output.ts),
+// tracebacks, tool calls, timing. All of it is model-written, rendered as text (never HTML) or
+// through the sanitiser, and bounded.
+import type { AgentEvent, CellResult, PackageProgress, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
 import { h, formatMs } from './dom';
 import { CELL_BATCH, HIGHLIGHT_MAX_CHARS, ITEM_PREVIEW_CHARS, TEXT_PREVIEW_CHARS } from './display-limits';
 import { highlightPython } from './highlight';
 import { createLongText, measureRender, nextTask, safely } from './long-content';
+import { renderRichOutputs } from './rich-output';
 
 /** Characters of output shown before "Show all". */
 export const OUTPUT_PREVIEW_CHARS = 3000;
@@ -16,6 +18,8 @@ export interface CellView {
   appendCode(delta: string): void;
   setCode(code: string, formatErrors: string[]): void;
   appendOutput(chunk: StreamChunk): void;
+  /** A package the cell imports is loading (or failed to). */
+  setPackage(progress: PackageProgress): void;
   setResult(result: CellResult): void;
   addToolCall(call: ToolCallRecord): void;
   finish(step: TrajectoryStep): void;
@@ -40,11 +44,13 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const formatNote = h('div', { class: 'format-errors', hidden: true });
 
   const tools = h('ul', { class: 'tool-calls', hidden: true, 'aria-label': 'Tool calls' });
+  const packageLine = h('p', { class: 'cell-packages', role: 'status', hidden: true });
+  const rich = h('div', { class: 'cell-rich', hidden: true });
   const outputPre = h('pre', { class: 'cell-output', tabindex: 0, 'aria-label': `Output of step ${stepNumber}`, hidden: true });
   const showAll = showAllButton();
   const traceback = h('pre', { class: 'traceback', hidden: true, role: 'group', 'aria-label': 'Error traceback' });
   const tracebackMore = showAllButton();
-  const output = h('div', { class: 'cell-output-wrap' }, tools, outputPre, showAll, traceback, tracebackMore);
+  const output = h('div', { class: 'cell-output-wrap' }, packageLine, tools, outputPre, showAll, rich, traceback, tracebackMore);
 
   const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, think, codeBlock, codeMore, formatNote, output);
 
@@ -55,6 +61,13 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const outputView = createLongText({ container: outputPre, button: showAll, preview: OUTPUT_PREVIEW_CHARS });
   const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
   let live = true;
+  /** The latest line per package, in the order they started. */
+  const packages = new Map<string, PackageProgress>();
+  const showPackages = (only?: (p: PackageProgress) => boolean) => {
+    const lines = [...packages.values()].filter((p) => !only || only(p)).map((p) => clip(String(p.message ?? ''), 300));
+    packageLine.hidden = lines.length === 0;
+    packageLine.textContent = lines.join(' · ');
+  };
 
   function setOutput(text: string): void {
     outputPre.hidden = !text;
@@ -104,14 +117,27 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
       outputPre.hidden = false;
       safely(() => outputView.append(chunk.text), ignore);
     },
+    setPackage(progress) {
+      safely(() => {
+        packages.set(String(progress.name ?? ''), progress);
+        showPackages();
+        if (status.textContent === 'running…' || status.textContent === 'loading packages…') status.textContent = progress.phase === 'ready' || progress.phase === 'failed' ? 'running…' : 'loading packages…';
+      }, ignore);
+    },
     setResult(result) {
       safely(() => {
         // The streamed text is replaced by the final (possibly truncated) result so reopened sessions look the same.
         let text = String(result.stdout ?? '') + String(result.stderr ?? '');
-        if (result.result !== undefined) text += (text && !text.endsWith('\n') ? '\n' : '') + result.result;
+        const outputs = Array.isArray(result.outputs) ? result.outputs : [];
+        // A last value with a rich form (a DataFrame's table) is shown as that, like Jupyter does.
+        const richResult = outputs.some((o) => o?.type === 'execute_result');
+        if (result.result !== undefined && !richResult) text += (text && !text.endsWith('\n') ? '\n' : '') + result.result;
         if (result.truncated) text += '\n[output truncated by the sandbox]';
         if (result.restarted) text += '\n[Python was restarted: variables were lost]';
         setOutput(text);
+        showPackages((p) => p.phase === 'failed');
+        rich.hidden = outputs.length === 0;
+        rich.replaceChildren(...renderRichOutputs(outputs));
         if (result.error) {
           traceback.hidden = false;
           const tb = Array.isArray(result.error.traceback) ? result.error.traceback : [];
@@ -218,6 +244,7 @@ export function applyCellEvent(cellFor: (step: number) => CellView, ev: AgentEve
       cellFor(ev.step).setCode(ev.code, ev.formatErrors);
       return true;
     case 'cell-output':
+      if (ev.package) cellFor(ev.step).setPackage(ev.package);
       if (ev.chunk) cellFor(ev.step).appendOutput(ev.chunk);
       if (ev.result) cellFor(ev.step).setResult(ev.result);
       return true;

@@ -4,18 +4,22 @@
 import type { EngineChoice } from '../llm/engine-spec';
 import { runAgent } from '../agent/index';
 import { DEMO_SCRIPT } from '../app/index';
-import { clearSnapshot, createPyodideSandbox, readSnapshotInfo } from '../sandbox/index';
+import { clearPackageCache, clearSnapshot, createPyodideSandbox, listCachedPackages, OFFICIAL_PACKAGE_SOURCE, packageBaseUrl, readSnapshotInfo } from '../sandbox/index';
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
 import { createEngine, parseEngineSpec } from '../llm/engine-spec';
 import { findModel, listModels, type RegistryOptions } from '../llm/models';
 import { checkWeights } from '../llm/weights-check';
 import { detectWebGPU } from '../llm/webgpu';
-import type { CachedModel, GpuStatus, ModelCard, PageServices } from './types';
+import type { CachedModel, GpuStatus, ModelCard, PackageSourceChoice, PageServices } from './types';
 
 const CORPUS_KEY = 'ui.corpus';
 /** Weights folders the user set for L0 records, by model id, as typed (relative to the page or absolute). */
 const WEIGHTS_KEY = 'ui.weightsUrls';
+/** The package source set in Settings (a URL as typed; absent: the default). */
+const PACKAGE_SOURCE_KEY = 'ui.packageBaseUrl';
+/** Set by vite.config.ts: true when `npm run vendor-packages` put packages into this build (`packages/`). */
+declare const __L0_VENDORED_PACKAGES__: boolean | undefined;
 const MiB = 2 ** 20;
 
 export function createPageServices(): PageServices {
@@ -39,6 +43,13 @@ export function createPageServices(): PageServices {
       for (const [id, url] of Object.entries(saved ?? {})) if (typeof url === 'string' && url) savedWeights[id] = url;
     })
     .catch(() => undefined);
+  let savedPackageSource: string | undefined;
+  const packageSourceReady = store
+    .getSetting<unknown>(PACKAGE_SOURCE_KEY)
+    .then((v) => void (savedPackageSource = typeof v === 'string' && v ? v : undefined))
+    .catch(() => undefined);
+  const packageSource = (): PackageSourceChoice => packageSourceFor(new URL(location.href), savedPackageSource);
+
   const registry = (): RegistryOptions => {
     const l0WeightsUrls: Record<string, string> = {};
     for (const [id, url] of Object.entries(savedWeights)) {
@@ -65,9 +76,20 @@ export function createPageServices(): PageServices {
       return corpus.size;
     },
     async createSandbox(tools, onProgress) {
-      await corpusReady;
-      return createPyodideSandbox({ tools, onProgress, indexURL: absolute('pyodide/') });
+      await Promise.all([corpusReady, packageSourceReady]);
+      return createPyodideSandbox({ tools, onProgress, indexURL: absolute('pyodide/'), packageBaseUrl: packageSource().url });
     },
+    packageSource,
+    async setPackageSource(url) {
+      await packageSourceReady;
+      if (url.trim()) packageBaseUrl(url, document.baseURI); // throws when it is not an http(s) folder URL
+      savedPackageSource = url.trim() || undefined;
+      await store.setSetting(PACKAGE_SOURCE_KEY, savedPackageSource ?? '');
+    },
+    async listCachedPackages() {
+      return (await listCachedPackages()).map((f) => ({ name: f.name, version: f.version, bytes: f.bytes }));
+    },
+    clearPackageCache: () => clearPackageCache(),
     runAgent,
     // Replay scripts are named relative to the page.
     async createEngine(choice, opts) {
@@ -144,6 +166,29 @@ function modelCards(registry: RegistryOptions, saved: Record<string, string>): M
     weightsUrl: m.weightsUrl,
     ...(m.isL0 ? { customWeights: { savedUrl: saved[m.id], defaultUrl: defaults.get(m.id)! } } : {}),
   }));
+}
+
+/**
+ * The package source: the page URL's `?packageBaseUrl=`, else the one saved in Settings, else the
+ * packages vendored into this build (`packages/`), else the official Pyodide distribution of the
+ * bundled version. A URL that is not an http(s) folder is skipped with a warning.
+ */
+export function packageSourceFor(page: URL, saved: string | undefined, vendored = typeof __L0_VENDORED_PACKAGES__ !== 'undefined' && __L0_VENDORED_PACKAGES__ === true): PackageSourceChoice {
+  const warnings: string[] = [];
+  const candidates: [string | null | undefined, PackageSourceChoice['origin']][] = [
+    [page.searchParams.get('packageBaseUrl'), 'link'],
+    [saved, 'setting'],
+  ];
+  for (const [raw, origin] of candidates) {
+    if (!raw) continue;
+    try {
+      return { url: packageBaseUrl(raw, page.href), origin, ...(warnings.length && { warning: warnings.join(' ') }) };
+    } catch (e) {
+      warnings.push(`The ${origin === 'link' ? "link's" : 'saved'} package source was ignored: ${(e as Error).message}.`);
+    }
+  }
+  const fallback: PackageSourceChoice = vendored ? { url: new URL('packages/', page).href, origin: 'build' } : { url: OFFICIAL_PACKAGE_SOURCE, origin: 'default' };
+  return warnings.length ? { ...fallback, warning: warnings.join(' ') } : fallback;
 }
 
 /** The page URL's engine (`?engine=webllm&model=ID`, `?engine=openai&baseUrl=URL&model=NAME`, `?engine=replay&script=URL`). */

@@ -1,9 +1,10 @@
-// Settings: max steps, memory budget, temperature, enabled tools, corpus upload; storage use and
-// the Python warm-start snapshot (with Clear).
+// Settings: max steps, memory budget, temperature, enabled tools, corpus upload; storage use,
+// the Python warm-start snapshot (with Clear) and Python packages (packages-settings.ts).
 import type { Tool } from '../protocols';
 import { toErrorData } from '../protocols';
 import type { AppSettings } from '../app/index';
 import { formatBytes, h, setChildren, uid } from './dom';
+import { createPackagesRow, type PackageControls } from './packages-settings';
 import type { PythonSnapshotInfo, StorageInfo } from './types';
 import { readWebAccess, webAccessFieldset } from './web-access-settings';
 
@@ -27,12 +28,13 @@ function numberField(label: string, name: string, value: number, attrs: { min: n
   return h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name, type: 'number', value, min: attrs.min, max: attrs.max, step: attrs.step, required: true, 'aria-describedby': hintId }), h('span', { class: 'hint', id: hintId }, hint));
 }
 
-export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined, snapshot?: SnapshotControls): SettingsPanel {
+export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: ((files: File[]) => Promise<void>) | undefined, snapshot?: SnapshotControls, packages?: PackageControls): SettingsPanel {
   const form = h('form', { class: 'settings-form' });
   const corpusStatus = h('p', { class: 'hint', role: 'status' });
   const storageLine = h('p', { class: 'hint storage-use' }, 'Storage use unknown.');
   const snapshotRow = snapshot ? createSnapshotRow(snapshot) : undefined;
-  const el = h('section', { class: 'settings', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), form, storageLine, snapshotRow?.el);
+  const packagesRow = packages ? createPackagesRow(packages) : undefined;
+  const el = h('section', { class: 'settings', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), form, storageLine, snapshotRow?.el, packagesRow?.el);
 
   form.addEventListener('submit', onSubmit);
 
@@ -49,6 +51,7 @@ export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: 
     },
     show(settings, tools) {
       void snapshotRow?.refresh();
+      void packagesRow?.refresh();
       const toolBoxes = tools.map((t) => {
         const id = uid(`tool-${t.name}`);
         return h('div', { class: 'check-field' }, h('input', { type: 'checkbox', id, name: 'tool', value: t.name, checked: !settings.tools || settings.tools.includes(t.name) }), h('label', { for: id }, h('code', {}, t.name), ' ', h('span', { class: 'hint' }, t.description.split('. ')[0])));

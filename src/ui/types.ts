@@ -50,6 +50,23 @@ export interface PythonSnapshotInfo {
 /** The session exports the page offers: Jupyter, Markdown, JSON, and the notebook with its files as a zip. */
 export type ExportFormat = 'ipynb' | 'md' | 'json' | 'zip';
 
+/** The package source Python imports packages from, and where that choice comes from. */
+export interface PackageSourceChoice {
+  /** Absolute folder URL. */
+  url: string;
+  /** `link`: the page URL's ?packageBaseUrl=; `setting`: saved in Settings; `build`: packages vendored into this build; `default`: the official distribution. */
+  origin: 'link' | 'setting' | 'build' | 'default';
+  /** Why a link's or setting's URL was not used, if it was not. */
+  warning?: string;
+}
+
+/** A package file kept in this browser. */
+export interface CachedPackage {
+  name: string;
+  version: string;
+  bytes: number;
+}
+
 export interface PageServices extends AppServices {
   /** The page's tools are known at once (the corpus tools appear with the first upload); `settings` may add a page reader. */
   tools(settings?: AppSettings): Tool[];
@@ -74,6 +91,14 @@ export interface PageServices extends AppServices {
   pythonSnapshot(): Promise<PythonSnapshotInfo | undefined>;
   /** Deletes the saved snapshot: the next Python start boots normally and saves a new one. */
   clearPythonSnapshot(): Promise<void>;
+  /** The package source the next Python start uses. */
+  packageSource(): PackageSourceChoice;
+  /** Saves the package source ('' restores the default); it applies from the next Python start. */
+  setPackageSource(url: string): Promise<void>;
+  /** Package files kept in this browser (they load offline). */
+  listCachedPackages(): Promise<CachedPackage[]>;
+  /** Deletes the kept package files. */
+  clearPackageCache(): Promise<void>;
   /** Builds an export file for a session ('zip': the notebook with the session's files; `skipped` says which could not be read). */
   exportSession(id: string, format: ExportFormat): Promise<{ filename: string; mime: string; text: string } | { filename: string; mime: string; bytes: Uint8Array; skipped: string[] }>;
 }

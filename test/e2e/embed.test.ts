@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
+import { startOpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -51,7 +51,7 @@ function libHandler(isolated: boolean) {
 }
 
 let browser: Browser;
-const servers: (StaticServer | OpenAIServer)[] = [];
+const servers: { close(): Promise<void> }[] = [];
 
 async function serve(isolated: boolean): Promise<StaticServer> {
   const s = await startStaticServer({ root: SITE, isolation: isolated, handle: libHandler(isolated) });
@@ -607,6 +607,41 @@ window.ready = true;
     expect(await readFile((await download.path())!, 'utf8')).toBe(String(a + b));
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'files.png') });
+    await page.close();
+  });
+});
+
+describe('Python packages in the widget', () => {
+  it('package-base-url: a cell imports a package from the source, the widget shows its table, the model reads its text', async () => {
+    const { fixtureSource, startPackageServer } = await import('../support/packages');
+    const pkgs = await startPackageServer(fixtureSource().files);
+    const model = await startOpenAIServer({
+      model: 'pkg-model',
+      respond: (_messages, req) =>
+        req.callIndex === 0
+          ? "<think>Show the table.</think>\n<code>\nimport l0demo\nl0demo.Table([('alpha', 1), ('beta', 2)])\n</code><end_code>"
+          : "<think>Done.</think>\n<code>\nsubmit_final_answer('shown')\n</code><end_code>",
+    });
+    servers.push(model, pkgs);
+    HOST_PAGES['packages.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>packages</title>
+<script type="module" src="/l0/l0-agent.js"></script></head><body>
+<l0-agent engine="openai" base-url="${model.url}" model="pkg-model" package-base-url="${pkgs.url}" max-steps="3" namespace="packages"
+  task="Show the demo table." style="height:560px;width:480px"></l0-agent></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/packages.html');
+    await page.waitForFunction(() => !!document.querySelector('l0-agent')?.shadowRoot?.querySelector('button.run'));
+    const traj = await page.evaluate(() => document.querySelector('l0-agent')!.run().then((t) => ({ status: t.status, answer: t.finalAnswer })));
+    expect(traj).toEqual({ status: 'answered', answer: 'shown' });
+    // The wheels came from the configured source (dependency first), and the table is in the cell.
+    expect(pkgs.requests).toEqual(['/pkgs/pyodide-lock.json', '/pkgs/l0demo_base-1.0.0-py3-none-any.whl', '/pkgs/l0demo-2.0.0-py3-none-any.whl']);
+    expect(await shadowText(page, '.rich-output[data-mime="text/html"] table')).toMatch(/alpha\s*1\s*beta\s*2/);
+    // The model read the text form only.
+    const chat = model.requests.filter((r) => r.path.endsWith('/chat/completions') && r.method === 'POST');
+    const observation = (chat[1]!.body?.messages as { content: string }[]).at(-1)!.content;
+    expect(observation).toContain('alpha  1\nbeta  2\n[text/html shown to the user]');
+    expect(observation).not.toContain('<table');
+    expect(errors).toEqual([]);
+    await page.locator('l0-agent').screenshot({ path: join(SHOTS, 'packages-widget.png') });
     await page.close();
   });
 });

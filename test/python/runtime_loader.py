@@ -1,10 +1,13 @@
 """Loads src/sandbox/python/runtime.py into CPython with a stand-in `_l0_host` (no Pyodide): the
-notepad, output capture and traceback formatting are plain Python."""
+notepad, output capture, traceback formatting and the helper modules it imports (display.py as
+`_l0_display`, packages.py as `_l0_packages`, as load_runtime.py makes them) are plain Python."""
 import pathlib
 import sys
 import types
 
-RUNTIME = pathlib.Path(__file__).resolve().parents[2] / "src" / "sandbox" / "python" / "runtime.py"
+PYTHON_DIR = pathlib.Path(__file__).resolve().parents[2] / "src" / "sandbox" / "python"
+RUNTIME = PYTHON_DIR / "runtime.py"
+HELPERS = (("_l0_display", "display.py"), ("_l0_packages", "packages.py"))
 
 
 class Host(types.ModuleType):
@@ -25,10 +28,21 @@ class Host(types.ModuleType):
     call_tool_async = call_tool
 
 
+def load_module(name, file):
+    """A fresh module `name` made from src/sandbox/python/`file` (as load_runtime.py does)."""
+    module = types.ModuleType(name)
+    module.__file__ = f"<{name.strip('_').replace('_', '-')}>"
+    sys.modules[name] = module
+    exec(compile((PYTHON_DIR / file).read_text(encoding="utf-8"), module.__file__, "exec"), module.__dict__)
+    return module
+
+
 def load_runtime():
     """A fresh `_l0_runtime` module and its host stand-in."""
     host = Host()
     sys.modules["_l0_host"] = host
+    for name, file in HELPERS:
+        load_module(name, file)
     module = types.ModuleType("_l0_runtime")
     module.__file__ = "<l0-runtime>"
     exec(compile(RUNTIME.read_text(encoding="utf-8"), "<l0-runtime>", "exec"), module.__dict__)

@@ -132,6 +132,29 @@ for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare wor
   });
 });
 
+describe('hardenWorkerScope with the compile gate of a package source (WebAssembly compilation gated, not off)', () => {
+  const t = useTarget(true, (s) => openProto(browser, s, 'hardened-packages'));
+
+  it('blocks every attempt from Python, canaries intact, zero canary requests', async () => {
+    const escapedIds: string[] = [];
+    for (const at of ATTEMPTS) {
+      const out = await attempt(t.target, t.canary, at);
+      if (out.stdout.includes('ESCAPED')) escapedIds.push(at.id);
+    }
+    expect(escapedIds).toEqual([]);
+    expect(await readCanaries(t.target.page)).toEqual(INTACT);
+    expect(t.canary.requests).toEqual([]);
+  });
+
+  it('leaves no capability to arbitrary JS in the worker either: no fetch, no new WebAssembly module', async () => {
+    expect(t.target.report?.lockdown).toMatchObject({ failed: [] });
+    const r = (await t.target.page.evaluate((u) => (window as any).__sec.probe(u), t.canary.url)) as { ok: boolean; findings: string[]; error?: string };
+    expect(r.error).toBeUndefined();
+    expect(r.findings).toEqual([]);
+    expect(t.canary.requests).toEqual([]);
+  });
+});
+
 describe('hardenWorkerScope alone, no CSP anywhere (an embedder\'s page)', () => {
   const t = useTarget(false, (s) => openProto(browser, s, 'hardened-nocsp'));
 

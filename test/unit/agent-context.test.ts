@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSystemPrompt } from '../../src/agent/prompt';
+import { buildSystemPrompt, importableLibraries } from '../../src/agent/prompt';
 import { assistantContent, buildObservation, messagesForStep } from '../../src/agent/context';
 import { capTokens, estimateTokens, makeTokenCounter } from '../../src/agent/memory';
 import { renderNotepad } from '../../src/agent/notepad-render';
@@ -36,6 +36,22 @@ describe('buildSystemPrompt', () => {
   });
 });
 
+describe('importableLibraries (the prompt says what can be imported now)', () => {
+  const pkg = (name: string, imports: string[], cached = false) => ({ name, version: '1', imports, cached });
+  const info = { baseUrl: 'https://x/', packages: [pkg('numpy', ['numpy']), pkg('pandas', ['pandas']), pkg('scikit-learn', ['sklearn']), pkg('l0demo', ['l0demo'], true), pkg('requests', ['requests']), pkg('other', ['other'])] };
+  it('names the standard library, notable packages the source has, and the cached ones; counts the rest', () => {
+    const libs = importableLibraries(info, true)!;
+    expect(libs).toEqual(["Python's standard library", 'numpy', 'pandas', 'sklearn', 'l0demo', '1 more packages of the Pyodide distribution (loaded on first import; no pip)']);
+    const prompt = buildSystemPrompt([], { libraries: libs });
+    expect(prompt).toContain("You can import: Python's standard library, numpy, pandas, sklearn, l0demo, 1 more packages");
+  });
+  it('offline: only what is cached; without a source or with an unreadable one: the standard library', () => {
+    expect(importableLibraries(info, false)).toEqual(["Python's standard library", 'l0demo']);
+    expect(importableLibraries({ ...info, unavailable: 'offline' })).toEqual(["Python's standard library"]);
+    expect(importableLibraries(undefined)).toBeUndefined();
+  });
+});
+
 describe('renderNotepad', () => {
   it('shows todos with 0-based indices and ticks, facts and draft', () => {
     expect(renderNotepad(notepad)).toBe('<notepad>\n## Todo\n0. [x] find it\n1. [ ] answer\n## Facts\n- x = 42\n## Draft\n(empty)\n</notepad>');
@@ -51,6 +67,28 @@ describe('observations', () => {
       cell: cell({ status: 'error', stdout: 'hi\n', result: '3', error: { ename: 'NameError', evalue: 'y', traceback: ['Traceback:', "NameError: name 'y' is not defined"] } }),
     });
     expect(obs).toBe(`<output>\nhi\n3\nTraceback:\nNameError: name 'y' is not defined\n</output>\n\n${renderNotepad(notepad)}`);
+  });
+  it('shows rich outputs as text only: text/plain and a marker of what the user was shown', async () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNiAAAABgADNjd8qAAAAABJRU5ErkJggg==';
+    const obs = await buildObservation({
+      ...base,
+      parsed: parseStep('<think>t</think><code>x</code>'),
+      cell: cell({
+        stdout: 'printed\n',
+        result: '   a\n0  1',
+        outputs: [
+          { type: 'display_data', data: { 'image/png': png, 'text/plain': '<Figure size 640x480 with 1 Axes>' }, metadata: { 'image/png': { width: 640, height: 480 } } },
+          { type: 'display_data', data: { 'text/plain': "{'a': 1}" } },
+          { type: 'display_data', data: { 'image/svg+xml': '<svg><script>x</script></svg>', 'text/plain': '<SVG>' } },
+          { type: 'execute_result', data: { 'text/html': '<table><tr><td>secret-html</td></tr></table>', 'text/plain': '   a\n0  1' } },
+        ],
+      }),
+    });
+    expect(obs).toBe(
+      `<output>\nprinted\n<Figure size 640x480 with 1 Axes>\n[image/png 640×480 shown to the user]\n{'a': 1}\n<SVG>\n[image/svg+xml shown to the user]\n   a\n0  1\n[text/html shown to the user]\n</output>\n\n${renderNotepad(notepad)}`,
+    );
+    expect(obs).not.toContain(png);
+    expect(obs).not.toContain('secret-html');
   });
   it('says when nothing ran and why', async () => {
     const obs = await buildObservation({ ...base, parsed: parseStep('just prose') });

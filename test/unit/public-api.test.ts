@@ -11,12 +11,12 @@ describe('src/index.ts', () => {
       // protocols
       'L0Error', 'toErrorData', 'EMPTY_NOTEPAD', 'newSessionId', 'turnsOf',
       // agent
-      'runAgent', 'nextAction', 'buildSystemPrompt', 'messagesForStep', 'parseStep', 'EOC_MARKER',
+      'runAgent', 'nextAction', 'buildSystemPrompt', 'importableLibraries', 'messagesForStep', 'parseStep', 'EOC_MARKER',
       // engines
       'createEngine', 'parseEngineSpec', 'engineSpecToParams', 'ScriptedLLM', 'OpenAICompatibleLLM', 'WebLLMEngine', 'listModels', 'detectWebGPU',
       'listCachedModels', 'deleteCachedModel', 'estimateModelStorage', 'persistModelStorage', 'listServerModels', 'contextChoices', 'buildAppConfig', 'assessWebGPU',
       // sandbox
-      'createPyodideSandbox', 'FakeSandbox', 'readSnapshotInfo', 'clearSnapshot',
+      'createPyodideSandbox', 'FakeSandbox', 'readSnapshotInfo', 'clearSnapshot', 'listCachedPackages', 'clearPackageCache', 'OFFICIAL_PACKAGE_SOURCE', 'PYODIDE_VERSION',
       // store
       'createIndexedDBStore', 'createResilientStore', 'MemoryStore', 'IndexedDBStore', 'ResilientStore', 'KVSessionStore', 'acquireSession', 'replayCells',
       'sessionToNotebook', 'sessionToMarkdown', 'requestPersistentStorage', 'storageEstimate', 'formatStorageBytes', 'pruneSessions',

@@ -39,6 +39,12 @@ describe('runtime.py in CPython', () => {
     expect(r.status).toBe(0);
   });
 
+  it('display.py and packages.py pass their unit tests (display protocol, figure hook, package messages)', () => {
+    const r = python(['test_display.py']);
+    expect(r.stderr).toMatch(/\nOK\s*$/);
+    expect(r.status).toBe(0);
+  });
+
   it('renders the notepad exactly as the model is shown it (renderNotepad)', () => {
     const r = python(['render_notepads.py'], JSON.stringify(STATES));
     expect(r.stderr).toBe('');

@@ -105,6 +105,14 @@ describe('a hostile worker thread against the Node host', () => {
     expect(hostIntact()).toEqual([]);
   });
 
+  it('rich outputs with a MIME type outside the closed list (a script type, a prototype name) are refused', async () => {
+    const r = await sb.runCell('attack:outputs');
+    expect(r.error!.evalue).toMatch(/invalid reply to runCell/);
+    expect(r.outputs).toBeUndefined();
+    expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
+    expect(hostIntact()).toEqual([]);
+  });
+
   it('ports, Dates, buffers, Maps and arrays are dropped', async () => {
     const chunks: StreamChunk[] = [];
     const before = sb.channelStats().reasons['not plain data'] ?? 0;
@@ -195,6 +203,28 @@ describe('the per-run tool cap', () => {
       expect(toolStats.runs).toBe(150);
     } finally {
       await box.dispose();
+    }
+  });
+});
+
+describe('package loading with a hostile worker', () => {
+  it('module names it reports become nothing but lookups in the lock: only the lock and the wheels it names are fetched', async () => {
+    const { startPackageServer, fixtureSource } = await import('../support/packages');
+    const server = await startPackageServer(fixtureSource().files);
+    const box = await PyodideSandbox.start(nodePlatform(hostileUrl), { packageBaseUrl: server.url, packageCache: null });
+    try {
+      const progress: string[] = [];
+      // The worker answers missingImports with paths, URLs and prototype names, plus one real module.
+      await box.runCell('attack:anything', { onPackage: (p) => progress.push(`${p.name}:${p.phase}`) });
+      const r = report(await box.runCell('attack:packages')) as unknown as { lockNames: string[]; wheelsReceived: { name: string; bytes: number }[] };
+      expect(server.requests).toEqual(['/pkgs/pyodide-lock.json', '/pkgs/l0demo_base-1.0.0-py3-none-any.whl', '/pkgs/l0demo-2.0.0-py3-none-any.whl']);
+      expect(r.wheelsReceived.map((w) => w.name)).toEqual(['l0demo-base', 'l0demo']);
+      expect(r.lockNames).toEqual(expect.arrayContaining(['l0demo', 'l0demo-base', 'l0badhash']));
+      expect(progress).toEqual(expect.arrayContaining(['l0demo-base:ready', 'l0demo:ready']));
+      expect(hostIntact()).toEqual([]);
+    } finally {
+      await box.dispose();
+      await server.close();
     }
   });
 });

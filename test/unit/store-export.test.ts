@@ -152,6 +152,31 @@ describe('Jupyter .ipynb export', () => {
     expect(validateNotebook(nb)).toBe(true);
   });
 
+  it('writes rich outputs as display_data / execute_result with their MIME bundles, still valid', () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNiAAAABgADNjd8qAAAAABJRU5ErkJggg==';
+    const rich = step(1, {
+      code: 'df',
+      cell: {
+        status: 'ok', stdout: '', stderr: '', durationMs: 1, truncated: false, restarted: false, result: '   a\n0  1',
+        outputs: [
+          { type: 'display_data', data: { 'image/png': png, 'text/plain': '<Figure size 1x1 with 1 Axes>' }, metadata: { 'image/png': { width: 1, height: 1 } } },
+          { type: 'display_data', data: { 'image/svg+xml': '<svg width="2" height="1">\n<rect/>\n</svg>', 'application/json': '{"k": [1, 2]}', 'text/plain': 'svg' } },
+          { type: 'execute_result', data: { 'text/html': '<table><tr><td>1</td></tr></table>', 'text/plain': '   a\n0  1' } },
+        ],
+      },
+    });
+    const nb = sessionToNotebook({ ...trajectory, steps: [rich] });
+    const outputs = nb.cells.find((c) => c.cell_type === 'code')!.outputs!;
+    expect(outputs).toEqual([
+      { output_type: 'display_data', data: { 'image/png': png, 'text/plain': ['<Figure size 1x1 with 1 Axes>'] }, metadata: { 'image/png': { width: 1, height: 1 } } },
+      { output_type: 'display_data', data: { 'image/svg+xml': ['<svg width="2" height="1">\n', '<rect/>\n', '</svg>'], 'application/json': { k: [1, 2] }, 'text/plain': ['svg'] }, metadata: {} },
+      { output_type: 'execute_result', execution_count: 1, data: { 'text/html': ['<table><tr><td>1</td></tr></table>'], 'text/plain': ['   a\n', '0  1'] }, metadata: {} },
+    ]);
+    const ok = validateNotebook(nb);
+    expect(validateNotebook.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
   it('the schema check catches a broken notebook (the validator is not vacuous)', () => {
     const nb = sessionToNotebook(trajectory, np) as unknown as { cells: Array<Record<string, unknown>> };
     delete nb.cells.find((c) => c.cell_type === 'code')!.outputs;

@@ -1,12 +1,18 @@
 // Creating the notebook runtime module `_l0_runtime`: one place for the warm-start snapshot
 // (snapshot.ts) and the worker start (core.ts), both through load_runtime.py.
 import type { PyodideAPI } from 'pyodide';
-import { LOAD_RUNTIME_PY, RUNTIME_PY } from './sources';
+import { DISPLAY_PY, LOAD_RUNTIME_PY, PACKAGES_PY, RUNTIME_PY } from './sources';
 
 export { RUNTIME_PY };
 
-/** What a warm-start snapshot holds of ours (the runtime and how it was loaded): its key hashes this. */
-export const RUNTIME_SNAPSHOT_SOURCE = `${LOAD_RUNTIME_PY}\n${RUNTIME_PY}`;
+/** The modules runtime.py imports, created before it by load_runtime.py: [module name, source]. */
+const HELPERS: [string, string][] = [
+  ['_l0_display', DISPLAY_PY],
+  ['_l0_packages', PACKAGES_PY],
+];
+
+/** What a warm-start snapshot holds of ours (the runtime, its helpers, how they were loaded): its key hashes this. */
+export const RUNTIME_SNAPSHOT_SOURCE = [LOAD_RUNTIME_PY, ...HELPERS.map(([, src]) => src), RUNTIME_PY].join('\n');
 
 /** The runtime's functions the worker calls (runtime.py). */
 export interface PyRuntime {
@@ -19,8 +25,15 @@ export interface PyRuntime {
   cancel_current(): void;
 }
 
+/** packages.py's functions the worker calls (the module `_l0_packages`, made by the loader). */
+export interface PyPackages {
+  set_index(indexJson: string, unavailable: string): void;
+  missing_imports(code: string): string;
+  note_failures(failuresJson: string): void;
+}
+
 function runLoader(py: PyodideAPI, prewarm: boolean): unknown {
-  const globals = py.toPy({ _src: RUNTIME_PY, _prewarm: prewarm });
+  const globals = py.toPy({ _src: RUNTIME_PY, _helpers: HELPERS, _prewarm: prewarm });
   try {
     return py.runPython(LOAD_RUNTIME_PY, { globals });
   } finally {

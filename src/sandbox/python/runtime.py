@@ -7,6 +7,8 @@ The host functions it calls come from the JS module `_l0_host` (registered in co
   call_tool_async(name, args)   -> Promise   tool call awaited through JSPI (pyodide.ffi.run_sync)
   tool_bridge                   -> 'jspi' | 'atomics' | 'none'
   can_load_packages             -> bool
+Rich output (display(), figures) lives in `_l0_display` (display.py), what an import needs from the
+package source in `_l0_packages` (packages.py); load_runtime.py creates both before this module.
 The notepad, output capture and traceback formatting are plain Python: test/python/ runs them in
 CPython with a stand-in `_l0_host` (no Pyodide needed).
 """
@@ -22,7 +24,9 @@ import time
 import traceback
 import types
 
+import _l0_display
 import _l0_host
+import _l0_packages
 
 try:
     from pyodide.code import CodeRunner
@@ -310,6 +314,8 @@ def _restore_names():
     user_ns["submit_final_answer"] = submit_final_answer
     user_ns["ToolError"] = ToolError
     user_ns.update(_tool_functions)
+    user_ns["display"] = _l0_display.display
+    _l0_display.install_hook()
     user_ns.setdefault("__name__", "__main__")
     user_ns.setdefault("__builtins__", builtins)
     builtins.input = _no_input
@@ -414,7 +420,7 @@ def _marker(cut, limit):
 # ---------------------------------------------------------------------------------------------
 
 _CELL_FILE = re.compile(r'File "<cell-(\d+)>", line (\d+)')
-_INTERNAL = ("/_pyodide/", "/pyodide/", "<l0-runtime>", "/asyncio/")
+_INTERNAL = ("/_pyodide/", "/pyodide/", "<l0-", "/asyncio/")
 
 
 def _keep_frame(fs):
@@ -437,20 +443,10 @@ def _filter_te(te, seen=None):
         _filter_te(sub, seen)
 
 
-def _offline_message(e):
-    name = (getattr(e, "name", None) or "").split(".")[0]
-    if not name:
-        return None
-    return (
-        f"No module named '{name}'. The package '{name}' is not available offline in this sandbox: "
-        "only the Python standard library is bundled (no pip, no network)."
-    )
-
-
 def format_error(e):
     ename = type(e).__name__
-    if isinstance(e, ModuleNotFoundError) and not _l0_host.can_load_packages:
-        msg = _offline_message(e)
+    if isinstance(e, ModuleNotFoundError):
+        msg = _l0_packages.module_not_found_message(e, _l0_host.can_load_packages)
         if msg:
             e.args = (msg,)
             e.msg = msg
@@ -531,6 +527,7 @@ async def run_cell(code, limit):
     _restore_names()
     _final_answer = None
     cap = _Capture(int(limit))
+    _l0_display.begin_cell(limit)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Writer(cap, "stdout"), _Writer(cap, "stderr")
     result = None
@@ -552,13 +549,19 @@ async def run_cell(code, limit):
             value = await runner.run_async(user_ns)
             if value is not None:
                 result = _safe_repr(value)
+                _l0_display.show_result(value)
         except BaseException as e:  # KeyboardInterrupt (interrupt/timeout) included: it is data too
             error = _cap_error(format_error(e), cap.limit)
             e.__traceback__ = None
             del e
+        finally:
+            _l0_display.flush_figures()
     finally:
         sys.stdout, sys.stderr = saved
         _current_task = None
+    outputs, notes = _l0_display.end_cell()
+    for note in notes:
+        cap.write("stderr", note + "\n")
     truncated = False
     if result is not None:
         room = cap.limit - cap.used
@@ -583,6 +586,8 @@ async def run_cell(code, limit):
     }
     if result is not None:
         out["result"] = result
+    if outputs:
+        out["outputs"] = outputs
     if error is not None:
         out["error"] = error
     if _final_answer is not None:

@@ -49,6 +49,9 @@ let portsFromPage = 0;
 let nonRawArgs = 0;
 const toolReplies: { callId: number; reply: string }[] = [];
 let nextCallId = 1;
+/** Package loading: the lock's package names the page sent, and the wheels it handed over. */
+let lockNames: string[] = [];
+const wheelsReceived: { name: string; bytes: number }[] = [];
 let lastInit: { toolChannel?: SharedArrayBuffer } = {};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -186,6 +189,10 @@ async function attack(name: string, cellId: number, callId: string): Promise<Rec
       await sleep(300); // anything beyond n would be a reply to a refused id
       return { replies: toolReplies.slice(before) };
     }
+    case 'packages':
+      // The page looked up the hostile module names of missingImports (below) in its lock and sent
+      // only what the lock names; report what arrived.
+      return { lockNames, wheelsReceived };
     default:
       return { ok: true };
   }
@@ -217,6 +224,11 @@ async function answer(data: unknown, ports: readonly unknown[]): Promise<void> {
       return reply(id, { pyodideVersion: 'hostile', pythonVersion: '3.0.0', toolBridge: lastInit.toolChannel ? 'atomics' : 'jspi' });
     case 'runCell': {
       const [cellId, code] = args as [number, string];
+      if (code === 'attack:outputs') {
+        // Rich outputs the display protocol never produces: a script MIME type, and a prototype name as MIME type.
+        const item = (mime: string) => ({ type: 'display_data', items: [{ mime, data: 'globalThis.__pwned = "js-mime"' }, { mime: 'text/plain', data: 'x' }] });
+        return reply(id, { n: cellId, stdout: '', stderr: '', truncated: false, notepad: EMPTY, outputs: [item('application/javascript'), item('__proto__')] });
+      }
       const outcome = await attack(String(code).replace(/^attack:/, ''), cellId, id);
       if (outcome === 'replied') return;
       const report = { ...outcome, answers, portsFromPage, nonRawArgs };
@@ -227,6 +239,17 @@ async function answer(data: unknown, ports: readonly unknown[]): Promise<void> {
       return reply(id, undefined);
     case 'getNotepad':
       return reply(id, EMPTY);
+    case 'setPackageLock':
+      lockNames = Object.keys((args[0] as { packages?: object } | undefined)?.packages ?? {});
+      return reply(id, undefined);
+    case 'missingImports':
+      // Module names a compromised worker might hope turn into URLs or property paths on the page.
+      return reply(id, ['../../../etc/passwd', 'http://127.0.0.1:9/steal', '//evil.example/x', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'l0demo', 'x'.repeat(199)]);
+    case 'installPackages': {
+      const wheels = (args[1] ?? []) as { name: string; bytes?: Uint8Array }[];
+      wheelsReceived.push(...wheels.map((w) => ({ name: w.name, bytes: w.bytes?.length ?? -1 })));
+      return reply(id, [withProtoKeys({ name: '__proto__', ok: true }), withProtoKeys({ name: 'constructor', ok: true }), ...wheels.map((w) => ({ name: w.name, ok: true }))]);
+    }
     default:
       return reply(id, undefined);
   }

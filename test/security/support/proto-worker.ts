@@ -2,6 +2,7 @@
 // Pyodide (what "Pyodide alone" gives), `hardened` applies the real hardenWorkerScope. Used to prove
 // the attempts are real (they escape the control) and to test the hardening on its own.
 import { hardenWorkerScope } from '../../../src/sandbox/harden';
+import { isFunctionWrapperModule } from '../../../src/sandbox/package-install';
 import { captureOriginals, runJsProbes, type Originals } from './js-probes';
 
 type Py = { runPythonAsync(code: string): Promise<unknown>; setStdout(o: object): void; setStderr(o: object): void };
@@ -18,7 +19,12 @@ async function answer(ev: MessageEvent): Promise<void> {
       const loaded = await mod.loadPyodide({ indexURL });
       py = loaded;
       originals = captureOriginals();
-      const report = self.name === 'hardened' ? hardenWorkerScope(loaded as never) : undefined;
+      // hardened-packages: the gate a package source sets, with no wheel being installed (nothing
+      // compiles but Emscripten's import-only function wrappers), as package-install.ts's compileAllowed.
+      const report =
+        self.name === 'hardened' ? hardenWorkerScope(loaded as never)
+        : self.name === 'hardened-packages' ? hardenWorkerScope(loaded as never, { compileAllowed: isFunctionWrapperModule })
+        : undefined;
       post({ id, ok: true, report });
     } else if (op === 'probe' && py) {
       const p = py as unknown as Record<string, unknown>;

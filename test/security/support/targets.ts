@@ -52,10 +52,11 @@ const mode = document.body.dataset.mode;
 const workerUrl = new URL('./worker.js', location.href).href;
 // hardened: a blob wrapper, so the worker inherits this page's CSP even without CSP headers.
 // hardened-nocsp: the embedder case, no CSP anywhere: only the in-worker hardening.
-const url = mode === 'hardened'
+// hardened-packages: as hardened, with the compile gate a package source sets (lockdown.ts).
+const url = mode === 'hardened' || mode === 'hardened-packages'
   ? URL.createObjectURL(new Blob(['import ' + JSON.stringify(workerUrl) + ';'], { type: 'text/javascript' }))
   : workerUrl;
-const worker = new Worker(url, { type: 'module', name: mode === 'control' ? 'control' : 'hardened' });
+const worker = new Worker(url, { type: 'module', name: mode === 'control' ? 'control' : mode === 'hardened-packages' ? 'hardened-packages' : 'hardened' });
 let seq = 0; const pending = new Map();
 worker.onmessage = (ev) => { const p = pending.get(ev.data && ev.data.id); if (p) { pending.delete(ev.data.id); p(ev.data); } };
 worker.onerror = (e) => { window.__workerError = String(e.message || e); };
@@ -67,10 +68,10 @@ window.__sec = {
 };
 `;
 
-export type ProtoMode = 'control' | 'hardened' | 'hardened-nocsp';
+export type ProtoMode = 'control' | 'hardened' | 'hardened-nocsp' | 'hardened-packages';
 
 function protoHtml(mode: ProtoMode): string {
-  const csp = mode === 'hardened' ? `<meta http-equiv="Content-Security-Policy" content="${APP_CSP}">` : '';
+  const csp = mode === 'hardened' || mode === 'hardened-packages' ? `<meta http-equiv="Content-Security-Policy" content="${APP_CSP}">` : '';
   return `<!doctype html><html><head><meta charset="utf-8">${csp}<title>sec ${mode}</title></head><body data-mode="${mode}"><script type="module" src="./page.js"></script></body></html>`;
 }
 
@@ -91,6 +92,7 @@ export async function serveDist(isolation: boolean): Promise<StaticServer> {
       if (path === '/__sec/control.html') return send('text/html', protoHtml('control'));
       if (path === '/__sec/hardened.html') return send('text/html', protoHtml('hardened'));
       if (path === '/__sec/hardened-nocsp.html') return send('text/html', protoHtml('hardened-nocsp'));
+      if (path === '/__sec/hardened-packages.html') return send('text/html', protoHtml('hardened-packages'));
       if (path === '/__sec/page.js') return send('text/javascript', PROTO_PAGE_JS);
       if (path === '/__sec/worker.js') return send('text/javascript', worker);
       return false;
