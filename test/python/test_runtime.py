@@ -1,8 +1,13 @@
 """The pure-Python parts of the sandbox runtime (src/sandbox/python/runtime.py) in CPython:
 notepad (and the aliases a trained model may use), output capture, traceback formatting.
 Run by test/unit/python-runtime.test.ts (`python3 test/python/test_runtime.py`)."""
+import asyncio
 import json
 import linecache
+import os
+import signal
+import threading
+import time
 import unittest
 
 from runtime_loader import load_runtime
@@ -154,6 +159,49 @@ class FormatErrorTest(unittest.TestCase):
         except Bad as e:
             err = self.rt.format_error(e)
         self.assertEqual(err["evalue"], "<unprintable>")
+
+
+class ExecRunner:
+    """Pyodide's CodeRunner, as far as run_cell uses it (the cell's code as plain statements)."""
+
+    def __init__(self, code, **_options):
+        self.code = code
+
+    def compile(self):
+        return self
+
+    async def run_async(self, namespace):
+        exec(compile(self.code, "<cell-1>", "exec"), namespace)
+
+
+class LateInterruptTest(unittest.TestCase):
+    """The host re-sends SIGINT until a cell's reply arrives: one that lands after the cell's code
+    ended (while the runtime formats the error or lists outputs) must not escape run_cell."""
+
+    def tearDown(self):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def test_sigint_storm_ends_each_cell_with_its_error(self):
+        rt, _host = load_runtime()
+        rt.CodeRunner = ExecRunner
+        stop = threading.Event()
+
+        def storm():
+            while not stop.is_set():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.0005)
+
+        # The cell's code starts the storm, so every SIGINT arrives once run_cell is running.
+        rt.user_ns["start_storm"] = lambda: threading.Thread(target=storm, daemon=True).start()
+        try:
+            for _ in range(20):
+                stop.clear()
+                out = json.loads(asyncio.run(rt.run_cell("start_storm()\nwhile True:\n    pass\n", 100_000)))
+                stop.set()
+                time.sleep(0.005)
+                self.assertEqual(out["error"]["ename"], "KeyboardInterrupt")
+        finally:
+            stop.set()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import io
 import json
 import linecache
 import re
+import signal
 import sys
 import time
 import traceback
@@ -518,6 +519,20 @@ def cancel_current():
         _current_task.cancel()
 
 
+def _late_interrupt(signum, frame):
+    """SIGINT outside a cell's code: ignored.
+
+    The host re-sends SIGINT every 150 ms until the cell's reply arrives (Pyodide now and then
+    raises a KeyboardInterrupt where the cell swallows it). One that lands after the cell's code
+    ended, while this runtime formats the error, collects figures or lists files, is for nobody:
+    raised there it would escape run_cell and lose the cell's result.
+    """
+
+
+def _interrupts_reach_code(on):
+    signal.signal(signal.SIGINT, signal.default_int_handler if on else _late_interrupt)
+
+
 async def run_cell(code, limit):
     global _counter, _final_answer, _current_task
     _counter += 1
@@ -539,6 +554,7 @@ async def run_cell(code, limit):
         _current_task = None
     try:
         try:
+            _interrupts_reach_code(True)  # (the cell's code may have replaced the handler)
             runner = CodeRunner(
                 code,
                 return_mode="last_expr",
@@ -547,15 +563,20 @@ async def run_cell(code, limit):
                 flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
             ).compile()
             value = await runner.run_async(user_ns)
+            # Reprs and figures run the model's code too: still interruptible.
             if value is not None:
                 result = _safe_repr(value)
                 _l0_display.show_result(value)
+            _l0_display.flush_figures()
+            _interrupts_reach_code(False)
         except BaseException as e:  # KeyboardInterrupt (interrupt/timeout) included: it is data too
+            _interrupts_reach_code(False)
             error = _cap_error(format_error(e), cap.limit)
             e.__traceback__ = None
             del e
         finally:
-            _l0_display.flush_figures()
+            _interrupts_reach_code(False)
+            _l0_display.flush_figures()  # what a failed cell drew before its error
     finally:
         sys.stdout, sys.stderr = saved
         _current_task = None
