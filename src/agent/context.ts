@@ -53,21 +53,13 @@ import { CODE_CLOSE, EOC_MARKER, layoutTurn, type ParsedStep } from './parse';
 /** What the context is rebuilt from. */
 export type ContextSource = Pick<Trajectory, 'systemPrompt' | 'task' | 'settings' | 'steps'> & Partial<Pick<Trajectory, 'turns'>>;
 
-export function taskMessage(task: string, notepad: NotepadState, attachments?: readonly TurnAttachment[]): ChatMessage {
-  return { role: 'user', content: `${withFiles(task, attachments)}\n\n${renderNotepad(notepad)}` };
-}
-
-export function firstMessages(systemPrompt: string, task: string, notepad: NotepadState, attachments?: readonly TurnAttachment[]): ChatMessage[] {
-  return [{ role: 'system', content: systemPrompt }, taskMessage(task, notepad, attachments)];
-}
-
 /** How a follow-up question appears to the model (the system prompt describes this form). */
-export function followUpText(question: string, attachments?: readonly TurnAttachment[]): string {
+function followUpText(question: string, attachments?: readonly TurnAttachment[]): string {
   return `Follow-up question: ${withFiles(question, attachments)}`;
 }
 
 /** '35 B', '1.2 KB', '3.4 MB': sizes as the model reads them. */
-export function sizeText(bytes: number): string {
+function sizeText(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '? B';
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB'];
@@ -81,7 +73,7 @@ export function sizeText(bytes: number): string {
 }
 
 /** Longest first line of an attached text file the model is shown. */
-export const FIRST_LINE_CHARS = 200;
+const FIRST_LINE_CHARS = 200;
 /** At most this many attached files are listed one per line; the rest are counted. */
 const LISTED_ATTACHMENTS = 50;
 
@@ -90,7 +82,7 @@ const LISTED_ATTACHMENTS = 50;
  *   Attached files (in the working directory; open them by name):
  *   - data.csv (35 B, text/csv); first line: "city,population"
  */
-export function attachmentsText(attachments: readonly TurnAttachment[]): string {
+function attachmentsText(attachments: readonly TurnAttachment[]): string {
   const lines = attachments.slice(0, LISTED_ATTACHMENTS).map((a) => {
     const facts = [sizeText(Number(a.size)), ...(typeof a.type === 'string' && a.type ? [a.type] : [])].join(', ');
     const first = typeof a.firstLine === 'string' ? `; first line: ${JSON.stringify(a.firstLine.slice(0, FIRST_LINE_CHARS))}` : '';
@@ -101,7 +93,7 @@ export function attachmentsText(attachments: readonly TurnAttachment[]): string 
 }
 
 /** A question with the list of its attached files after it (the question alone when it has none). */
-export function withFiles(question: string, attachments?: readonly TurnAttachment[]): string {
+function withFiles(question: string, attachments?: readonly TurnAttachment[]): string {
   const q = question.trim();
   return Array.isArray(attachments) && attachments.length ? `${q}\n\n${attachmentsText(attachments)}` : q;
 }
@@ -114,7 +106,7 @@ export function knownFileNames(traj: Pick<Trajectory, 'steps'> & Partial<Pick<Tr
   return names;
 }
 
-export function collapseNote(clearedSteps: number): string {
+function collapseNote(clearedSteps: number): string {
   return `(Steps 1-${clearedSteps} were cleared from your memory to stay within the token limit; the notepad below is what you kept. Variables in the notebook still exist.)`;
 }
 
@@ -123,7 +115,7 @@ export function collapseNote(clearedSteps: number): string {
  * were cleared + any notebook notes for this point + the notepad. One question gives L0's
  * system + task + note + notepad.
  */
-export function collapsedMessages(systemPrompt: string, questions: string | readonly string[], notepad: NotepadState, clearedSteps: number, notes: readonly string[] = []): ChatMessage[] {
+function collapsedMessages(systemPrompt: string, questions: string | readonly string[], notepad: NotepadState, clearedSteps: number, notes: readonly string[] = []): ChatMessage[] {
   const [first = '', ...followUps] = typeof questions === 'string' ? [questions] : questions;
   const parts = [first.trim(), ...followUps.map((q) => followUpText(q)), collapseNote(clearedSteps), ...notes, renderNotepad(notepad)];
   return [
@@ -133,13 +125,13 @@ export function collapsedMessages(systemPrompt: string, questions: string | read
 }
 
 /** Each question keeps at most this many characters in a collapsed context: together a quarter of the memory budget, at least 400 each. */
-export function questionCapChars(memoryTokens: number, questions: number): number {
+function questionCapChars(memoryTokens: number, questions: number): number {
   if (!(memoryTokens > 0)) return Infinity;
   return Math.max(400, Math.floor((memoryTokens * CHARS_PER_TOKEN) / 4 / Math.max(1, questions)));
 }
 
 /** A question cut to `maxChars` (head kept, the cut said). */
-export function capQuestion(question: string, maxChars: number): string {
+function capQuestion(question: string, maxChars: number): string {
   const q = question.trim();
   if (q.length <= maxChars) return q;
   return `${q.slice(0, maxChars)} [... ${q.length - maxChars} characters of this question cut to fit the memory budget]`;
@@ -164,7 +156,7 @@ function openingAt(turns: TurnView[], previous: number, index: number): TurnView
 }
 
 /** The `<output>..</output>` part of an observation (without the notepad that ends it). */
-export function outputPart(step: Pick<TrajectoryStep, 'observation' | 'notepad'>): string {
+function outputPart(step: Pick<TrajectoryStep, 'observation' | 'notepad'>): string {
   const tail = `\n\n${renderNotepad(step.notepad)}`;
   if (step.observation.endsWith(tail)) return step.observation.slice(0, -tail.length);
   const cut = step.observation.lastIndexOf('\n\n<notepad>');
@@ -176,7 +168,7 @@ export function outputPart(step: Pick<TrajectoryStep, 'observation' | 'notepad'>
  * its own observation message), or first in the conversation. Several questions open at one point
  * when a question produced no step before the next was asked.
  */
-export function openingMessage(after: Pick<TrajectoryStep, 'observation' | 'notepad'> | undefined, turns: ReadonlyArray<Pick<TurnView, 'index' | 'question' | 'note' | 'attachments'>>, notepad: NotepadState): ChatMessage {
+function openingMessage(after: Pick<TrajectoryStep, 'observation' | 'notepad'> | undefined, turns: ReadonlyArray<Pick<TurnView, 'index' | 'question' | 'note' | 'attachments'>>, notepad: NotepadState): ChatMessage {
   const parts: string[] = after ? [outputPart(after)] : [];
   for (const t of turns) {
     if (t.index === 1) parts.push(withFiles(t.question, t.attachments));
@@ -314,7 +306,7 @@ export async function buildObservation(input: ObservationInput): Promise<string>
  * What the model is told of a rich output the user was shown: a marker such as
  * "[image/png 640×480 shown to the user]" (empty for a text-only output). The model reads text only.
  */
-export function shownMarker(output: Pick<CellOutput, 'data' | 'metadata'>): string {
+function shownMarker(output: Pick<CellOutput, 'data' | 'metadata'>): string {
   const mime = shownMime(output);
   if (!mime) return '';
   const size = output.metadata?.[mime];
@@ -353,7 +345,7 @@ const NOTED_FILES = 5;
  * "[New in the working directory: result.csv (1.2 KB)]" for new files the cell's output does not
  * name itself (a cell that printed "saved result.csv" needs no note); undefined when there are none.
  */
-export function newFilesNote(files: readonly WorkspaceFile[], output: string): string | undefined {
+function newFilesNote(files: readonly WorkspaceFile[], output: string): string | undefined {
   const unnamed = files.filter((f) => !output.includes(f.name.split('/').pop() ?? f.name));
   if (!unnamed.length) return undefined;
   const named = unnamed.slice(0, NOTED_FILES).map((f) => `${f.name} (${sizeText(f.size)})`);

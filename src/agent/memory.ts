@@ -9,7 +9,7 @@
 import type { ChatMessage, LLM } from '../protocols';
 
 export const CHARS_PER_TOKEN = 3.5;
-export const MESSAGE_OVERHEAD = 4;
+const MESSAGE_OVERHEAD = 4;
 export const DEFAULT_CONTEXT_WINDOW = 4096;
 export const DEFAULT_MAX_TOKENS_PER_STEP = 1024;
 

@@ -29,7 +29,6 @@ const OUTPUT_OPEN = '<output>';
 export function stopStrings(eocMarker = EOC_MARKER): string[] {
   return eocMarker === CODE_CLOSE ? [CODE_CLOSE] : [CODE_CLOSE, eocMarker];
 }
-export const STOP_STRINGS = stopStrings();
 
 export interface ParsedStep {
   think: string;
@@ -51,7 +50,7 @@ export interface ParseOptions {
 }
 
 /** A code block located in a turn: where it starts, where its content is, and how it ended. */
-export interface CodeBlock {
+interface CodeBlock {
   kind: 'tag' | 'fence';
   start: number;
   contentStart: number;

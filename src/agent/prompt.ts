@@ -19,10 +19,10 @@ export interface SystemPromptOptions {
   workdir?: string;
 }
 
-export const DEFAULT_WORKDIR = '/workspace';
+const DEFAULT_WORKDIR = '/workspace';
 
 /** The notepad and answer API, always present in the sandbox. */
-export const NOTEPAD_DOC = `notepad.add_todo(items: list[str]) -> None
+const NOTEPAD_DOC = `notepad.add_todo(items: list[str]) -> None
   Append plan steps to the todo list.
 notepad.mark_done(index_or_text: int | str) -> None
   Tick a todo item, by its index in the notepad (0-based) or its text.
@@ -57,7 +57,7 @@ export function importableLibraries(info: PackageSourceInfo | undefined, online 
   return [std, ...names, ...(rest > 0 ? [`${rest} more packages of the Pyodide distribution (loaded on first import; no pip)`] : [])];
 }
 
-export function renderToolDoc(tool: Tool): string {
+function renderToolDoc(tool: Tool): string {
   const description = tool.description.replace(/\s+/g, ' ').trim();
   return `${tool.signature}\n  ${description}\n  Example: ${tool.example.trim()}`;
 }

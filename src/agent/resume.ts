@@ -87,7 +87,7 @@ export async function prepareResume(run: Run, restoreCells: boolean): Promise<vo
 const RESUME_HEAD = '(The session was interrupted and resumed in a fresh Python notebook; the notepad was kept.';
 const FOLLOW_UP_HEAD = '(This question runs in a fresh Python notebook; the notepad was kept.';
 
-export function resumeNote(restoreCells: boolean, steps: number, replayed: number, failedSteps: number[], head = RESUME_HEAD): string {
+function resumeNote(restoreCells: boolean, steps: number, replayed: number, failedSteps: number[], head = RESUME_HEAD): string {
   const earlier = steps === 1 ? 'step 1' : `steps 1-${steps}`;
   if (!restoreCells) return `${head} Variables, imports and functions from ${earlier} are gone: re-create what you still need.)`;
   if (replayed === 0) return `${head} No earlier cell had run without errors, so no variables were restored.)`;

@@ -1,8 +1,8 @@
 // The app core (DOM-free), wired by the notebook page (ui/) and the embed widget (embed/).
 export { createAppController, type AppController } from './controller';
-export { REPLAY_TOKEN_DELAY_MS, engineKey } from './engines';
-export { DEMO_ENGINE, DEMO_SCRIPT, isDemo, describeChoice, shortChoice, endedStatus } from './labels';
-export { DEFAULT_SETTINGS, type AppSettings } from './settings';
-export { followUpTarget, stepLimit } from './follow-up';
-export type { PythonStatus } from './python';
-export type { AppServices, AppControllerOptions, AppState, AttachableFile, EngineStatus, FileEntry, NotebookChange, PendingApproval, PendingAttachment, RunOptions, RunOutcome, RunPhase } from './types';
+export { REPLAY_TOKEN_DELAY_MS,  } from './engines';
+export { DEMO_ENGINE, DEMO_SCRIPT,  describeChoice, shortChoice,  } from './labels';
+export {  type AppSettings } from './settings';
+export { followUpTarget,  } from './follow-up';
+;
+export type { AppServices,  AppState, AttachableFile,  FileEntry, NotebookChange, PendingApproval, PendingAttachment,  RunOutcome,  } from './types';

@@ -20,7 +20,7 @@ export interface PythonStatus {
 }
 
 /** The sandbox for a run, and whether it still holds the session's namespace (the agent's `sameSandbox`). */
-export interface SandboxForRun {
+interface SandboxForRun {
   sandbox: Sandbox;
   sameSandbox: boolean;
 }

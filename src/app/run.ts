@@ -41,7 +41,7 @@ export interface RunDeps {
 }
 
 /** Rejects with an AbortError as soon as `signal` aborts; the work itself goes on (it may be shared). */
-export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(new DOMException('Stopped', 'AbortError'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new DOMException('Stopped', 'AbortError'));
@@ -51,7 +51,7 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
 }
 
 /** The view state an agent event changes (pure). */
-export function stateAfterEvent(ev: AgentEvent): Partial<AppState> {
+function stateAfterEvent(ev: AgentEvent): Partial<AppState> {
   switch (ev.type) {
     case 'start':
       // A follow-up's question is on: the answer shown was the previous question's (the notebook keeps it).

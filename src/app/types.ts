@@ -1,6 +1,6 @@
 // The app controller's contract with the rest: what it needs (AppServices), how it is set up
 // (AppControllerOptions) and what views read (AppState, NotebookChange). No DOM here.
-import type { AgentEvent, ErrorData, LLM, NotepadState, Sandbox, SessionMeta, SessionStore, Tool, Trajectory, WorkspaceFile } from '../protocols';
+import type { AgentEvent, ErrorData, LLM, NotepadState, SessionMeta, SessionStore, Tool, Trajectory, WorkspaceFile } from '../protocols';
 import type { AgentRun, RunAgentOptions } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { CreateEngine } from './engines';
@@ -52,9 +52,9 @@ export interface AppControllerOptions {
   demoTask?(): Promise<string | undefined>;
 }
 
-export type RunPhase = 'idle' | 'running' | 'stopping';
+type RunPhase = 'idle' | 'running' | 'stopping';
 
-export interface EngineStatus {
+interface EngineStatus {
   /** Load progress of the current choice while it loads. */
   progress?: import('../protocols').LoadProgress;
   /** Why the last choice could not be loaded ("kind: message. Back to …"). */
@@ -166,4 +166,4 @@ export interface RunOutcome {
   error?: ErrorData;
 }
 
-export type { Sandbox };
+;

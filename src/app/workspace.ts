@@ -9,7 +9,7 @@ import type { Observable } from './state';
 import type { AppState, AttachableFile, FileEntry, PendingAttachment } from './types';
 
 /** Saved files of one session together stay under this (files past it are listed as not saved). */
-export const DEFAULT_MAX_SESSION_FILE_BYTES = 200 * 2 ** 20;
+const DEFAULT_MAX_SESSION_FILE_BYTES = 200 * 2 ** 20;
 /** Longest first line of a text file told to the model (the agent caps it there too). */
 const FIRST_LINE_CHARS = 200;
 /** How much of a text file is read to find its first line. */

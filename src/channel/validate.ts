@@ -15,7 +15,7 @@ export class ChannelRejection extends Error {
 /** How much one message may carry in all (string characters plus array items plus bytes). */
 export const DEFAULT_MESSAGE_BUDGET = 64 * 2 ** 20;
 
-export interface CheckContext {
+interface CheckContext {
   budget: number;
   /** Byte values taken by `bytes()` checks so far. */
   bytesTaken?: number;

@@ -7,7 +7,7 @@
  * every chunk sits at the root of `dist-lib/`, next to `pyodide/`. When this source is bundled into
  * the app itself (dist/, dev server), Pyodide is served from the page's own `pyodide/` folder.
  */
-export function defaultAssetsBase(): URL {
+function defaultAssetsBase(): URL {
   if (import.meta.env.MODE === 'lib') {
     // A non-literal argument keeps bundlers from trying to resolve the folder at build time.
     const here = './';

@@ -8,7 +8,7 @@
  */
 import type { LLM } from '../protocols';
 
-export type Grade = 'A' | 'B' | 'C';
+type Grade = 'A' | 'B' | 'C';
 
 export interface JudgeItem {
   /** The question as the model was asked it (L0's result files hold the prompt with its instruction). */
@@ -33,7 +33,7 @@ export function fillGraderTemplate(template: string, item: JudgeItem): string {
   return template.replace(/\{(question|target|predicted_answer)\}/g, (_, k: string) => fields[k]!);
 }
 
-export async function gradeAnswer(judge: LLM, template: string, item: JudgeItem, signal?: AbortSignal): Promise<Grade | undefined> {
+async function gradeAnswer(judge: LLM, template: string, item: JudgeItem, signal?: AbortSignal): Promise<Grade | undefined> {
   try {
     const r = await judge.generate([{ role: 'user', content: fillGraderTemplate(template, item) }], { temperature: 0, maxTokens: 5, signal });
     const grade = r.text.trim().toUpperCase();

@@ -14,9 +14,9 @@ import { toRLRecord } from './rl-export';
 import { recordKey, type EvalRecord, type ScoreRow } from './runner';
 import { summarize, type EvalSummary } from './summary';
 
-export const RESULTS_FILE = 'results.jsonl';
-export const SUMMARY_FILE = 'summary.json';
-export const RL_FILE = 'rl.jsonl';
+const RESULTS_FILE = 'results.jsonl';
+const SUMMARY_FILE = 'summary.json';
+const RL_FILE = 'rl.jsonl';
 
 const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
@@ -52,7 +52,7 @@ export function forEachLine(path: string, onLine: (line: string, start: number, 
   }
 }
 
-export function scoreRow(record: EvalRecord): ScoreRow {
+function scoreRow(record: EvalRecord): ScoreRow {
   const { trajectory: _trajectory, ...row } = record;
   return row;
 }

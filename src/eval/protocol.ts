@@ -14,13 +14,13 @@
  */
 
 /** HotpotQA, NQ, SimpleQA (and GAIA): `_prompt` in hotpotqa.py, nq.py, simpleqa.py. */
-export const L0_SHORT_ANSWER = 'Answer the question in a word or a short phrase.';
+const L0_SHORT_ANSWER = 'Answer the question in a word or a short phrase.';
 /** MuSiQue, TriviaQA, 2WikiMultihopQA: `_prompt` in musique.py, triviaqa.py, wikimultihop.py (sic). */
-export const L0_MULTI_HOP = 'The question is a multi-hop question, you should it breakdown first and then solve it. Answer the question in a word or a short phrase.';
+const L0_MULTI_HOP = 'The question is a multi-hop question, you should it breakdown first and then solve it. Answer the question in a word or a short phrase.';
 /** Bamboogle: `_prompt` in bamboogle.py. */
-export const L0_BAMBOOGLE = 'The question is multi-hop: break it down first, then solve it. Answer in a word or short phrase. If the answer is about time, use the format Month date, Year, e.g., January 1, 2023.';
+const L0_BAMBOOGLE = 'The question is multi-hop: break it down first, then solve it. Answer in a word or short phrase. If the answer is about time, use the format Month date, Year, e.g., January 1, 2023.';
 
-export interface L0Instruction {
+interface L0Instruction {
   instruction: string;
   /** What joins the question and the instruction in L0's f-string. */
   join: '. ' | ' ';
@@ -29,7 +29,7 @@ export interface L0Instruction {
 }
 
 const FROM = 'evaluation/nb_agent_eval/eval_datasets/';
-export const L0_INSTRUCTIONS: Readonly<Record<string, L0Instruction>> = Object.freeze({
+const L0_INSTRUCTIONS: Readonly<Record<string, L0Instruction>> = Object.freeze({
   hotpotqa: { instruction: L0_SHORT_ANSWER, join: '. ', source: `${FROM}hotpotqa.py` },
   nq: { instruction: L0_SHORT_ANSWER, join: '. ', source: `${FROM}nq.py` },
   simpleqa: { instruction: L0_SHORT_ANSWER, join: '. ', source: `${FROM}simpleqa.py` },

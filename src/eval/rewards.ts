@@ -43,7 +43,7 @@ export function normalizeRewardText(text: string | null | undefined): string {
 }
 
 /** The reward's F1 (note: both empty gives 1, unlike the evaluation metric). */
-export function rewardF1(pred: string, gold: string): number {
+function rewardF1(pred: string, gold: string): number {
   const p = pySplit(normalizeRewardText(pred));
   const g = pySplit(normalizeRewardText(gold));
   if (p.length === 0 && g.length === 0) return 1;
@@ -55,7 +55,7 @@ export function rewardF1(pred: string, gold: string): number {
   return (2 * precision * recall) / (precision + recall);
 }
 
-export function rewardExactMatch(pred: string, gold: string): number {
+function rewardExactMatch(pred: string, gold: string): number {
   return normalizeRewardText(pred) === normalizeRewardText(gold) ? 1 : 0;
 }
 

@@ -9,9 +9,9 @@ import { messagesForStep } from '../agent/index';
 import { turnsOf, type ChatMessage, type Trajectory, type TurnView } from '../protocols';
 import { cellOutputs, codeExecutionReward, combinedReward, formatReward, REWARD_WEIGHTS, stepResponses, type JupyterOutput, type RewardWeights } from './rewards';
 
-export const RL_SCHEMA = 'l0-browser/rl-trajectory@1';
+const RL_SCHEMA = 'l0-browser/rl-trajectory@1';
 
-export interface RLStep {
+interface RLStep {
   index: number;
   /** The prompt: every message the model received for this step, in order. */
   messages: ChatMessage[];

@@ -56,7 +56,7 @@ export function recordKey(r: { id: string; sample?: number }): string {
  */
 export type ToolMode = 'auto' | 'corpus' | 'app-corpus' | 'wikipedia';
 
-export interface AgentSettings {
+interface AgentSettings {
   maxSteps?: number;
   maxTokensPerStep?: number;
   memoryTokens?: number;

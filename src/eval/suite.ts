@@ -10,9 +10,9 @@ import { canonicalDataset, L0_LOCAL_FILES, L0_SUITE } from './protocol';
 import { textTable, type EvalSummary } from './summary';
 
 /** The repository's data/ folder. */
-export const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
-export const SHIPPED_QA_DIR = join(DATA_DIR, 'qa');
-export const PAPER_RESULTS_FILE = join(DATA_DIR, 'l0-paper-results.json');
+const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
+const SHIPPED_QA_DIR = join(DATA_DIR, 'qa');
+const PAPER_RESULTS_FILE = join(DATA_DIR, 'l0-paper-results.json');
 export const GRADER_TEMPLATE_FILE = join(DATA_DIR, 'simpleqa-grader.txt');
 
 /**
@@ -30,7 +30,7 @@ export function resolveDataset(nameOrPath: string, fullDir?: string): string | u
   return candidates.find((p) => existsSync(p));
 }
 
-export interface PaperModel {
+interface PaperModel {
   size: string;
   /** 'l0': the L0 checkpoint; 'base': its base model in the NB-Agent scaffold before RL. */
   role: 'l0' | 'base';
@@ -63,7 +63,7 @@ export function paperRowsFor(paper: PaperResults, model: string, choice?: string
   return rows.sort(([, a], [, b]) => (a.role === b.role ? 0 : a.role === 'l0' ? -1 : 1)).map(([k]) => k);
 }
 
-export interface SuiteRow {
+interface SuiteRow {
   dataset: string;
   questions: number;
   runs: number;

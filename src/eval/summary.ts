@@ -6,7 +6,7 @@
 import type { JudgeSummary } from './judge';
 import type { ScoreRow } from './runner';
 
-export interface DatasetSummary {
+interface DatasetSummary {
   dataset: string;
   /** Questions. */
   n: number;

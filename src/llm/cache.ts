@@ -28,7 +28,6 @@ export interface CacheOptions extends AppConfigOptions {
 }
 
 const WEIGHTS_CACHE = 'webllm/model';
-const WASM_CACHE = 'webllm/wasm';
 
 /**
  * False when the Cache API backend holds nothing at all (WebLLM opens its weights cache on the
@@ -120,6 +119,3 @@ export async function persistModelStorage(): Promise<boolean> {
     return false;
   }
 }
-
-/** Names of the Cache API caches WebLLM uses (for tests and for a "clear everything" button). */
-export const WEBLLM_CACHE_NAMES = [WEIGHTS_CACHE, 'webllm/config', WASM_CACHE] as const;

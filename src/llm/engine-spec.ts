@@ -21,8 +21,6 @@ export type EngineChoice =
   /** Recorded assistant turns played back: a URL of a replay JSON file, or the turns themselves. */
   | { kind: 'replay'; scriptUrl?: string; turns?: string[]; tokenDelayMs?: number };
 
-export type EngineKind = EngineChoice['kind'];
-
 /** The end-of-code marker to run the agent with: the choice's, else the model record's (undefined: the agent's default). */
 export function eocMarkerOfSpec(spec: EngineChoice, registry: RegistryOptions = {}): string | undefined {
   if (spec.kind === 'replay') return undefined;

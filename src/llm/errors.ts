@@ -5,7 +5,7 @@ import { L0Error, type ErrorData } from '../protocols';
 const MAX_SERVER_MESSAGE = 500;
 
 /** The human part of an error body: OpenAI-style `{error: {message}}`, `{detail}`, `{message}`, or text. */
-export function serverMessage(body: string): string {
+function serverMessage(body: string): string {
   const text = body.trim();
   if (!text) return '';
   try {
@@ -28,7 +28,7 @@ function cap(s: string): string {
 }
 
 /** Status codes worth retrying: rate limits and server-side failures. */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599);
 }
 
@@ -52,13 +52,13 @@ export function badResponse(message: string, detail?: Record<string, unknown>): 
   return new L0Error({ kind: 'bad-response', message, detail });
 }
 
-export const CORS_MESSAGE =
+const CORS_MESSAGE =
   'The browser blocked the response: the server must send CORS headers (Access-Control-Allow-Origin) ' +
   'for this page to call it. Start the server with CORS enabled (e.g. vLLM/SGLang: --allowed-origins \'["*"]\', ' +
   'llama.cpp server: allows all origins by default, Ollama: OLLAMA_ORIGINS=*).';
 
 /** True in a page or worker whose origin differs from `url`'s (where CORS applies). */
-export function isCrossOrigin(url: string): boolean {
+function isCrossOrigin(url: string): boolean {
   const here = (globalThis as { location?: { origin?: string } }).location?.origin;
   if (!here || here === 'null') return here === 'null';
   try {

@@ -6,21 +6,21 @@
 
 /** WebLLM's prebuilt model libraries for @mlc-ai/web-llm 0.2.86 (modelLibURLPrefix + modelVersion). */
 export const WEBLLM_LIB_BASE = 'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_86/base/';
-export const HF_BASE = 'https://huggingface.co/';
+const HF_BASE = 'https://huggingface.co/';
 
 /**
  * Where L0 weights are fetched unless `l0WeightsBase` says otherwise: a `models/` folder next to
  * the page (`models/L0-7B-q4f16_1-MLC/resolve/main/...`), so a deployment can self-host converted
  * weights (see docs/models.md). Outside a page (Node tests) the Vite preview origin stands in.
  */
-export function defaultL0WeightsBase(): string {
+function defaultL0WeightsBase(): string {
   const here = (globalThis as { location?: { href?: string } }).location?.href;
   return new URL('models/', here && /^https?:/.test(here) ? here : 'http://localhost:4173/').href;
 }
 
-export type Quantization = 'q4f16_1' | 'q4f32_1';
+type Quantization = 'q4f16_1' | 'q4f32_1';
 export const DEFAULT_CONTEXT_WINDOW = 4096;
-export const CONTEXT_WINDOW_CHOICES = [4096, 8192, 16384, 32768] as const;
+const CONTEXT_WINDOW_CHOICES = [4096, 8192, 16384, 32768] as const;
 
 /** Architecture facts needed to size the KV cache. */
 interface Arch {
@@ -84,7 +84,7 @@ export interface ContextChoice {
 }
 
 /** Bytes of KV cache per token: K and V, every layer, every KV head, f16 or f32 activations. */
-export function kvBytesPerToken(arch: Arch, quantization: Quantization): number {
+function kvBytesPerToken(arch: Arch, quantization: Quantization): number {
   const elem = quantization === 'q4f16_1' ? 2 : 4;
   return 2 * arch.layers * arch.kvHeads * arch.headDim * elem;
 }

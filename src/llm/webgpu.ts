@@ -20,14 +20,14 @@ export interface AdapterDescription {
   deviceMemoryGB?: number;
 }
 
-export type Alternative = { engine: 'openai' | 'replay'; label: string };
+type Alternative = { engine: 'openai' | 'replay'; label: string };
 
-export const ALTERNATIVES: Alternative[] = [
+const ALTERNATIVES: Alternative[] = [
   { engine: 'openai', label: 'Use an OpenAI-compatible endpoint (e.g. vLLM, SGLang, llama.cpp server or Ollama serving L0 on your machine).' },
   { engine: 'replay', label: 'Watch a recorded run (replay) to see how the agent works.' },
 ];
 
-export type ModelFitStatus = 'ok' | 'warn' | 'no';
+type ModelFitStatus = 'ok' | 'warn' | 'no';
 export interface ModelFit {
   model: ModelInfo;
   status: ModelFitStatus;
@@ -155,7 +155,7 @@ interface GPULike {
   requestAdapter(opts?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GPUAdapterLike | null>;
 }
 
-export async function describeAdapter(nav: unknown = (globalThis as { navigator?: unknown }).navigator): Promise<AdapterDescription> {
+async function describeAdapter(nav: unknown = (globalThis as { navigator?: unknown }).navigator): Promise<AdapterDescription> {
   const n = nav as { gpu?: GPULike; deviceMemory?: number } | undefined;
   const deviceMemoryGB = typeof n?.deviceMemory === 'number' ? n.deviceMemory : undefined;
   if (!n?.gpu) return { hasWebGPU: false, hasAdapter: false, deviceMemoryGB };

@@ -173,7 +173,7 @@ async function* chunksOf(api: WebLLMWorkerRemote, id: number): AsyncGenerator<Ch
 }
 
 /** How long a cache worker stays up after its last query (a settings panel asks several in a row). */
-export const CACHE_WORKER_IDLE_MS = 20_000;
+const CACHE_WORKER_IDLE_MS = 20_000;
 
 interface CacheWorker {
   worker: Worker;

@@ -44,7 +44,7 @@ export interface WebLLMWorkerEvents {
   progress: { progress: number; timeElapsed: number; text: string };
 }
 
-export type PostWebLLMEvent = <E extends keyof WebLLMWorkerEvents>(event: E, fields: WebLLMWorkerEvents[E]) => void;
+type PostWebLLMEvent = <E extends keyof WebLLMWorkerEvents>(event: E, fields: WebLLMWorkerEvents[E]) => void;
 
 export interface WebLLMWorkerApi {
   /**
@@ -90,7 +90,7 @@ function guarded<A extends unknown[], R>(f: (...args: A) => Promise<R>): (...arg
   };
 }
 
-export function createWebLLMWorkerApi(lib: WebLLMLib, post: PostWebLLMEvent = () => undefined): WebLLMWorkerApi {
+function createWebLLMWorkerApi(lib: WebLLMLib, post: PostWebLLMEvent = () => undefined): WebLLMWorkerApi {
   // The engine is made on the first load only: cache queries never construct it.
   let engine: WorkerSideEngine | undefined;
   const streams = new Map<number, AsyncIterator<ChatCompletionChunk>>();

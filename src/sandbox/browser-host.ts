@@ -35,7 +35,7 @@ const BlobModuleWorker = function (url: URL | string, options?: WorkerOptions): 
   }
 } as unknown as typeof Worker;
 
-export function defaultIndexURL(): string {
+function defaultIndexURL(): string {
   // Relative to the page, so the site works from any sub-path (e.g. /docs/agent/).
   return new URL('pyodide/', document.baseURI).href;
 }

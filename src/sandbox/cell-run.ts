@@ -171,7 +171,7 @@ export function answeredResult(cell: RunningCell, raw: RawCellResult, durationMs
 }
 
 /** A checked raw output as a CellOutput (its MIME types are the channel schema's closed list). */
-export function cellOutput(raw: RawOutput): CellOutput {
+function cellOutput(raw: RawOutput): CellOutput {
   const data: Record<string, string> = {};
   const metadata: Record<string, { width?: number; height?: number }> = {};
   for (const item of raw.items) {

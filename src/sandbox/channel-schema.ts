@@ -14,9 +14,9 @@ const MAX_NOTEPAD_ITEMS = 1_000_000;
 const MAX_STREAM_TEXT = 1_000_000;
 const MAX_TRACEBACK_LINES = 10_000;
 /** Rich outputs of one cell, items of one output, characters of one item (display.py caps them the same). */
-export const MAX_CELL_OUTPUTS = 50;
+const MAX_CELL_OUTPUTS = 50;
 const MAX_OUTPUT_ITEMS = RICH_MIMES.length;
-export const MAX_RICH_ITEM_CHARS = 4 * 2 ** 20;
+const MAX_RICH_ITEM_CHARS = 4 * 2 ** 20;
 /** Module and package names (Python identifiers, lock names). */
 const MAX_NAME = 200;
 const MAX_MISSING_IMPORTS = 200;

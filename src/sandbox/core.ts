@@ -80,7 +80,7 @@ function toolCaller(init: WorkerInit, post: PostEvent, cellId: () => number) {
   };
 }
 
-export function jspiSupported(): boolean {
+function jspiSupported(): boolean {
   return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
 }
 

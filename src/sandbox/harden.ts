@@ -80,7 +80,7 @@ const INTRINSICS = [
  * import), plus `setImmediate` (Pyodide's Node scheduler looks it up at call time).
  * None of them reaches storage, the network, files, processes or the DOM.
  */
-export const RUNTIME_NEEDS: Readonly<Record<HardenPlatform, readonly string[]>> = {
+const RUNTIME_NEEDS: Readonly<Record<HardenPlatform, readonly string[]>> = {
   browser: [
     'console', 'TextEncoder', 'TextDecoder', 'crypto', 'performance', 'setTimeout', 'clearTimeout',
     'setInterval', 'clearInterval', 'queueMicrotask', 'structuredClone', 'postMessage',

@@ -33,10 +33,10 @@ import { DEFAULT_MAX_FILE_BYTES, uploadsProblem, workspacePathProblem, WORKSPACE
 export { RESTART_MESSAGE } from './cell-run';
 export type { SandboxPlatform } from './worker-lifecycle';
 
-export const DEFAULT_OUTPUT_LIMIT = 10_000;
-export const DEFAULT_CELL_TIMEOUT_MS = 30_000;
+const DEFAULT_OUTPUT_LIMIT = 10_000;
+const DEFAULT_CELL_TIMEOUT_MS = 30_000;
 /** How many bytes of /workspace the host keeps copies of, to put back into a restarted worker. */
-export const DEFAULT_KEPT_FILE_BYTES = 200 * 2 ** 20;
+const DEFAULT_KEPT_FILE_BYTES = 200 * 2 ** 20;
 
 export interface PyodideSandboxOptions extends SandboxOptions {
   toolLimits?: ToolGatewayLimits;

@@ -4,35 +4,21 @@ import { browserPlatform } from './browser-host';
 import { PyodideSandbox, type PyodideSandboxOptions, type SandboxPlatform } from './host';
 
 export { FakeSandbox, type FakeCellScript, type FakeSandboxOptions } from './fake';
-export { memoryWorkspace, type MemoryWorkspace, type WorkspaceMethods } from './memory-workspace';
-export {
-  WORKSPACE_DIR,
-  DEFAULT_MAX_FILE_BYTES,
-  MAX_LISTED_FILES,
-  workspacePathProblem,
-  sanitizeFileName,
-  formatFileSize,
-} from './workspace-names';
-export { DEFAULT_OUTPUT_LIMIT, DEFAULT_CELL_TIMEOUT_MS, DEFAULT_KEPT_FILE_BYTES, RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
+;
+;
+export {    RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
 export { readSnapshotInfo, clearSnapshot, type SnapshotInfo } from './snapshot';
 export {
   OFFICIAL_PACKAGE_SOURCE,
   PYODIDE_VERSION,
-  PACKAGE_CACHE_NAME,
+  
   clearPackageCache,
   listCachedPackages,
   packageBaseUrl,
   type CachedPackageFile,
   type PackageCache,
 } from './package-source';
-export {
-  DEFAULT_TOOL_TIMEOUT_MS,
-  DEFAULT_TOOL_RESULT_CHARS,
-  DEFAULT_TOOL_CALLS_PER_CELL,
-  DEFAULT_TOOL_CALLS_PER_RUN,
-  DEFAULT_TOOL_CONCURRENCY,
-  type ToolGatewayLimits,
-} from './tool-gateway';
+;
 
 function runningInNode(): boolean {
   const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; WorkerGlobalScope?: unknown };

@@ -51,7 +51,7 @@ export interface LockdownReport {
  * not have (`document`, `window`...) or that hardening deletes. Each becomes an own `undefined`
  * binding, so the lookup stops at the global.
  */
-export const FREE_VARIABLE_NAMES = [
+const FREE_VARIABLE_NAMES = [
   'window', 'document', 'navigator', 'location', 'screen', 'parent', 'top', 'opener', 'frames',
   'process', 'require', 'module', 'exports', 'Bun', 'Deno', 'read', 'load', 'print', 'printErr',
   'importScripts', 'WorkerGlobalScope', 'Module', 'onmessage', 'onerror', 'name', 'close',

@@ -4,7 +4,7 @@
 import { L0Error, type Sandbox, type WorkspaceFile, type WorkspaceUpload } from '../protocols';
 import { DEFAULT_MAX_FILE_BYTES, formatFileSize, MAX_LISTED_FILES, uploadsProblem, workspacePathProblem, WORKSPACE_DIR } from './workspace-names';
 
-export type WorkspaceMethods = Pick<Sandbox, 'writeFiles' | 'listFiles' | 'readFile' | 'clearFiles'>;
+type WorkspaceMethods = Pick<Sandbox, 'writeFiles' | 'listFiles' | 'readFile' | 'clearFiles'>;
 
 export interface MemoryWorkspace extends WorkspaceMethods {
   /** The files by name (tests may read or change them, as a cell writing files would). */

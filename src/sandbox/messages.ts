@@ -8,7 +8,7 @@ import type { LoadProgress, NotepadState, WorkspaceFile, WorkspaceUpload } from 
 import type { PackageLock } from './package-lock';
 
 /** What the worker needs to know about a tool: the work itself stays on the host. */
-export interface ToolSpec {
+interface ToolSpec {
   name: string;
   params: string[];
   doc: string;
@@ -77,13 +77,13 @@ export interface RawOutput {
 
 /** The MIME types the display protocol produces (display.py's MIMES). */
 export const RICH_MIMES = ['text/html', 'text/markdown', 'image/svg+xml', 'image/png', 'image/jpeg', 'application/json', 'text/plain'] as const;
-export type RichMime = (typeof RICH_MIMES)[number];
+type RichMime = (typeof RICH_MIMES)[number];
 
 /** Largest tool call the host accepts: the worker refuses bigger ones itself, with a clear error. */
 export const MAX_TOOL_NAME_CHARS = 200;
 export const MAX_TOOL_ARGS_CHARS = 1_000_000;
 
-export type WorkerEventName = keyof WorkerEvents;
+type WorkerEventName = keyof WorkerEvents;
 
 /** How the worker side sends an event (self.postMessage / parentPort.postMessage underneath). */
 export type PostEvent = <E extends WorkerEventName>(event: E, fields: WorkerEvents[E]) => void;

@@ -19,8 +19,8 @@ export const PYODIDE_VERSION = '314.0.7';
 export const OFFICIAL_PACKAGE_SOURCE = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
 
 /** The Cache Storage cache of package files (Settings lists and clears it). */
-export const PACKAGE_CACHE_NAME = 'l0-packages';
-export const LOCK_FILE = 'pyodide-lock.json';
+const PACKAGE_CACHE_NAME = 'l0-packages';
+const LOCK_FILE = 'pyodide-lock.json';
 /** How long the lock's network read may take before the cached copy is used. */
 const LOCK_NETWORK_TIMEOUT_MS = 5_000;
 /** A download that sends nothing for this long is abandoned. */
@@ -36,7 +36,7 @@ export interface PackageCache {
 }
 
 /** Cache Storage, when this realm has it (pages and workers; not Node). */
-export function cacheStoragePackageCache(name: string = PACKAGE_CACHE_NAME): PackageCache | undefined {
+function cacheStoragePackageCache(name: string = PACKAGE_CACHE_NAME): PackageCache | undefined {
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   if (!storage) return undefined;
   const open = () => storage.open(name);
@@ -88,7 +88,7 @@ export async function clearPackageCache(name: string = PACKAGE_CACHE_NAME): Prom
   await (globalThis as { caches?: CacheStorage }).caches?.delete(name);
 }
 
-export interface DownloadProgress {
+interface DownloadProgress {
   loadedBytes: number;
   totalBytes?: number;
 }

@@ -31,8 +31,8 @@ import type { LoadProgress } from '../protocols';
 import { prewarmRuntimeModule, RUNTIME_SNAPSHOT_SOURCE } from './python/runtime-module';
 
 /** Bump when what goes into a snapshot, or how it is stored, changes in a way the key would not see. */
-export const SNAPSHOT_FORMAT = 4;
-export const SNAPSHOT_DB_NAME = 'l0-pyodide-snapshot';
+const SNAPSHOT_FORMAT = 4;
+const SNAPSHOT_DB_NAME = 'l0-pyodide-snapshot';
 const STORE_NAME = 'snapshot';
 const META_KEY = 'meta';
 const PAGES_KEY = 'pages';
@@ -117,7 +117,7 @@ async function sha256Hex(subtle: SubtleCrypto, text: string): Promise<string> {
  * context): the key only has to change when its inputs do, nobody forges it (only page code
  * writes the store).
  */
-export function fallbackHashHex(text: string): string {
+function fallbackHashHex(text: string): string {
   const h = [0x811c9dc5, 0x050c5d1f, 0x2b1ab6a5, 0x6c62272e];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -235,7 +235,7 @@ export async function clearSnapshot(dbName: string = SNAPSHOT_DB_NAME): Promise<
   }
 }
 
-export type SnapshotOutcome =
+type SnapshotOutcome =
   /** Python was restored from a saved snapshot. */
   | 'restored'
   /** Booted normally and made a snapshot (`saved` settles when it is stored). */

@@ -7,11 +7,11 @@
 // cell's (a person reading a prompt is not a runaway tool); Stop still ends the call at once.
 import { toErrorData, type ErrorData, type Tool, type ToolCallRecord } from '../protocols';
 
-export const DEFAULT_TOOL_TIMEOUT_MS = 20_000;
-export const DEFAULT_TOOL_RESULT_CHARS = 20_000;
-export const DEFAULT_TOOL_CALLS_PER_CELL = 30;
-export const DEFAULT_TOOL_CALLS_PER_RUN = 200;
-export const DEFAULT_TOOL_CONCURRENCY = 4;
+const DEFAULT_TOOL_TIMEOUT_MS = 20_000;
+const DEFAULT_TOOL_RESULT_CHARS = 20_000;
+const DEFAULT_TOOL_CALLS_PER_CELL = 30;
+const DEFAULT_TOOL_CALLS_PER_RUN = 200;
+const DEFAULT_TOOL_CONCURRENCY = 4;
 
 export interface ToolGatewayLimits {
   timeoutMs?: number;

@@ -12,7 +12,7 @@
 export const WORKSPACE_DIR = '/workspace';
 /** Default cap on one file written into or read out of the workspace. */
 export const DEFAULT_MAX_FILE_BYTES = 50 * 2 ** 20;
-export const MAX_NAME_PART_BYTES = 255;
+const MAX_NAME_PART_BYTES = 255;
 export const MAX_PATH_CHARS = 1024;
 export const MAX_PATH_DEPTH = 8;
 /** A listing stops at this many files (a cell that writes 100,000 files does not flood the page). */

@@ -6,10 +6,10 @@ import { sessionToNotebook } from './ipynb';
 import { sessionToMarkdown } from './markdown';
 import { checkNotepad, checkRun, checkStep } from './records';
 
-export const EXPORT_FORMAT = 'l0-session';
-export const EXPORT_VERSION = 1;
+const EXPORT_FORMAT = 'l0-session';
+const EXPORT_VERSION = 1;
 
-export interface SessionExport {
+interface SessionExport {
   format: typeof EXPORT_FORMAT;
   formatVersion: number;
   exportedAt: number;

@@ -4,7 +4,7 @@ import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { KeyPart, StoreKey } from './keys';
 import type { KV, KVEntry } from './kv';
 
-export const OBJECT_STORE_NAME = 'keyval';
+const OBJECT_STORE_NAME = 'keyval';
 
 const prefixRange = (prefix: KeyPart[]): IDBKeyRange =>
   // [] sorts after every string and number, so [...prefix, []] bounds everything under prefix.

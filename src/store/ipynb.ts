@@ -6,13 +6,13 @@
 import { turnsOf, type CellOutput, type CellResult, type NotepadState, type Trajectory } from '../protocols';
 import { attachmentsLine, notepadMarkdown, questionHeading, turnOutcome } from './markdown';
 
-export type MultilineString = string[];
+type MultilineString = string[];
 
-export interface NbOutput {
+interface NbOutput {
   output_type: 'stream' | 'display_data' | 'execute_result' | 'error';
   [k: string]: unknown;
 }
-export interface NbCell {
+interface NbCell {
   cell_type: 'markdown' | 'code';
   metadata: Record<string, unknown>;
   source: MultilineString;
@@ -27,7 +27,7 @@ export interface Notebook {
 }
 
 /** Splits text into Jupyter's list-of-lines form: every line but the last keeps its '\n'. */
-export function toLines(text: string): MultilineString {
+function toLines(text: string): MultilineString {
   if (text === '') return [];
   const lines = text.split('\n').map((l, i, all) => (i < all.length - 1 ? l + '\n' : l));
   return lines[lines.length - 1] === '' ? lines.slice(0, -1) : lines;
@@ -41,7 +41,7 @@ const MIME = /^[a-z]+\/[a-z0-9.+-]+$/;
  * A rich output's MIME bundle as nbformat stores it: text as lists of lines, PNG/JPEG base64 as one
  * string, application/json as the JSON value; image sizes in the metadata.
  */
-export function mimeBundle(output: Pick<CellOutput, 'data' | 'metadata'>, plain?: string): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+function mimeBundle(output: Pick<CellOutput, 'data' | 'metadata'>, plain?: string): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
   const data: Record<string, unknown> = {};
   for (const [mime, value] of Object.entries(output.data ?? {})) {
     if (!MIME.test(mime) || typeof value !== 'string') continue;

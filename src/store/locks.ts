@@ -4,7 +4,7 @@
 // a live owner exists. Without Web Locks (Node, old browsers) an in-process registry gives the same
 // API for one page; across tabs the per-record revisions (session-store.ts) still reject stale writes.
 
-export type LeaseMechanism = 'web-locks' | 'in-process';
+type LeaseMechanism = 'web-locks' | 'in-process';
 
 export interface SessionLease {
   readonly sessionId: string;
@@ -26,7 +26,7 @@ export interface LeaseOptions {
   locks?: LockManager | null;
 }
 
-export const sessionLockName = (sessionId: string, namespace = 'l0-browser'): string => `${namespace}/session/${sessionId}`;
+const sessionLockName = (sessionId: string, namespace = 'l0-browser'): string => `${namespace}/session/${sessionId}`;
 
 function defaultLocks(): LockManager | null {
   const nav = (globalThis as { navigator?: { locks?: LockManager } }).navigator;

@@ -56,7 +56,7 @@ function v0Cell(s: V0Session['steps'][number]): CellResult {
 }
 
 /** Converts one v0 blob to the v1 records; throws with a reason when the blob is unusable. */
-export function convertV0Session(blob: unknown): Array<[StoreKey, unknown]> {
+function convertV0Session(blob: unknown): Array<[StoreKey, unknown]> {
   const b = blob as V0Session;
   if (typeof b !== 'object' || b === null || typeof b.id !== 'string' || typeof b.task !== 'string' || !Array.isArray(b.steps)) {
     throw new Error('not a v0 session blob (id, task, steps)');

@@ -45,9 +45,9 @@ export async function storageEstimate(): Promise<StorageEstimateResult> {
 }
 
 /** Storage use past this share of the quota counts as nearly full. */
-export const NEARLY_FULL = 0.8;
+const NEARLY_FULL = 0.8;
 /** A write that would bring storage use past this share of the quota is refused up front. */
-export const WRITE_LIMIT = 0.9;
+const WRITE_LIMIT = 0.9;
 
 export interface Room {
   /** False when `bytes` more would pass WRITE_LIMIT of the quota. */

@@ -1,6 +1,6 @@
 // Stored record shapes (schema v1) and the checks that decide whether a record read back from
 // storage is usable. A record that fails its check is reported as a StoreIssue and skipped.
-import { RUN_STATUSES, type ErrorData, type NotepadState, type RunStatus, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
+import { RUN_STATUSES, type ErrorData, type NotepadState, type RunStatus, type Trajectory } from '../protocols';
 import { keyToString, type StoreKey } from './keys';
 
 export type RunHeader = Omit<Trajectory, 'steps'>;
@@ -82,10 +82,3 @@ export const checkNotepadRecord = (v: unknown): string | undefined =>
 export const checkRunRecord = (v: unknown): string | undefined =>
   !isObj(v) || !isNum(v.rev) ? 'run record has no revision' : checkRun(v.run);
 
-export function isSessionMeta(v: unknown): v is SessionMeta {
-  return checkMeta(v) === undefined;
-}
-
-export function isTrajectoryStep(v: unknown): v is TrajectoryStep {
-  return checkStep(v) === undefined;
-}

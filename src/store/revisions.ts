@@ -4,7 +4,7 @@
 import { L0Error } from '../protocols';
 import { keyToString, type StoreKey } from './keys';
 
-export function staleWrite(what: string, id: string): L0Error {
+function staleWrite(what: string, id: string): L0Error {
   return new L0Error({
     kind: 'storage',
     message: `The ${what} of this session was changed in another tab; reload the session before writing.`,

@@ -8,7 +8,7 @@ import type { KV, WritePlan } from './kv';
 import { storeIssue, type StoreIssue } from './records';
 
 /** The stored record of one file. */
-export interface FileRecord {
+interface FileRecord {
   info: SavedFileInfo;
   data: Blob;
 }
@@ -41,7 +41,7 @@ function checkData(v: FileRecord): string | undefined {
 }
 
 /** Why a value read back is not a usable file record, or undefined. */
-export function checkFileRecord(v: unknown): string | undefined {
+function checkFileRecord(v: unknown): string | undefined {
   return checkInfo(v) ?? checkData(v as FileRecord);
 }
 

@@ -13,7 +13,7 @@ function str(v: unknown): string | undefined {
 }
 
 /** One JSON record to a document: accepts id/_id, title/name, text/contents/content/body, url. */
-export function documentFromRecord(rec: unknown, fallbackId: string): CorpusDocument {
+function documentFromRecord(rec: unknown, fallbackId: string): CorpusDocument {
   if (!rec || typeof rec !== 'object') throw toolError('corpus', `record ${fallbackId} is not an object`);
   const r = rec as Record<string, unknown>;
   const text = str(r.text) ?? str(r.contents) ?? str(r.content) ?? str(r.body);
@@ -53,7 +53,7 @@ export function parseJsonl(text: string, name = 'corpus'): CorpusDocument[] {
 }
 
 /** A JSON corpus: an array of records, or `{ documents: [...] }`. */
-export function parseJsonCorpus(text: string, name = 'corpus'): CorpusDocument[] {
+function parseJsonCorpus(text: string, name = 'corpus'): CorpusDocument[] {
   let data: unknown;
   try {
     data = JSON.parse(text);

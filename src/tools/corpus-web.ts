@@ -15,7 +15,7 @@ import type { PageReader, SearchProvider } from './web';
 
 const SCHEME = 'corpus://';
 
-export function corpusUrl(doc: Pick<CorpusDocument, 'id' | 'url'>): string {
+function corpusUrl(doc: Pick<CorpusDocument, 'id' | 'url'>): string {
   return doc.url ?? `${SCHEME}${encodeURIComponent(doc.id)}`;
 }
 

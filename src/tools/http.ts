@@ -11,21 +11,21 @@ export interface HttpOptions {
   isOnline?: () => boolean;
 }
 
-export const OFFLINE_HINT = 'Use search_corpus(query) to search the local documents instead.';
+const OFFLINE_HINT = 'Use search_corpus(query) to search the local documents instead.';
 
-export function defaultIsOnline(): boolean {
+function defaultIsOnline(): boolean {
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
   return nav?.onLine !== false;
 }
 
 /** Throws at once when offline, before any request is made. */
-export function assertOnline(source: string, http: HttpOptions): void {
+function assertOnline(source: string, http: HttpOptions): void {
   if (!(http.isOnline ?? defaultIsOnline)()) {
     throw toolError(source, `offline: the web cannot be reached. ${OFFLINE_HINT}`, { offline: true });
   }
 }
 
-export async function httpRequest(source: string, url: string, init: RequestInit, http: HttpOptions): Promise<Response> {
+async function httpRequest(source: string, url: string, init: RequestInit, http: HttpOptions): Promise<Response> {
   assertOnline(source, http);
   let res: Response;
   try {

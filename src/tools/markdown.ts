@@ -38,7 +38,7 @@ export function htmlToMarkdown(html: string): string {
 }
 
 /** Rough tokens -> characters (English text averages about 4 characters a token). */
-export const CHARS_PER_TOKEN = 4;
+const CHARS_PER_TOKEN = 4;
 
 /** Cuts Markdown into pages of at most `tokens` (approx.), on paragraph boundaries where possible. */
 export function paginate(markdown: string, tokens: number): string[] {

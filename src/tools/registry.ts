@@ -12,7 +12,7 @@ import { tavilySearch, type TavilyOptions } from './tavily';
 import { getWebpageTool, webSearchTool, type PageReader, type SearchProvider } from './web';
 import { wikipediaClient, type WikipediaOptions } from './wikipedia';
 
-export interface WebToolSettings extends HttpOptions {
+interface WebToolSettings extends HttpOptions {
   /** Wikipedia (default on); `false` turns it off. */
   wikipedia?: Omit<WikipediaOptions, keyof HttpOptions> | false;
   searxng?: Omit<SearxngOptions, keyof HttpOptions>;

@@ -26,7 +26,7 @@ export interface ApprovalPrompts {
 }
 
 /** Control and formatting characters (bidi overrides, zero-width) are shown as \u{…}, so no text can hide or reorder. */
-export function visibleText(text: string): string {
+function visibleText(text: string): string {
   return text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 

@@ -10,7 +10,7 @@ import { createLongText, measureRender, nextTask, safely } from './long-content'
 import { renderRichOutputs } from './rich-output';
 
 /** Characters of output shown before "Show all". */
-export const OUTPUT_PREVIEW_CHARS = 3000;
+const OUTPUT_PREVIEW_CHARS = 3000;
 
 export interface CellView {
   readonly el: HTMLElement;
@@ -178,7 +178,7 @@ function clip(text: string, max: number): string {
 }
 
 /** Renders a saved step (a reopened session) as a finished cell. */
-export function renderSavedStep(step: TrajectoryStep, maxSteps?: number): CellView {
+function renderSavedStep(step: TrajectoryStep, maxSteps?: number): CellView {
   const view = createCellView(step.index, maxSteps);
   view.appendThink(String(step.think ?? ''));
   view.setCode(String(step.code ?? ''), Array.isArray(step.formatErrors) ? step.formatErrors : []);

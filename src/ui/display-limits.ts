@@ -9,13 +9,13 @@
 /** Characters of one text parsed as Markdown; the rest is shown as plain text on request. */
 export const MARKDOWN_MAX_CHARS = 20_000;
 /** Deepest nesting of block quotes and list items that is parsed as Markdown (32 levels parse in ~ms). */
-export const MARKDOWN_MAX_DEPTH = 32;
+const MARKDOWN_MAX_DEPTH = 32;
 /** Most emphasis, strike, code and link marks (`* _ ~ \` [ ]`) outside code fences in one Markdown text. */
-export const MARKDOWN_MAX_INLINE_MARKS = 2_000;
+const MARKDOWN_MAX_INLINE_MARKS = 2_000;
 /** Most such marks in one run of inline text (a paragraph, or a line that starts a block): marked's
  * delimiter handling is quadratic per run (1,300 `*em*` marks in one paragraph take ~90 ms, 20,000
  * `_a` marks over a second); 400 keep each run to a few ms and the whole text to tens of ms. */
-export const MARKDOWN_MAX_RUN_MARKS = 400;
+const MARKDOWN_MAX_RUN_MARKS = 400;
 /** Characters of a plain text shown before "Show all" (thinking, code, draft remainder). */
 export const TEXT_PREVIEW_CHARS = 20_000;
 /** Characters per chunk when "Show all" reveals a long text (one chunk per task, so input stays responsive). */
@@ -31,7 +31,7 @@ export const CELL_BATCH = 20;
 /** Code longer than this is shown as plain text instead of highlighted. */
 export const HIGHLIGHT_MAX_CHARS = 20_000;
 /** Largest `data:` image URL kept inline (bigger ones are dropped). */
-export const DATA_IMAGE_MAX_CHARS = 200_000;
+const DATA_IMAGE_MAX_CHARS = 200_000;
 
 /**
  * Splits `text` into a head of at most `max` characters and the rest, cutting after a blank line

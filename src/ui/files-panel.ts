@@ -14,7 +14,7 @@ import { createLongList, longTextBlock, safely } from './long-content';
 import { renderMarkdown } from './markdown';
 
 /** How much of a file a preview reads. */
-export const PREVIEW_BYTES = 256 * 1024;
+const PREVIEW_BYTES = 256 * 1024;
 const TEXT_FILE = /\.(csv|tsv|txt|text|md|markdown|json|jsonl|ndjson|log|xml|ya?ml|toml|ini|cfg|py|sql|tex|rst|html?|css|js|ts)$/i;
 const MARKDOWN_FILE = /\.(md|markdown)$/i;
 const JSON_FILE = /\.json$/i;
@@ -30,7 +30,7 @@ export interface FilesPanel {
   update(files: readonly FileEntry[]): void;
 }
 
-export const isTextFile = (name: string): boolean => TEXT_FILE.test(name);
+const isTextFile = (name: string): boolean => TEXT_FILE.test(name);
 const baseName = (name: string): string => name.split('/').pop() || 'file';
 
 function changedAt(mtime: number): HTMLElement {
@@ -41,7 +41,7 @@ function changedAt(mtime: number): HTMLElement {
 }
 
 /** Saves a Blob under `name` through a temporary link (inside `host`, so it works in a shadow root). */
-export function downloadBlob(host: HTMLElement, blob: Blob, name: string): void {
+function downloadBlob(host: HTMLElement, blob: Blob, name: string): void {
   const url = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
   const a = h('a', { href: url, download: baseName(name), hidden: true });
   host.append(a);

@@ -1,7 +1,7 @@
 // First run: what this is, example tasks, and the one-click replay demo (works without a GPU).
 import { h } from './dom';
 
-export const EXAMPLE_TASKS = [
+const EXAMPLE_TASKS = [
   'How many prime numbers are there below 10,000, and what is the largest gap between two consecutive ones?',
   'What is the 50th Fibonacci number, and how many of its digits are even?',
   'Find all integer solutions of x² + y² = 2025 with 0 ≤ x ≤ y.',

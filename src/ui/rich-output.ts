@@ -12,11 +12,11 @@ import { renderMarkdown } from './markdown';
 import { sanitizeHtml } from './sanitize';
 
 /** Characters of HTML sanitised and rendered (pandas shows 60 rows by default: well under this). */
-export const RICH_HTML_MAX_CHARS = 500_000;
+const RICH_HTML_MAX_CHARS = 500_000;
 /** Characters of an image's base64 (about 3 MB) or an SVG's text rendered as an image. */
-export const RICH_IMAGE_MAX_CHARS = 4 * 2 ** 20;
+const RICH_IMAGE_MAX_CHARS = 4 * 2 ** 20;
 /** Outputs rendered per cell (the sandbox keeps at most 50). */
-export const RICH_OUTPUTS_SHOWN = 50;
+const RICH_OUTPUTS_SHOWN = 50;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -37,7 +37,7 @@ function image(src: string, output: CellOutput, mime: string): HTMLElement {
 }
 
 /** The element showing one output in its richest safe form (never throws for any data). */
-export function renderRichOutput(output: CellOutput): HTMLElement {
+function renderRichOutput(output: CellOutput): HTMLElement {
   const box = h('div', { class: 'rich-output' });
   const data = output && typeof output.data === 'object' && output.data ? output.data : {};
   const safe: CellOutput = { type: output?.type === 'execute_result' ? 'execute_result' : 'display_data', data, metadata: output?.metadata };

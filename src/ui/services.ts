@@ -173,7 +173,7 @@ function modelCards(registry: RegistryOptions, saved: Record<string, string>): M
  * packages vendored into this build (`packages/`), else the official Pyodide distribution of the
  * bundled version. A URL that is not an http(s) folder is skipped with a warning.
  */
-export function packageSourceFor(page: URL, saved: string | undefined, vendored = typeof __L0_VENDORED_PACKAGES__ !== 'undefined' && __L0_VENDORED_PACKAGES__ === true): PackageSourceChoice {
+function packageSourceFor(page: URL, saved: string | undefined, vendored = typeof __L0_VENDORED_PACKAGES__ !== 'undefined' && __L0_VENDORED_PACKAGES__ === true): PackageSourceChoice {
   const warnings: string[] = [];
   const candidates: [string | null | undefined, PackageSourceChoice['origin']][] = [
     [page.searchParams.get('packageBaseUrl'), 'link'],
@@ -192,7 +192,7 @@ export function packageSourceFor(page: URL, saved: string | undefined, vendored 
 }
 
 /** The page URL's engine (`?engine=webllm&model=ID`, `?engine=openai&baseUrl=URL&model=NAME`, `?engine=replay&script=URL`). */
-export function engineChoiceFromUrl(url: URL): { choice?: EngineChoice; warning?: string } {
+function engineChoiceFromUrl(url: URL): { choice?: EngineChoice; warning?: string } {
   const parsed = parseEngineSpec(url.searchParams);
   if (!parsed) return {};
   return parsed.ok ? { choice: parsed.spec } : { warning: `The link's engine settings were ignored: ${parsed.error.message}` };

@@ -54,7 +54,7 @@ export function compactStatus(s: AppState): string {
 }
 
 /** "kind: message", as the page and the widget show an error. */
-export function errorText(e: ErrorData): string {
+function errorText(e: ErrorData): string {
   return `${e.kind}: ${e.message}`;
 }
 

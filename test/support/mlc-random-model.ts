@@ -12,14 +12,14 @@
 import { mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export interface MlcParam {
+interface MlcParam {
   name: string;
   shape: number[];
   dtype: string;
 }
 
 /** The metadata an MLC-LLM model library carries (the fields this generator reads). */
-export interface MlcLibraryMetadata {
+interface MlcLibraryMetadata {
   model_type: string;
   quantization: string;
   context_window_size: number;
@@ -49,7 +49,7 @@ function jsonObjectAt(text: string, start: number): string {
 }
 
 /** Reads the metadata JSON an MLC-LLM model library embeds (`{"model_type": …, "params": […]}`). */
-export function readLibraryMetadata(wasm: Uint8Array): MlcLibraryMetadata {
+function readLibraryMetadata(wasm: Uint8Array): MlcLibraryMetadata {
   const text = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).toString('latin1');
   const start = text.indexOf('{"model_type"');
   if (start < 0) throw new Error('no {"model_type" metadata in the model library');
@@ -61,7 +61,7 @@ export function readLibraryMetadata(wasm: Uint8Array): MlcLibraryMetadata {
   return meta;
 }
 
-export function paramBytes(p: MlcParam): number {
+function paramBytes(p: MlcParam): number {
   return p.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[p.dtype];
 }
 

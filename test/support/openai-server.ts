@@ -9,7 +9,7 @@ export interface ChatRequestMessage {
   content: string;
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   headers: IncomingMessage['headers'];
@@ -23,7 +23,7 @@ export interface RecordedRequest {
   chunksSent?: number;
 }
 
-export interface InjectedFault {
+interface InjectedFault {
   status: number;
   /** Response body (default: an OpenAI-style `{error:{message}}`). */
   body?: string;

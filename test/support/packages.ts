@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import type { AddressInfo } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
 
-export interface FixturePackage {
+interface FixturePackage {
   name: string;
   version: string;
   /** Path in the wheel -> content. */
@@ -34,7 +34,7 @@ export interface BuiltWheel {
 const b64url = (buf: Buffer) => buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 /** A wheel: the package's files plus a dist-info whose RECORD lists each with its sha256. */
-export function buildWheel(pkg: FixturePackage, tag = 'py3-none-any'): BuiltWheel {
+function buildWheel(pkg: FixturePackage, tag = 'py3-none-any'): BuiltWheel {
   const dist = pkg.name.replace(/-/g, '_');
   const distInfo = `${dist}-${pkg.version}.dist-info`;
   const files: Record<string, Uint8Array> = {};
@@ -48,7 +48,7 @@ export function buildWheel(pkg: FixturePackage, tag = 'py3-none-any'): BuiltWhee
 }
 
 /** A `pyodide-lock.json` for `wheels` (entries can be overridden, e.g. a wrong sha256). */
-export function lockFile(wheels: BuiltWheel[], overrides: Record<string, Record<string, unknown>> = {}): string {
+function lockFile(wheels: BuiltWheel[], overrides: Record<string, Record<string, unknown>> = {}): string {
   const packages: Record<string, unknown> = {};
   for (const w of wheels) {
     packages[w.pkg.name] = {
@@ -82,7 +82,7 @@ def make_png(width, height):
 `;
 
 /** The stand-in matplotlib: pyplot's figure calls the sandbox hook uses, drawing a real PNG. */
-export const MATPLOTLIB_STAND_IN: FixturePackage = {
+const MATPLOTLIB_STAND_IN: FixturePackage = {
   name: 'matplotlib',
   version: '0.0.1+l0standin',
   imports: ['matplotlib'],
@@ -177,14 +177,14 @@ def show(*args, **kwargs):
   },
 };
 
-export const DEMO_BASE: FixturePackage = {
+const DEMO_BASE: FixturePackage = {
   name: 'l0demo-base',
   version: '1.0.0',
   imports: ['l0demo_base'],
   files: { 'l0demo_base/__init__.py': 'VALUE = 41\nimport sys\nLOADED_BEFORE_DEMO = "l0demo" not in sys.modules\n' },
 };
 
-export const DEMO: FixturePackage = {
+const DEMO: FixturePackage = {
   name: 'l0demo',
   version: '2.0.0',
   depends: ['l0demo-base'],
@@ -206,7 +206,7 @@ class Table:
   },
 };
 
-export const BAD_HASH: FixturePackage = {
+const BAD_HASH: FixturePackage = {
   name: 'l0badhash',
   version: '1.0.0',
   imports: ['l0badhash'],
@@ -253,7 +253,7 @@ const section = (id: number, content: number[]) => [id, ...leb(content.length), 
  * wasm32: PyModuleDef is 52 bytes (m_base 20, m_name, m_doc, m_size, m_methods, m_slots,
  * m_traverse, m_clear, m_free), m_size -1 (single-phase init), API version 1013.
  */
-export function extensionModuleWasm(moduleName = 'l0ext'): Uint8Array {
+function extensionModuleWasm(moduleName = 'l0ext'): Uint8Array {
   const DEF = 0; // the PyModuleDef, 52 bytes
   const NAME = 52; // "l0ext\0"
   const ATTR = NAME + moduleName.length + 1; // "answer\0"
@@ -296,14 +296,14 @@ export function extensionModuleWasm(moduleName = 'l0ext'): Uint8Array {
   return Uint8Array.from(wasm);
 }
 
-export const EXTENSION: FixturePackage = {
+const EXTENSION: FixturePackage = {
   name: 'l0ext',
   version: '1.0.0',
   imports: ['l0ext'],
   files: { 'l0ext.cpython-314-wasm32-emscripten.so': extensionModuleWasm() },
 };
 
-export const EXTENSION_TAG = 'cp314-cp314-pyemscripten_2026_0_wasm32';
+const EXTENSION_TAG = 'cp314-cp314-pyemscripten_2026_0_wasm32';
 
 // ---------------------------------------------------------------------------------------------
 // A package server

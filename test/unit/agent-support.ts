@@ -96,7 +96,7 @@ export function eventSequence(events: AgentEvent[]): string[] {
   return out;
 }
 
-export function tool(name: string, signature: string, description: string, example: string): Tool {
+function tool(name: string, signature: string, description: string, example: string): Tool {
   return { name, signature, params: ['query'], description, example, run: async () => [] };
 }
 

@@ -2,7 +2,7 @@
 // code has reached arbitrary JS in the worker realm. Each probe returns a finding when a
 // capability is still there.
 
-export const CAPABILITIES = [
+const CAPABILITIES = [
   'fetch', 'XMLHttpRequest', 'WebSocket', 'WebSocketStream', 'WebTransport', 'EventSource', 'indexedDB', 'caches',
   'importScripts', 'Worker', 'SharedWorker', 'BroadcastChannel', 'FontFace', 'fonts', 'navigator', 'Notification',
   'IDBFactory', 'CacheStorage', 'StorageManager', 'FileSystemHandle', 'FileSystemDirectoryHandle', 'LockManager',
