@@ -5,6 +5,7 @@ import type { AppController, AppState } from '../app/index';
 import { h, uid } from '../ui/dom';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
+import { stopOnEscape, updateRunButtons } from '../ui/run-buttons';
 import { compactStatus, showNotice } from '../ui/status-line';
 import TOKENS_CSS from '../ui/tokens.css?inline';
 import type { EmbedTheme } from './options';
@@ -57,8 +58,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   let last: Partial<AppState> = {};
   const render = (s: AppState) => {
     const running = s.phase !== 'idle';
-    runBtn.disabled = running;
-    stopBtn.disabled = !running || s.phase === 'stopping';
+    updateRunButtons(runBtn, stopBtn, s.phase);
     task.readOnly = running;
     root.classList.toggle('running', running);
     if (s.task !== last.task && s.task) task.value = s.task;
@@ -69,6 +69,8 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     last = s;
   };
   const unsubscribe = [
+    // Esc inside the widget stops its run; the host page's own Esc stays the host's.
+    stopOnEscape(root, app, () => false),
     app.subscribe(render),
     app.onNotebook((change) => {
       notebook.apply(change);

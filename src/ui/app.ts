@@ -9,6 +9,7 @@ import { createModelPanel } from './model-panel';
 import { createNotebookView } from './notebook-view';
 import { createNotepadPanel } from './notepad-panel';
 import { createResumeNotice } from './resume-notice';
+import { stopOnEscape, updateRunButtons } from './run-buttons';
 import { createSessionsSidebar } from './sessions-sidebar';
 import { createSettingsPanel } from './settings-panel';
 import { createStatusLine, showNotice } from './status-line';
@@ -154,18 +155,16 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   (doc.getElementById('app') ?? doc.body).replaceChildren(container);
   applyTheme();
 
-  // Escape stops a run from anywhere in the app (dialogs handle their own Escape).
+  // Esc closes the phone's sessions drawer first; otherwise it stops a run from anywhere on the
+  // page, focus or not (dialogs handle their own Esc).
   container.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && container.classList.contains('sidebar-open')) {
-      toggleSidebar(); // the phone's sessions drawer closes first
-      sessionsToggle.focus();
-      return;
-    }
-    if (e.key === 'Escape' && app.state.phase !== 'idle' && !(e.target as Element).closest?.('dialog')) {
+    if (e.key === 'Escape' && !e.defaultPrevented && container.classList.contains('sidebar-open')) {
       e.preventDefault();
-      void app.stop();
+      toggleSidebar();
+      sessionsToggle.focus();
     }
   });
+  const offEscape = stopOnEscape(doc, app, () => !!container.querySelector('dialog[open]'));
 
   // Follow the newest output only while the reader is at the bottom; never yank them back up.
   // On wide screens the notebook column scrolls; on phones the whole column layout does.
@@ -187,8 +186,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   let last: Partial<AppState> = {};
   function render(s: AppState): void {
     const running = s.phase !== 'idle';
-    runButton.disabled = running;
-    stopButton.disabled = !running || s.phase === 'stopping';
+    updateRunButtons(runButton, stopButton, s.phase);
     taskInput.readOnly = running;
     container.classList.toggle('is-running', running);
     if (s.task !== last.task) taskInput.value = s.task;
@@ -301,6 +299,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     controller: app,
     ready: app.ready,
     async dispose() {
+      offEscape();
       status.dispose();
       await app.dispose();
       container.remove();

@@ -1,6 +1,7 @@
 // One agent step as a notebook cell: thinking (streamed, collapsible), code (highlighted),
 // output (streamed, truncated with "Show all"), tracebacks, tool calls, timing. All of it is
 // model-written text, rendered as text (never HTML) and bounded.
+import { cellText } from '../app/cell-text';
 import type { AgentEvent, CellResult, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
 import { h, formatMs } from './dom';
 import { CELL_BATCH, HIGHLIGHT_MAX_CHARS, ITEM_PREVIEW_CHARS, TEXT_PREVIEW_CHARS } from './display-limits';
@@ -56,9 +57,26 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
   let live = true;
 
+  // The output box follows its newest line while the reader is at its bottom; scrolling up in it
+  // stops that until they scroll back down. (Scroll events say where the reader is, so a streamed
+  // chunk costs no layout read; the scroll itself waits for the next frame, once per frame.)
+  let followOutput = true;
+  let followFrame = 0;
+  outputPre.addEventListener('scroll', () => {
+    followOutput = outputPre.scrollHeight - outputPre.scrollTop - outputPre.clientHeight < 8;
+  });
+  function followNewest(): void {
+    if (!followOutput || followFrame) return;
+    followFrame = requestAnimationFrame(() => {
+      followFrame = 0;
+      if (followOutput) outputPre.scrollTop = outputPre.scrollHeight;
+    });
+  }
+
   function setOutput(text: string): void {
     outputPre.hidden = !text;
     outputView.set(text);
+    followNewest();
   }
 
   function tick(): void {
@@ -103,19 +121,17 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     appendOutput(chunk) {
       outputPre.hidden = false;
       safely(() => outputView.append(chunk.text), ignore);
+      followNewest();
     },
     setResult(result) {
       safely(() => {
-        // The streamed text is replaced by the final (possibly truncated) result so reopened sessions look the same.
-        let text = String(result.stdout ?? '') + String(result.stderr ?? '');
-        if (result.result !== undefined) text += (text && !text.endsWith('\n') ? '\n' : '') + result.result;
-        if (result.truncated) text += '\n[output truncated by the sandbox]';
-        if (result.restarted) text += '\n[Python was restarted: variables were lost]';
-        setOutput(text);
-        if (result.error) {
+        // The streamed text gives way to the final (possibly truncated) result, so a reopened
+        // session looks the same; a stopped cell keeps what it printed, and the error is said once.
+        const shown = cellText(result, outputView.text);
+        setOutput(shown.output);
+        if (shown.traceback !== undefined) {
           traceback.hidden = false;
-          const tb = Array.isArray(result.error.traceback) ? result.error.traceback : [];
-          tracebackView.set([...tb, `${result.error.ename}: ${result.error.evalue}`].join('\n'));
+          tracebackView.set(shown.traceback);
         }
       }, ignore);
       status.textContent = result.status === 'ok' ? 'done' : String(result.status);

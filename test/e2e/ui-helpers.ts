@@ -13,7 +13,7 @@ export async function openApp(browser: Browser, url: string, contextOptions: Par
   const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => errors.push(e.message || e.stack || String(e)));
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
