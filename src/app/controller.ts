@@ -5,13 +5,14 @@
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
+import { testEndpoint } from './endpoint';
 import { createEngineSlot, engineKey } from './engines';
-import { DEMO_ENGINE, isDemo, sessionStatus, shortChoice } from './labels';
+import { DEMO_ENGINE, explainEngineError, isDemo, sessionStatus, shortChoice } from './labels';
 import { createPythonSlot } from './python';
 import { emptyRunState, executeRun } from './run';
-import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, settingsFromSaved, type AppSettings } from './settings';
+import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, keyRemembered, settingsFromSaved, type AppSettings } from './settings';
 import { emitter, observable } from './state';
-import type { AppControllerOptions, AppState, NotebookChange, RunOptions, RunOutcome } from './types';
+import type { AppControllerOptions, AppState, ChooseOptions, NotebookChange, RunOptions, RunOutcome } from './types';
 
 export interface AppController {
   readonly state: AppState;
@@ -28,8 +29,12 @@ export interface AppController {
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
   openSession(id: string): Promise<void>;
   newSession(): void;
-  /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
-  chooseEngine(choice: EngineChoice): Promise<boolean>;
+  /**
+   * Selects an engine and loads it; on failure the last working engine comes back. An endpoint's
+   * connection is tested first (its models listed): one that fails, or that does not list the model
+   * asked for, is not taken (`engineStatus` says why, or offers its models). True when it loaded.
+   */
+  chooseEngine(choice: EngineChoice, options?: ChooseOptions): Promise<boolean>;
   saveSettings(settings: AppSettings): Promise<void>;
   /** Enables tools that just became available (e.g. the corpus tools after an upload). */
   enableTools(names: string[]): Promise<void>;
@@ -66,6 +71,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     notepad: EMPTY_NOTEPAD,
     engine: fixedLLM ? undefined : (options.engine as EngineChoice | undefined),
     engineStatus: {},
+    keyRemembered: false,
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
@@ -132,7 +138,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       state.set({ engineStatus: {} });
       return llm;
     } catch (e) {
-      const err = toErrorData(e);
+      const err = explainEngineError(toErrorData(e), choice);
       const selected = state.get().engine;
       if (err.kind === 'aborted' || !selected || engineKey(selected) !== engineKey(choice)) {
         state.set({ engineStatus: err.kind === 'aborted' ? {} : { error: `${err.kind}: ${err.message}` } });
@@ -157,10 +163,11 @@ export function createAppController(options: AppControllerOptions): AppControlle
         const s = await store();
         const saved = await s.getSetting(SETTINGS_KEY).catch(() => undefined);
         if (saved) state.set({ settings: settingsFromSaved(saved, settings) });
-        const engine = engineFromSaved(await s.getSetting(ENGINE_KEY).catch(() => undefined));
-        if (engine) state.set({ engine });
+        const savedEngine = await s.getSetting(ENGINE_KEY).catch(() => undefined);
+        const engine = engineFromSaved(savedEngine);
+        if (engine) state.set({ engine, keyRemembered: keyRemembered(savedEngine) });
       }
-      if (options.engineOverride) state.set({ engine: options.engineOverride });
+      if (options.engineOverride) state.set({ engine: options.engineOverride, keyRemembered: false });
       state.set({ maxSteps: state.get().settings.maxSteps });
       // Python starts now, in parallel with everything else: the first run should not wait for it.
       if (options.startPython) void enabledTools().then((t) => python.get(t)).catch(() => undefined);
@@ -225,13 +232,25 @@ export function createAppController(options: AppControllerOptions): AppControlle
         },
         { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
       );
+      const shown = state.get().error;
+      const explained = shown && explainEngineError(shown, choice);
+      if (explained && explained !== shown) state.set({ error: explained });
     } finally {
       active = undefined;
       if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
       ended();
     }
+    // A new run that failed or was stopped before its first step finished saved nothing worth
+    // keeping: it leaves no "error · 0 steps" session behind (its error is on screen).
+    const t = outcome.trajectory;
+    if (!ro.resumeFrom && (!t || (t.steps.length === 0 && (t.status === 'error' || t.status === 'aborted')))) await discardSession(sessionId);
     await afterRun(sessionId);
     return outcome;
+  }
+
+  async function discardSession(id: string): Promise<void> {
+    await store().then((s) => s.deleteSession(id)).catch(() => undefined);
+    if (state.get().sessionId === id) state.set({ sessionId: undefined });
   }
 
   function fail(error: ErrorData): RunOutcome {
@@ -301,9 +320,20 @@ export function createAppController(options: AppControllerOptions): AppControlle
       notebook.emit({ type: 'clear' });
       state.set({ ...emptyRunState(), sessionId: undefined, task: '', status: '', startedAt: undefined });
     },
-    async chooseEngine(choice) {
-      state.set({ engine: choice, engineStatus: {} });
-      void persist(ENGINE_KEY, engineToSave(choice));
+    async chooseEngine(asked, co = {}) {
+      let choice = asked;
+      if (!co.untested && choice.kind === 'openai' && services.listEndpointModels) {
+        state.set({ engineStatus: { checking: true } });
+        const tested = await testEndpoint(choice, services.listEndpointModels);
+        if ('status' in tested) {
+          state.set({ engineStatus: tested.status });
+          return false;
+        }
+        choice = tested.take;
+      }
+      const remember = choice.kind === 'openai' && !!co.rememberKey && !!choice.apiKey;
+      state.set({ engine: choice, engineStatus: {}, keyRemembered: remember });
+      void persist(ENGINE_KEY, engineToSave(choice, remember));
       if (active) return true; // the run keeps its engine; the new one loads for the next run
       // WebLLM models are big: the download starts as soon as one is picked, with progress shown.
       return loadEngine(choice, false).then(

@@ -1,5 +1,5 @@
 // Words for engines and runs, shared by the page and the widget (and the controller's messages).
-import type { Trajectory } from '../protocols';
+import type { ErrorData, Trajectory } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 
 /** The bundled replay demo of the page (relative to the page). */
@@ -52,4 +52,17 @@ export function endedStatus(t: Trajectory): string {
 /** The status line of a session opened from the list. */
 export function sessionStatus(t: Trajectory): string {
   return `Session: ${t.status} · ${steps(t.steps.length)}`;
+}
+
+/**
+ * An error of an endpoint, with what the user can do about it: a 401/403 with no key sent says that
+ * keys are not kept across reloads (unless remembered on this device).
+ */
+export function explainEngineError(error: ErrorData, choice: EngineChoice | undefined): ErrorData {
+  const status = (error.detail as { status?: unknown } | undefined)?.status;
+  if (error.kind !== 'http' || (status !== 401 && status !== 403) || choice?.kind !== 'openai' || choice.apiKey) return error;
+  return {
+    ...error,
+    message: `${error.message} No API key was sent: API keys are not kept across reloads unless “Remember the key on this device” is ticked. Enter the key again in Model.`,
+  };
 }

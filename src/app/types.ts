@@ -24,6 +24,12 @@ export interface AppServices {
   requestPersistence?(): Promise<unknown>;
   /** Hears the store's warning when it falls back to memory (IndexedDB blocked or full). */
   onStoreWarning?(listener: (warning: ErrorData) => void): void;
+  /**
+   * The models an OpenAI-compatible server serves (GET /models): the connection test before an
+   * endpoint is taken. Rejects with the reason (cors, network, http 401...). Without it, endpoints
+   * are taken untested.
+   */
+  listEndpointModels?(endpoint: { baseUrl: string; apiKey?: string }): Promise<string[]>;
 }
 
 export interface AppControllerOptions {
@@ -56,8 +62,19 @@ export type RunPhase = 'idle' | 'running' | 'stopping';
 export interface EngineStatus {
   /** Load progress of the current choice while it loads. */
   progress?: import('../protocols').LoadProgress;
-  /** Why the last choice could not be loaded ("kind: message. Back to …"). */
+  /** Why the last choice could not be loaded or tested ("kind: message. Back to …"). */
   error?: string;
+  /** An endpoint's connection is being tested (GET /models) before it is taken. */
+  checking?: boolean;
+  /** The models an endpoint serves, offered when none or another one was asked for (not taken yet). */
+  endpointModels?: { baseUrl: string; models: string[]; requested?: string };
+}
+
+export interface ChooseOptions {
+  /** Keep the endpoint's API key in the store (on this device) across reloads. Default false. */
+  rememberKey?: boolean;
+  /** Take the endpoint without testing it (the user picked a model from its list, or insisted). */
+  untested?: boolean;
 }
 
 export interface AppState {
@@ -85,6 +102,8 @@ export interface AppState {
   interrupted?: Trajectory;
   /** The engine chosen (undefined when the widget was given an LLM object, or none). */
   engine?: EngineChoice;
+  /** The chosen endpoint's API key is stored on this device (the user asked for it). */
+  keyRemembered: boolean;
   engineStatus: EngineStatus;
   python: PythonStatus;
   settings: AppSettings;

@@ -54,8 +54,8 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   const status = createStatusLine(() => void app.restartPython());
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   const modelPanel = createModelPanel({
-    choose: (choice) =>
-      void app.chooseEngine(choice).then((ok) => {
+    choose: (choice, options) =>
+      void app.chooseEngine(choice, options).then((ok) => {
         // A WebLLM model keeps the panel open: its progress shows there.
         if (ok && choice.kind !== 'webllm' && modelDialog.open) modelDialog.close();
       }),
@@ -204,7 +204,9 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (s.engineStatus !== last.engineStatus) {
       modelPanel.setProgress(s.engineStatus.progress);
       modelPanel.setError(s.engineStatus.error);
+      modelPanel.setEndpoint(s.engineStatus);
     }
+    if (s.keyRemembered !== last.keyRemembered) modelPanel.setKeyRemembered(s.keyRemembered);
     if (s.sessions !== last.sessions || s.sessionId !== last.sessionId) sidebar.render(s.sessions, s.sessionId);
     if (running || s.sessionId) showFirstRun = false;
     firstRun.hidden = !(showFirstRun || (!s.sessionId && !running && notebook.size === 0 && s.sessions.length === 0));
@@ -266,7 +268,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   }
 
   function dialog(title: string, body: HTMLElement): HTMLDialogElement {
-    const d = h('dialog', { class: 'panel-dialog', 'aria-label': title }, h('div', { class: 'dialog-head' }, h('button', { type: 'button', class: 'icon-button close', onclick: () => d.close() }, '✕', h('span', { class: 'visually-hidden' }, `Close ${title}`))), body);
+    // The head stays put and the body scrolls: nothing in the body can slide under the head.
+    const d = h(
+      'dialog',
+      { class: 'panel-dialog', 'aria-label': title },
+      h('div', { class: 'dialog-head' }, h('button', { type: 'button', class: 'icon-button close', onclick: () => d.close() }, '✕', h('span', { class: 'visually-hidden' }, `Close ${title}`))),
+      h('div', { class: 'dialog-body' }, body),
+    );
     d.addEventListener('click', (e) => {
       if (e.target === d) d.close(); // click on the backdrop
     });

@@ -9,6 +9,7 @@ import { createResilientStore, requestPersistentStorage, storageEstimate } from 
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
 import { createEngine, parseEngineSpec } from '../llm/engine-spec';
 import { listModels } from '../llm/models';
+import { listServerModels } from '../llm/openai';
 import { detectWebGPU } from '../llm/webgpu';
 import type { CachedModel, GpuStatus, ModelCard, PageServices } from './types';
 
@@ -46,6 +47,7 @@ export function createPageServices(): PageServices {
     runAgent,
     // Replay scripts are named relative to the page.
     createEngine: (choice, opts) => createEngine(choice.kind === 'replay' && choice.scriptUrl ? { ...choice, scriptUrl: absolute(choice.scriptUrl) } : choice, opts),
+    listEndpointModels: (endpoint) => listServerModels(endpoint),
     async isCached(choice) {
       return choice.kind === 'webllm' && (await cachedModels()).some((m) => m.id === choice.model);
     },

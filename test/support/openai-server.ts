@@ -53,6 +53,8 @@ export interface OpenAIServerOptions {
   finishReason?: string;
   /** Model name reported by /v1/models and in chunks (default 'test-model'). */
   model?: string;
+  /** Every model /v1/models lists (default: just `model`). */
+  models?: string[];
   /** `max_model_len` reported by /v1/models, as vLLM and SGLang do (default: not reported). */
   maxModelLen?: number;
   /** Answer 401 (on /v1/models and chat) unless the request carries `Authorization: Bearer <key>`. */
@@ -122,7 +124,7 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     }
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { ...base, 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', ...(opts.maxModelLen ? { max_model_len: opts.maxModelLen } : {}) }] }));
+      res.end(JSON.stringify({ object: 'list', data: (opts.models ?? [model]).map((id) => ({ id, object: 'model', ...(opts.maxModelLen ? { max_model_len: opts.maxModelLen } : {}) })) }));
       return;
     }
     if (!(req.method === 'POST' && path === '/v1/chat/completions')) {
