@@ -8,6 +8,7 @@ import { pruneSessions } from '../store/retention';
 import { testEndpoint } from './endpoint';
 import { createEngineSlot, engineKey } from './engines';
 import { DEMO_ENGINE, explainEngineError, isDemo, sessionStatus, shortChoice } from './labels';
+import { createPace, pacedLLM } from './pace';
 import { createPythonSlot } from './python';
 import { emptyRunState, executeRun } from './run';
 import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, keyRemembered, settingsFromSaved, type AppSettings } from './settings';
@@ -22,8 +23,10 @@ export interface AppController {
   readonly ready: Promise<void>;
   /** Runs a task; a run in progress must be stopped first. */
   run(task: string, options?: RunOptions): Promise<RunOutcome>;
-  /** Runs the bundled demo with its own task. */
+  /** Runs the first bundled demo with its own task. */
   runDemo(): Promise<RunOutcome>;
+  /** Lets a paced demo play the rest at once ("Skip to the end"). */
+  skipDemo(): void;
   /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
   stop(): Promise<void>;
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
@@ -55,7 +58,7 @@ export interface AppController {
 }
 
 const LONG_SESSION_STEPS = 5;
-const DEMO_ONLY = 'The demo model replays a recorded run and can only answer its own task. Choose a model to run your own task.';
+const DEMO_ONLY = 'The demo model replays recorded runs and can only answer their tasks (the examples). Choose a model to run your own task.';
 const isLLM = (e: unknown): e is LLM => typeof e === 'object' && e !== null && typeof (e as LLM).generate === 'function';
 const refuse = (message: string, kind: ErrorData['kind'] = 'internal'): RunOutcome => ({ error: { kind, message } });
 
@@ -72,6 +75,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     engine: fixedLLM ? undefined : (options.engine as EngineChoice | undefined),
     engineStatus: {},
     keyRemembered: false,
+    demoPlaying: false,
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
@@ -82,6 +86,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
   let lastWorking: EngineChoice | undefined;
   let waiting: 'engine' | 'python' | undefined;
   let persistenceAsked = false;
+  let pace: ReturnType<typeof createPace> | undefined;
 
   const engines = createEngineSlot(services.createEngine, (p) => {
     state.set({ engineStatus: { progress: p.phase === 'ready' ? undefined : p } });
@@ -208,20 +213,27 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      if (isDemo(choice) && !ro.engine && !ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task) {
-        return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
-      }
+      // The demo model answers the tasks it has recordings of, at a reading pace.
+      const demo = isDemo(choice) && !ro.resumeFrom ? options.demos?.find((d) => d.task === task) : undefined;
+      if (isDemo(choice) && !ro.resumeFrom && !demo) return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
+      const paced = demo && createPace();
+      pace = paced;
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
         ...(ro.resumeFrom ? { error: undefined, interrupted: undefined } : emptyRunState()),
-        phase: 'running', sessionId, task, startedAt: Date.now(), maxSteps: state.get().settings.maxSteps,
+        phase: 'running', sessionId, task, startedAt: Date.now(), maxSteps: state.get().settings.maxSteps, demoPlaying: !!paced,
       });
       outcome = await executeRun(
         {
           state, services, python, promptExtra: options.promptExtra,
           notebook: (c) => notebook.emit(c),
-          engine: () => (fixedLLM ? Promise.resolve(fixedLLM) : loadEngine(choice!, true)),
+          engine: () =>
+            fixedLLM
+              ? Promise.resolve(fixedLLM)
+              : demo && paced
+                ? loadEngine({ kind: 'replay', scriptUrl: demo.script, tokenDelayMs: 0 }, true).then((llm) => pacedLLM(llm, paced))
+                : loadEngine(choice!, true),
           tools: enabledTools,
           store,
           waitingFor: (part) => (waiting = part),
@@ -237,7 +249,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (explained && explained !== shown) state.set({ error: explained });
     } finally {
       active = undefined;
-      if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
+      pace = undefined;
+      if (state.get().phase !== 'idle' || state.get().demoPlaying) state.set({ phase: 'idle', demoPlaying: false });
       ended();
     }
     // A new run that failed or was stopped before its first step finished saved nothing worth
@@ -283,12 +296,13 @@ export function createAppController(options: AppControllerOptions): AppControlle
     ready,
     run,
     async runDemo() {
-      const task = await options.demoTask?.().catch((e: unknown) => {
-        state.set({ error: { ...toErrorData(e, 'network'), message: `The demo could not be loaded: ${toErrorData(e, 'network').message}` } });
-        return undefined;
-      });
-      if (task === undefined) return { error: state.get().error };
-      return run(task, { engine: DEMO_ENGINE });
+      const demo = options.demos?.[0];
+      if (!demo) return refuse('There is no demo.');
+      return run(demo.task, { engine: DEMO_ENGINE });
+    },
+    skipDemo() {
+      pace?.skip();
+      state.set({ demoPlaying: false });
     },
     stop() {
       const current = active;

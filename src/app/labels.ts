@@ -2,11 +2,24 @@
 import type { ErrorData, Trajectory } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 
-/** The bundled replay demo of the page (relative to the page). */
-export const DEMO_SCRIPT = 'demo/primes.json';
+/** A recorded run bundled with the page: its task and its replay script (relative to the page). */
+export interface Demo {
+  task: string;
+  script: string;
+}
+
+/** The bundled demos, one per example task (public/demo/; a unit test checks the files' tasks). */
+export const DEMOS: readonly Demo[] = Object.freeze([
+  { task: 'How many prime numbers are there below 10,000, and what is the largest gap between two consecutive ones?', script: 'demo/primes.json' },
+  { task: 'What is the 50th Fibonacci number, and how many of its digits are even?', script: 'demo/fibonacci.json' },
+  { task: 'Find all integer solutions of x² + y² = 2025 with 0 ≤ x ≤ y.', script: 'demo/squares.json' },
+]);
+
+/** The demo model (its first recording stands for all of them). */
+export const DEMO_SCRIPT = DEMOS[0]!.script;
 export const DEMO_ENGINE: EngineChoice = Object.freeze({ kind: 'replay', scriptUrl: DEMO_SCRIPT });
 
-export const isDemo = (c: EngineChoice | undefined): boolean => c?.kind === 'replay' && c.scriptUrl === DEMO_SCRIPT && !c.turns;
+export const isDemo = (c: EngineChoice | undefined): boolean => c?.kind === 'replay' && !c.turns && DEMOS.some((d) => d.script === c.scriptUrl);
 
 export function describeChoice(c: EngineChoice): string {
   switch (c.kind) {

@@ -5,6 +5,7 @@ import type { AgentRun, RunAgentOptions } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { CreateEngine } from './engines';
 import type { CreateSandbox, PythonStatus } from './python';
+import type { Demo } from './labels';
 import type { AppSettings } from './settings';
 
 export interface AppServices {
@@ -53,8 +54,8 @@ export interface AppControllerOptions {
   keepSessions?: number;
   /** Appended to the system prompt. */
   promptExtra?: string;
-  /** The task of the bundled replay demo (DEMO_ENGINE): it can answer only that one. */
-  demoTask?(): Promise<string | undefined>;
+  /** The bundled recorded runs: the demo model (DEMO_ENGINE) answers their tasks, and only those. */
+  demos?: readonly Demo[];
 }
 
 export type RunPhase = 'idle' | 'running' | 'stopping';
@@ -104,6 +105,8 @@ export interface AppState {
   engine?: EngineChoice;
   /** The chosen endpoint's API key is stored on this device (the user asked for it). */
   keyRemembered: boolean;
+  /** A demo plays at a reading pace ("Skip to the end" is offered). */
+  demoPlaying: boolean;
   engineStatus: EngineStatus;
   python: PythonStatus;
   settings: AppSettings;

@@ -1,7 +1,7 @@
 // The notebook page: a view over the app controller (src/app/). It lays out the page's parts
 // (sessions, task box, status line, notebook, notepad, model and settings dialogs), renders the
 // controller's state and notebook changes, and turns clicks and keys into controller actions.
-import { createAppController, DEMO_ENGINE, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
+import { createAppController, DEMO_ENGINE, DEMOS, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
 import { L0Error, toErrorData, type ErrorData } from '../protocols';
 import { h, setChildren } from './dom';
 import { createFirstRun } from './first-run';
@@ -42,7 +42,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     persistSettings: true,
     startPython: true,
     listSessions: true,
-    demoTask: () => services.demoTask(),
+    demos: DEMOS,
   });
   if (fromUrl.warning) app.showError({ kind: 'internal', message: fromUrl.warning });
   let theme: Theme = initialTheme();
@@ -116,12 +116,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   const taskInput = h('textarea', { id: 'l0-task', name: 'task', rows: 3, placeholder: 'Ask something that needs a little computation or research…', 'aria-describedby': 'l0-task-hint' });
   const runButton = h('button', { type: 'submit', class: 'primary run-button' }, 'Run');
   const stopButton = h('button', { type: 'button', class: 'stop-button', disabled: true, onclick: () => void app.stop() }, 'Stop');
+  const skipButton = h('button', { type: 'button', class: 'skip-button', hidden: true, onclick: () => skipDemo() }, 'Skip to the end');
   const taskForm = h(
     'form',
     { class: 'task-form', 'aria-label': 'New task' },
     h('label', { for: 'l0-task', class: 'task-label' }, 'Task'),
     taskInput,
-    h('div', { class: 'task-actions' }, h('span', { id: 'l0-task-hint', class: 'hint' }, 'Ctrl+Enter runs · Esc stops'), runButton, stopButton),
+    h('div', { class: 'task-actions' }, h('span', { id: 'l0-task-hint', class: 'hint' }, 'Ctrl+Enter runs · Esc stops'), skipButton, runButton, stopButton),
   );
   taskForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -187,6 +188,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   function render(s: AppState): void {
     const running = s.phase !== 'idle';
     updateRunButtons(runButton, stopButton, s.phase);
+    skipButton.hidden = !s.demoPlaying;
     taskInput.readOnly = running;
     container.classList.toggle('is-running', running);
     if (s.task !== last.task) taskInput.value = s.task;
@@ -221,6 +223,12 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   render(app.state);
 
   // ---- actions -----------------------------------------------------------------------------
+  function skipDemo(): void {
+    // The button goes away under the keyboard's focus: Stop takes it while the rest plays.
+    if (doc.activeElement === skipButton) stopButton.focus();
+    app.skipDemo();
+  }
+
   function run(): void {
     if (app.state.phase !== 'idle') return;
     void app.run(taskInput.value).then((outcome) => {

@@ -36,7 +36,8 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const think = h('details', { class: 'cell-think', open: true }, h('summary', {}, 'Thinking'), thinkText, thinkMore);
 
   const codeEl = h('code', { class: 'language-python' });
-  const codeBlock = h('pre', { class: 'cell-code', tabindex: 0, 'aria-label': `Code of step ${stepNumber}` }, codeEl);
+  // Shown once code arrives: a cell that is still thinking has no empty code box.
+  const codeBlock = h('pre', { class: 'cell-code', tabindex: 0, 'aria-label': `Code of step ${stepNumber}`, hidden: true }, codeEl);
   const codeMore = showAllButton();
   const formatNote = h('div', { class: 'format-errors', hidden: true });
 
@@ -96,10 +97,12 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     },
     appendCode(delta) {
       if (status.textContent === 'thinking…') status.textContent = 'writing code…';
+      codeBlock.hidden = false;
       safely(() => codeView.append(delta), ignore);
     },
     setCode(finalCode, formatErrors) {
       status.textContent = 'running…';
+      codeBlock.hidden = false;
       const code = finalCode || '# (no code)';
       safely(
         () => {

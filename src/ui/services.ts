@@ -3,7 +3,6 @@
 // code is not part of the first load.
 import type { EngineChoice } from '../llm/engine-spec';
 import { runAgent } from '../agent/index';
-import { DEMO_SCRIPT } from '../app/index';
 import { clearSnapshot, createPyodideSandbox, readSnapshotInfo } from '../sandbox/index';
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
@@ -52,10 +51,6 @@ export function createPageServices(): PageServices {
       return choice.kind === 'webllm' && (await cachedModels()).some((m) => m.id === choice.model);
     },
     engineFromUrl: () => engineChoiceFromUrl(new URL(location.href)),
-    demoTask: () =>
-      fetch(absolute(DEMO_SCRIPT))
-        .then((r) => r.json())
-        .then((j: { task?: unknown }) => (typeof j.task === 'string' ? j.task : undefined)),
     listCachedModels: cachedModels,
     async deleteCachedModel(id) {
       const { deleteCachedModel } = await import('../llm/cache');

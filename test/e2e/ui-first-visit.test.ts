@@ -98,7 +98,7 @@ describe('first visit', () => {
     expect(await page.locator('.cell').count()).toBe(5);
     // The task is still in view next to the answer.
     expect(await fullyInView(page, task)).toBe(true);
-    expect(await task.inputValue()).toMatch(/prime numbers below 10,000/);
+    expect(await task.inputValue()).toMatch(/prime numbers are there below 10,000/);
     // Step 3's NameError: the error line once, at the end of its traceback.
     const wrap = await page.locator('.cell').nth(2).locator('.cell-output-wrap').innerText();
     expect(wrap.split("NameError: name 'mean' is not defined")).toHaveLength(2);

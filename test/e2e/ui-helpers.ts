@@ -43,10 +43,16 @@ export async function waitForPython(page: Page): Promise<void> {
   }
 }
 
-/** Runs the bundled replay demo from the first-run card and waits for the answer. */
+/** Runs the bundled replay demo from the first-run card, skips its reading pace, and waits for the answer. */
 export async function runDemo(page: Page): Promise<void> {
   await page.getByRole('button', { name: /Watch the demo/ }).click();
+  await skipDemo(page);
   await waitForAnswer(page);
+}
+
+/** "Skip to the end" of a paced demo (it shows once the demo started). */
+export async function skipDemo(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Skip to the end' }).click({ timeout: 60_000 });
 }
 
 export async function waitForAnswer(page: Page): Promise<string> {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { useBuiltApp } from '../support/built-app';
 import { startOpenAIServer } from '../support/openai-server';
 import type { Page } from 'playwright-core';
-import { SCREENSHOTS, lastOutput, openApp, runTask, seriousViolations, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
+import { SCREENSHOTS, lastOutput, openApp, runTask, seriousViolations, skipDemo, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
 
 const app = useBuiltApp();
 
@@ -21,6 +21,7 @@ describe('notebook page', () => {
     expect(await page.locator('.final-answer').isHidden()).toBe(true);
     await page.waitForSelector('.cell:nth-child(3)');
     await page.screenshot({ path: `${SCREENSHOTS}/running.png` });
+    await skipDemo(page); // the demo plays at a reading pace; the rest at once
 
     const answer = await waitForAnswer(page);
     expect(answer).toContain('1229');

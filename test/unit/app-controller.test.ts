@@ -200,11 +200,11 @@ describe('engines', () => {
     ]);
   });
 
-  it('the demo answers only its own task; runDemo runs it with that task', async () => {
-    const h = harness({ engine: DEMO_ENGINE, options: { demoTask: async () => 'The demo task.' } });
+  it('the demo answers only the tasks it has recordings of; runDemo runs the first', async () => {
+    const h = harness({ engine: DEMO_ENGINE, options: { demos: [{ task: 'The demo task.', script: DEMO_ENGINE.kind === 'replay' ? DEMO_ENGINE.scriptUrl! : '' }] } });
     const refused = await h.app.run('My own task.');
     expect(refused.error).toMatchObject({ detail: { reason: 'choose-engine' } });
-    expect(h.app.state.error?.message).toMatch(/can only answer its own task/);
+    expect(h.app.state.error?.message).toMatch(/can only answer their tasks \(the examples\)/);
     expect(h.engineLoads).toHaveLength(0);
     expect((await h.app.runDemo()).trajectory?.task).toBe('The demo task.');
   });
