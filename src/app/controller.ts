@@ -176,12 +176,28 @@ export function createAppController(options: AppControllerOptions): AppControlle
       state.set({ maxSteps: state.get().settings.maxSteps });
       // Python starts now, in parallel with everything else: the first run should not wait for it.
       if (options.startPython) void enabledTools().then((t) => python.get(t)).catch(() => undefined);
-      if (options.listSessions) void refreshSessions();
+      if (options.listSessions) void refreshSessions().then(reopenAfterReload);
       void preloadCachedModel();
     } catch (e) {
       state.set({ error: toErrorData(e, 'storage') });
     }
   })();
+
+  /** The session this tab was running when it was reloaded opens again (interrupted, with Continue). */
+  async function reopenAfterReload(): Promise<void> {
+    const id = services.tabRun?.get();
+    if (!id) return;
+    services.tabRun!.set(undefined);
+    // The reloaded page's lock on the session may take a moment to go: until then it reads 'running'.
+    for (let tries = 0; tries < 20; tries++) {
+      const t = await store().then((s) => s.loadSession(id)).catch(() => undefined);
+      if (t?.status !== 'running') {
+        if (t?.status === 'interrupted' && !active && !state.get().sessionId) show(t);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   async function refreshSessions(): Promise<void> {
     if (!options.listSessions) return;
@@ -219,6 +235,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const paced = demo && createPace();
       pace = paced;
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
+      services.tabRun?.set(sessionId);
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
         ...(ro.resumeFrom ? { error: undefined, interrupted: undefined } : emptyRunState()),
@@ -248,6 +265,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const explained = shown && explainEngineError(shown, choice);
       if (explained && explained !== shown) state.set({ error: explained });
     } finally {
+      if (sessionId) services.tabRun?.set(undefined);
       active = undefined;
       pace = undefined;
       if (state.get().phase !== 'idle' || state.get().demoPlaying) state.set({ phase: 'idle', demoPlaying: false });

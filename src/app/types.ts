@@ -31,6 +31,11 @@ export interface AppServices {
    * are taken untested.
    */
   listEndpointModels?(endpoint: { baseUrl: string; apiKey?: string }): Promise<string[]>;
+  /**
+   * This tab's note of the session it is running (the page: sessionStorage, which a reload keeps
+   * and a new tab does not): after a reload mid-run, that session opens again, as interrupted.
+   */
+  tabRun?: { get(): string | undefined; set(id: string | undefined): void };
 }
 
 export interface AppControllerOptions {

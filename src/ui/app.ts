@@ -148,7 +148,8 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (id) void app.continueSession(id, restoreCells);
   });
 
-  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, resumeNotice.el, firstRun, notebook.cells, notebook.answer);
+  // The notice of an interrupted session comes after its cells: where the run would go on.
+  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, firstRun, notebook.cells, resumeNotice.el, notebook.answer);
   const sessionsAside = h('div', { class: 'sidebar', id: 'l0-sessions' }, sidebar.el);
   const side = h('aside', { class: 'side', 'aria-label': 'Notepad' }, notepad.el);
   const layout = h('div', { class: 'layout' }, sessionsAside, main, side);
@@ -196,8 +197,11 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     showNotice(banner, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
     notebook.setAnswer(s.answer);
-    if (s.interrupted && !running) resumeNotice.show(s.interrupted);
-    else resumeNotice.hide();
+    if (s.interrupted && !running) {
+      const appearing = resumeNotice.el.hidden;
+      resumeNotice.show(s.interrupted);
+      if (appearing) resumeNotice.el.scrollIntoView({ block: 'nearest' }); // Continue in view, however long the session
+    } else resumeNotice.hide();
     if (s.engine !== last.engine) {
       setChildren(engineChip, h('span', { class: 'chip-prefix' }, 'Model: '), s.engine ? shortChoice(s.engine) : 'none');
       engineChip.title = `Model: ${s.engine ? describeChoice(s.engine) : 'none'} (change)`;

@@ -33,6 +33,8 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   const views = new Map<number, CellView>();
   let maxSteps: number | undefined;
   let shownAnswer: string | undefined;
+  /** The step an interrupted session was in when the page went away (nothing of it was saved). */
+  let inFlight: HTMLElement | undefined;
 
   const cellFor = (step: number): CellView => {
     let view = views.get(step);
@@ -45,6 +47,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   };
 
   function clear(): void {
+    inFlight = undefined;
     for (const v of views.values()) v.markStopped();
     views.clear();
     cells.replaceChildren();
@@ -61,12 +64,17 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
         case 'clear':
           clear();
           break;
-        case 'load':
+        case 'load': {
           clear();
+          const t = change.trajectory;
           // In batches, so a session of any length opens without freezing the page.
-          renderSavedSteps(cells, change.trajectory.steps, change.trajectory.settings.maxSteps || undefined, (step, view) => views.set(step.index, view));
+          renderSavedSteps(cells, t.steps, t.settings.maxSteps || undefined, (step, view) => views.set(step.index, view));
+          if (t.status === 'interrupted') cells.append((inFlight = interruptedStep((t.steps.at(-1)?.index ?? 0) + 1, t.settings.maxSteps || undefined)));
           break;
+        }
         case 'event': {
+          inFlight?.remove(); // the run goes on: the step is run again, for real
+          inFlight = undefined;
           maxSteps = change.maxSteps;
           const ev = change.event;
           // A render error never ends the view of a run: the event is skipped, the run goes on.
@@ -101,4 +109,14 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
       else renderMarkdown(answerBody, text);
     },
   };
+}
+
+/** The step a closed or reloaded page was in: shown as interrupted (what it streamed was not saved). */
+function interruptedStep(step: number, maxSteps: number | undefined): HTMLElement {
+  return h(
+    'article',
+    { class: 'cell interrupted-step', 'aria-label': `Step ${step}` },
+    h('div', { class: 'cell-header' }, h('span', { class: 'cell-step' }, `Step ${step}${maxSteps ? ` / ${maxSteps}` : ''}`), h('span', { class: 'cell-status' }, 'interrupted')),
+    h('p', { class: 'render-note' }, 'The page was closed or reloaded while this step ran: what it had written or printed was not saved. Continue runs it again.'),
+  );
 }

@@ -13,6 +13,7 @@ import { detectWebGPU } from '../llm/webgpu';
 import type { CachedModel, GpuStatus, ModelCard, PageServices } from './types';
 
 const CORPUS_KEY = 'ui.corpus';
+const RUNNING_KEY = 'l0.running-session';
 const MiB = 2 ** 20;
 
 export function createPageServices(): PageServices {
@@ -47,6 +48,24 @@ export function createPageServices(): PageServices {
     // Replay scripts are named relative to the page.
     createEngine: (choice, opts) => createEngine(choice.kind === 'replay' && choice.scriptUrl ? { ...choice, scriptUrl: absolute(choice.scriptUrl) } : choice, opts),
     listEndpointModels: (endpoint) => listServerModels(endpoint),
+    tabRun: {
+      // sessionStorage: kept by a reload of this tab, not shared with other tabs. Blocked storage costs only this.
+      get: () => {
+        try {
+          return sessionStorage.getItem(RUNNING_KEY) ?? undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      set: (id) => {
+        try {
+          if (id) sessionStorage.setItem(RUNNING_KEY, id);
+          else sessionStorage.removeItem(RUNNING_KEY);
+        } catch {
+          // the session is still listed as interrupted
+        }
+      },
+    },
     async isCached(choice) {
       return choice.kind === 'webllm' && (await cachedModels()).some((m) => m.id === choice.model);
     },
