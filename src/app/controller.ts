@@ -2,60 +2,22 @@
 // the engine and Python held as cached promises, run / stop / continue / new / open session,
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
-import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
 import { testEndpoint } from './endpoint';
 import { createEngineSlot, engineKey } from './engines';
-import { DEMO_ENGINE, explainEngineError, isDemo, sessionStatus, shortChoice } from './labels';
+import { DEMO_ENGINE, explainEngineError, isDemo, shortChoice } from './labels';
 import { createPace, pacedLLM } from './pace';
 import { createPythonSlot } from './python';
-import { emptyRunState, executeRun } from './run';
+import { forkAt, runCellAgain } from './rerun';
+import { abortable, emptyRunState, executeRun } from './run';
 import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, keyRemembered, settingsFromSaved, type AppSettings } from './settings';
+import { createSessionBrowser } from './sessions';
 import { emitter, observable } from './state';
-import type { AppControllerOptions, AppState, ChooseOptions, NotebookChange, RunOptions, RunOutcome } from './types';
+import type { AppController, AppControllerOptions, AppState, NotebookChange, RunOptions, RunOutcome } from './types';
 
-export interface AppController {
-  readonly state: AppState;
-  subscribe(listener: (state: AppState) => void): () => void;
-  onNotebook(listener: (change: NotebookChange) => void): () => void;
-  /** Settled once saved settings are read and the start-up work (Python, preload) has begun. Never rejects. */
-  readonly ready: Promise<void>;
-  /** Runs a task; a run in progress must be stopped first. */
-  run(task: string, options?: RunOptions): Promise<RunOutcome>;
-  /** Runs the first bundled demo with its own task. */
-  runDemo(): Promise<RunOutcome>;
-  /** Lets a paced demo play the rest at once ("Skip to the end"). */
-  skipDemo(): void;
-  /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
-  stop(): Promise<void>;
-  continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
-  openSession(id: string): Promise<void>;
-  newSession(): void;
-  /**
-   * Selects an engine and loads it; on failure the last working engine comes back. An endpoint's
-   * connection is tested first (its models listed): one that fails, or that does not list the model
-   * asked for, is not taken (`engineStatus` says why, or offers its models). True when it loaded.
-   */
-  chooseEngine(choice: EngineChoice, options?: ChooseOptions): Promise<boolean>;
-  saveSettings(settings: AppSettings): Promise<void>;
-  /** Enables tools that just became available (e.g. the corpus tools after an upload). */
-  enableTools(names: string[]): Promise<void>;
-  /** Disposes Python and starts a new one (after it failed to start or died). */
-  restartPython(): Promise<void>;
-  refreshSessions(): Promise<void>;
-  /** Renames a saved session; the error, if it failed (for the view to show where the user acted). */
-  renameSession(id: string, title: string): Promise<ErrorData | undefined>;
-  /** Deletes a saved session (the one shown gives way to a new one); the error, if it failed. */
-  deleteSession(id: string): Promise<ErrorData | undefined>;
-  /** Imports an exported session and opens it; undefined (and the error shown) when it failed. */
-  importSession(text: string): Promise<string | undefined>;
-  /** Deletes every saved session but a running one, and clears the notebook. */
-  clearHistory(): Promise<void>;
-  /** Shows an error that happened outside the controller (e.g. a download in the view). */
-  showError(error: ErrorData | undefined): void;
-  dispose(): Promise<void>;
-}
+export type { AppController } from './types';
 
 const LONG_SESSION_STEPS = 5;
 const DEMO_ONLY = 'The demo model replays recorded runs and can only answer their tasks (the examples). Choose a model to run your own task.';
@@ -162,6 +124,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     await loadEngine(choice, false).catch(() => undefined); // the model panel shows why
   }
 
+  const sessions = createSessionBrowser({ state, notebook: (c) => notebook.emit(c), store, listSessions: !!options.listSessions, tabRun: services.tabRun, busy: () => !!active });
+  const refreshSessions = () => sessions.refresh();
+
   const ready = (async () => {
     try {
       if (options.persistSettings) {
@@ -176,34 +141,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
       state.set({ maxSteps: state.get().settings.maxSteps });
       // Python starts now, in parallel with everything else: the first run should not wait for it.
       if (options.startPython) void enabledTools().then((t) => python.get(t)).catch(() => undefined);
-      if (options.listSessions) void refreshSessions().then(reopenAfterReload);
+      if (options.listSessions) void sessions.refresh().then(() => sessions.reopenAfterReload());
       void preloadCachedModel();
     } catch (e) {
       state.set({ error: toErrorData(e, 'storage') });
     }
   })();
-
-  /** The session this tab was running when it was reloaded opens again (interrupted, with Continue). */
-  async function reopenAfterReload(): Promise<void> {
-    const id = services.tabRun?.get();
-    if (!id) return;
-    services.tabRun!.set(undefined);
-    // The reloaded page's lock on the session may take a moment to go: until then it reads 'running'.
-    for (let tries = 0; tries < 20; tries++) {
-      const t = await store().then((s) => s.loadSession(id)).catch(() => undefined);
-      if (t?.status !== 'running') {
-        if (t?.status === 'interrupted' && !active && !state.get().sessionId) show(t);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function refreshSessions(): Promise<void> {
-    if (!options.listSessions) return;
-    const sessions = await store().then((s) => s.listSessions()).catch(() => undefined);
-    if (sessions) state.set({ sessions });
-  }
 
   async function afterRun(sessionId: string): Promise<void> {
     const limit = options.keepSessions;
@@ -274,35 +217,14 @@ export function createAppController(options: AppControllerOptions): AppControlle
     // A new run that failed or was stopped before its first step finished saved nothing worth
     // keeping: it leaves no "error · 0 steps" session behind (its error is on screen).
     const t = outcome.trajectory;
-    if (!ro.resumeFrom && (!t || (t.steps.length === 0 && (t.status === 'error' || t.status === 'aborted')))) await discardSession(sessionId);
+    if (!ro.resumeFrom && (!t || (t.steps.length === 0 && (t.status === 'error' || t.status === 'aborted')))) await sessions.discard(sessionId);
     await afterRun(sessionId);
     return outcome;
-  }
-
-  async function discardSession(id: string): Promise<void> {
-    await store().then((s) => s.deleteSession(id)).catch(() => undefined);
-    if (state.get().sessionId === id) state.set({ sessionId: undefined });
   }
 
   function fail(error: ErrorData): RunOutcome {
     state.set({ error, status: '' });
     return { error };
-  }
-
-  async function loadSession(id: string): Promise<Trajectory | undefined> {
-    const t = await store().then((s) => s.loadSession(id)).catch(() => undefined);
-    if (!t) state.set({ error: { kind: 'storage', message: 'That session could not be loaded.' } });
-    return t;
-  }
-
-  function show(t: Trajectory): void {
-    notebook.emit({ type: 'load', trajectory: t });
-    const last = t.steps.at(-1);
-    state.set({
-      sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
-      maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
-    });
   }
 
   const controller: AppController = {
@@ -337,15 +259,15 @@ export function createAppController(options: AppControllerOptions): AppControlle
     },
     async continueSession(id, restoreCells = false) {
       if (active) return refuse('A run is in progress: stop it first.');
-      const t = await loadSession(id);
+      const t = await sessions.load(id);
       if (!t) return { error: state.get().error };
-      show(t);
+      sessions.show(t);
       return run(t.task, { resumeFrom: t, restoreCells });
     },
     async openSession(id) {
       if (active) return;
-      const t = await loadSession(id);
-      if (t) show(t);
+      const t = await sessions.load(id);
+      if (t) sessions.show(t);
     },
     newSession() {
       if (active) return;
@@ -418,6 +340,48 @@ export function createAppController(options: AppControllerOptions): AppControlle
         .catch((e: unknown) => state.set({ error: toErrorData(e, 'storage') }));
       controller.newSession();
       await refreshSessions();
+    },
+    async rerunCell(step) {
+      const t = active ? undefined : await sessions.shown();
+      const code = t?.steps.find((s) => s.index === step)?.code;
+      if (active) return refuse('A run is in progress: stop it first.');
+      if (!code?.trim()) return refuse('That step has no code to run.');
+      const abort = new AbortController();
+      let ended!: () => void;
+      active = { abort, done: new Promise<void>((r) => (ended = r)) };
+      state.set({ phase: 'running', status: `Running the cell of step ${step} again…`, error: undefined, step: undefined, startedAt: Date.now() });
+      try {
+        const sandbox = await abortable(enabledTools().then((tools) => python.live(tools)), abort.signal);
+        const { result, error } = await runCellAgain(sandbox, step, code, abort.signal, (c) => notebook.emit(c));
+        if (error) python.failed(error);
+        const how = result ? (result.status === 'ok' ? 'done' : String(result.status)) : 'failed';
+        state.set({ status: `The cell of step ${step} ran again: ${how}. The model does not see this run.`, ...(error && { error }) });
+        return { error };
+      } catch (e) {
+        const error = toErrorData(e, 'sandbox');
+        state.set(error.kind === 'aborted' ? { status: 'Stopped.' } : { status: '', error });
+        return { error };
+      } finally {
+        active = undefined;
+        state.set({ phase: 'idle' });
+        ended();
+      }
+    },
+    async rerunFrom(step, taskText) {
+      if (active) return refuse('A run is in progress: stop it first.');
+      if (isDemo(state.get().engine)) return fail({ kind: 'internal', message: 'The demo model replays whole recorded runs: choose a model to re-run from a step.', detail: { reason: 'choose-engine' } });
+      const t = await sessions.shown();
+      if (!t) return { error: state.get().error };
+      const task = taskText.trim() || t.task;
+      if (!t.steps.some((s) => s.index < step)) return run(task);
+      let id: string;
+      try {
+        id = await (await store()).importSession(JSON.stringify(forkAt(t, step, task)));
+      } catch (e) {
+        return fail({ ...toErrorData(e, 'storage'), message: `The new session could not be saved: ${toErrorData(e, 'storage').message}` });
+      }
+      await refreshSessions();
+      return controller.continueSession(id, true);
     },
     showError(error) {
       state.set({ error });

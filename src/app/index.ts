@@ -1,7 +1,7 @@
 // The app core (DOM-free), wired by the notebook page (ui/) and the embed widget (embed/).
 export { createAppController, type AppController } from './controller';
 export { REPLAY_TOKEN_DELAY_MS, engineKey } from './engines';
-export { DEMO_ENGINE, DEMO_SCRIPT, DEMOS, isDemo, describeChoice, shortChoice, endedStatus, explainEngineError } from './labels';
+export { DEMO_ENGINE, DEMO_SCRIPT, DEMOS, isDemo, describeChoice, shortChoice, endedStatus, explainEngineError, stepStats } from './labels';
 export { DEFAULT_SETTINGS, type AppSettings } from './settings';
 export { cellText, type CellText } from './cell-text';
 export { DEMO_PACE } from './pace';

@@ -1,5 +1,5 @@
 // Words for engines and runs, shared by the page and the widget (and the controller's messages).
-import type { ErrorData, Trajectory } from '../protocols';
+import type { ErrorData, Trajectory, TrajectoryStep } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 
 /** A recorded run bundled with the page: its task and its replay script (relative to the page). */
@@ -78,4 +78,27 @@ export function explainEngineError(error: ErrorData, choice: EngineChoice | unde
     ...error,
     message: `${error.message} No API key was sent: API keys are not kept across reloads unless “Remember the key on this device” is ticked. Enter the key again in Model.`,
   };
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * A step's token figures, when its engine reported them (prompt tokens above 0: an engine that sends
+ * no usage is counted in chunks, not tokens, and shows nothing): generation speed over the whole
+ * generation (prefill included), tokens generated, prompt tokens and how many of them came from a
+ * reused prefix (KV cache), e.g. "31 tokens/s · 120 generated · 1,234 prompt tokens (1,100 reused)".
+ */
+export function stepStats(step: Pick<TrajectoryStep, 'usage' | 'timings'>): string | undefined {
+  const u = step.usage;
+  if (!u || !(u.promptTokens > 0) || !(u.completionTokens > 0)) return undefined;
+  const parts: string[] = [];
+  const ms = step.timings?.generateMs ?? 0;
+  if (ms > 0) {
+    const rate = u.completionTokens / (ms / 1000);
+    parts.push(`${rate < 10 ? rate.toFixed(1) : Math.round(rate)} tokens/s`);
+  }
+  parts.push(`${count(u.completionTokens)} generated`);
+  const reused = typeof u.prefillTokens === 'number' ? Math.max(0, u.promptTokens - u.prefillTokens) : undefined;
+  parts.push(`${count(u.promptTokens)} prompt tokens${reused !== undefined ? ` (${count(reused)} reused)` : ''}`);
+  return parts.join(' · ');
 }

@@ -19,6 +19,8 @@ export interface PythonSlot {
   get(tools: Tool[]): Promise<Sandbox>;
   /** The sandbox for a run: a fresh namespace when it ran before, and `notepad` restored. */
   forRun(tools: Tool[], notepad?: NotepadState): Promise<Sandbox>;
+  /** The sandbox as the last run left it (its variables), to run a cell again; the next run still gets a fresh namespace. */
+  live(tools: Tool[]): Promise<Sandbox>;
   /** Replaces the sandbox by a new one (the old one is disposed). */
   restart(tools: Tool[]): Promise<Sandbox>;
   /** Marks the sandbox as dead (a run found it broken): the next get() starts a new one. */
@@ -79,6 +81,11 @@ export function createPythonSlot(create: CreateSandbox, onStatus: (s: PythonStat
       e.used = true;
       if (notepad) await box.setNotepad(notepad);
       return box;
+    },
+    live(tools) {
+      const e = current(tools);
+      e.used = true;
+      return e.promise;
     },
     restart(tools) {
       return start(tools).promise;

@@ -129,7 +129,9 @@ export type NotebookChange =
   /** A step that never showed anything (its generation failed or was stopped at once): remove its cell. */
   | { type: 'discard'; step: number }
   /** The run ended: live cells stop their clocks. */
-  | { type: 'ended' };
+  | { type: 'ended' }
+  /** A step's cell runs again in the live Python (not part of the run): started, streaming, or done. */
+  | { type: 'rerun'; step: number; chunk?: import('../protocols').StreamChunk; result?: import('../protocols').CellResult };
 
 export interface RunOptions {
   /** Use this engine for this run only (the demo). */
@@ -147,3 +149,57 @@ export interface RunOutcome {
 }
 
 export type { Sandbox };
+
+/** The app core's actions and state (see controller.ts). Actions never reject: errors are in the state and the outcome. */
+export interface AppController {
+  readonly state: AppState;
+  subscribe(listener: (state: AppState) => void): () => void;
+  onNotebook(listener: (change: NotebookChange) => void): () => void;
+  /** Settled once saved settings are read and the start-up work (Python, preload) has begun. Never rejects. */
+  readonly ready: Promise<void>;
+  /** Runs a task; a run in progress must be stopped first. */
+  run(task: string, options?: RunOptions): Promise<RunOutcome>;
+  /** Runs the first bundled demo with its own task. */
+  runDemo(): Promise<RunOutcome>;
+  /** Lets a paced demo play the rest at once ("Skip to the end"). */
+  skipDemo(): void;
+  /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
+  stop(): Promise<void>;
+  continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  openSession(id: string): Promise<void>;
+  newSession(): void;
+  /**
+   * Selects an engine and loads it; on failure the last working engine comes back. An endpoint's
+   * connection is tested first (its models listed): one that fails, or that does not list the model
+   * asked for, is not taken (`engineStatus` says why, or offers its models). True when it loaded.
+   */
+  chooseEngine(choice: EngineChoice, options?: ChooseOptions): Promise<boolean>;
+  saveSettings(settings: AppSettings): Promise<void>;
+  /** Enables tools that just became available (e.g. the corpus tools after an upload). */
+  enableTools(names: string[]): Promise<void>;
+  /** Disposes Python and starts a new one (after it failed to start or died). */
+  restartPython(): Promise<void>;
+  refreshSessions(): Promise<void>;
+  /** Renames a saved session; the error, if it failed (for the view to show where the user acted). */
+  renameSession(id: string, title: string): Promise<ErrorData | undefined>;
+  /** Deletes a saved session (the one shown gives way to a new one); the error, if it failed. */
+  deleteSession(id: string): Promise<ErrorData | undefined>;
+  /** Imports an exported session and opens it; undefined (and the error shown) when it failed. */
+  importSession(text: string): Promise<string | undefined>;
+  /** Deletes every saved session but a running one, and clears the notebook. */
+  clearHistory(): Promise<void>;
+  /**
+   * Runs the code of step `step` of the session shown again, in the live Python, and shows the new
+   * output under the cell. The session is not changed and the model never sees it. Stop ends it.
+   */
+  rerunCell(step: number): Promise<RunOutcome>;
+  /**
+   * Starts a new session from the one shown: its steps before `step` are kept (their cells run
+   * again to restore the variables) and the model goes on from `step` with `task` (edited or not).
+   */
+  rerunFrom(step: number, task: string): Promise<RunOutcome>;
+  /** Shows an error that happened outside the controller (e.g. a download in the view). */
+  showError(error: ErrorData | undefined): void;
+  dispose(): Promise<void>;
+}
+

@@ -33,7 +33,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const stopBtn = h('button', { type: 'button', class: 'stop', disabled: true }, 'Stop');
   const form = h('form', { class: 'ask' }, task, h('div', { class: 'buttons' }, runBtn, stopBtn));
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Ready.');
-  const notebook = createNotebookView({ answerClass: 'answer', cellsAttrs: { 'aria-label': 'Steps', role: 'log' } });
+  const notebook = createNotebookView({ answerClass: 'answer', cellsAttrs: { 'aria-label': 'Steps', role: 'log' }, actions: { rerunCell: (step) => void app.rerunCell(step) } });
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
@@ -60,6 +60,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     const running = s.phase !== 'idle';
     updateRunButtons(runBtn, stopBtn, s.phase);
     task.readOnly = running;
+    notebook.setBusy(running);
     root.classList.toggle('running', running);
     if (s.task !== last.task && s.task) task.value = s.task;
     status.textContent = compactStatus(s) || 'Ready.';

@@ -50,7 +50,17 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   // ---- parts -------------------------------------------------------------------------------
   const container = h('div', { class: 'l0-app', 'data-theme': theme });
   const notepad = createNotepadPanel();
-  const notebook = createNotebookView({ answerClass: 'final-answer' });
+  const notebook = createNotebookView({
+    answerClass: 'final-answer',
+    actions: {
+      rerunCell: (step) => void app.rerunCell(step),
+      // From a step on, with the task as the box has it now (edited or not).
+      rerunFrom: (step) =>
+        void app.rerunFrom(step, taskInput.value).then((outcome) => {
+          if (outcome.error?.detail?.reason === 'choose-engine') openDialog(modelDialog);
+        }),
+    },
+  });
   const status = createStatusLine(() => void app.restartPython());
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   const modelPanel = createModelPanel({
@@ -191,6 +201,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     updateRunButtons(runButton, stopButton, s.phase);
     skipButton.hidden = !s.demoPlaying;
     taskInput.readOnly = running;
+    notebook.setBusy(running);
     container.classList.toggle('is-running', running);
     if (s.task !== last.task) taskInput.value = s.task;
     status.update(s);

@@ -1,11 +1,14 @@
 // One agent step as a notebook cell: thinking (streamed, collapsible), code (highlighted),
-// output (streamed, truncated with "Show all"), tracebacks, tool calls, timing. All of it is
-// model-written text, rendered as text (never HTML) and bounded.
+// output (streamed, truncated with "Show all"), tracebacks, tool calls, timing and token figures,
+// Copy buttons, and (when the view offers them) "Run this cell again" and "Re-run from this step".
+// All of it is model-written text, rendered as text (never HTML) and bounded.
 import { cellText } from '../app/cell-text';
+import { stepStats } from '../app/labels';
 import type { AgentEvent, CellResult, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
 import { h, formatMs } from './dom';
 import { CELL_BATCH, HIGHLIGHT_MAX_CHARS, ITEM_PREVIEW_CHARS, TEXT_PREVIEW_CHARS } from './display-limits';
 import { highlightPython } from './highlight';
+import { copyButton } from './copy-button';
 import { createLongText, measureRender, nextTask, safely } from './long-content';
 
 /** Characters of output shown before "Show all". */
@@ -22,9 +25,21 @@ export interface CellView {
   finish(step: TrajectoryStep): void;
   /** Marks the cell as stopped (user pressed Stop while it was live). */
   markStopped(): void;
+  /** The cell's code runs again: a new run (with `result` undefined) or its streamed output or result. */
+  showRerun(chunk?: StreamChunk, result?: CellResult): void;
+  /** While the app is busy (a run), the step actions wait. */
+  setBusy(busy: boolean): void;
 }
 
-export function createCellView(stepNumber: number, maxSteps?: number): CellView {
+/** What a finished cell offers besides copying (the view decides: the widget has no sessions to fork). */
+export interface CellActions {
+  rerunCell?(step: number): void;
+  rerunFrom?(step: number): void;
+  /** True while a run goes on (actions are disabled then). */
+  busy(): boolean;
+}
+
+export function createCellView(stepNumber: number, maxSteps?: number, actions?: CellActions): CellView {
   const startedAt = performance.now();
   const label = h('span', { class: 'cell-step' }, `Step ${stepNumber}${maxSteps ? ` / ${maxSteps}` : ''}`);
   const status = h('span', { class: 'cell-status', role: 'status' }, 'thinking…');
@@ -48,7 +63,36 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const tracebackMore = showAllButton();
   const output = h('div', { class: 'cell-output-wrap' }, tools, outputPre, showAll, traceback, tracebackMore);
 
-  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, think, codeBlock, codeMore, formatNote, output);
+  const stats = h('p', { class: 'cell-stats', hidden: true });
+  const rerunPre = h('pre', { class: 'cell-output rerun-output', tabindex: 0, 'aria-label': `Output of step ${stepNumber}, run again` });
+  const rerunMore = showAllButton();
+  const rerunTraceback = h('pre', { class: 'traceback', hidden: true, role: 'group', 'aria-label': 'Error traceback of the run again' });
+  const rerunStatus = h('span', { class: 'rerun-status' });
+  const rerun = h(
+    'section',
+    { class: 'cell-rerun', hidden: true, 'aria-label': `Step ${stepNumber} run again` },
+    h('p', { class: 'rerun-head' }, h('strong', {}, 'Ran again '), rerunStatus, h('span', { class: 'hint' }, ' · in the live Python, not shown to the model')),
+    rerunPre,
+    rerunMore,
+    rerunTraceback,
+  );
+  const stepButtons: HTMLButtonElement[] = [];
+  const stepButton = (text: string, run: (step: number) => void) => {
+    const b = h('button', { type: 'button', class: 'small-button step-action', onclick: () => run(stepNumber) }, text);
+    stepButtons.push(b);
+    return b;
+  };
+  const copyOutput = copyButton('Copy output', () => [outputView.text, tracebackView.text].filter(Boolean).join('\n'));
+  const actionRow = h(
+    'div',
+    { class: 'cell-actions', hidden: true },
+    copyButton('Copy code', () => fullCode),
+    copyOutput,
+    actions?.rerunCell ? stepButton('Run this cell again', actions.rerunCell) : null,
+    actions?.rerunFrom ? stepButton('Re-run from this step', actions.rerunFrom) : null,
+  );
+
+  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, stats, think, codeBlock, codeMore, formatNote, output, rerun, actionRow);
 
   // Everything here is model-written: texts are cut at a preview with "Show all" (long-content.ts),
   // streamed deltas cost O(delta), and no method throws (a failed render must not end the run's view).
@@ -56,7 +100,10 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const codeView = createLongText({ container: codeEl, button: codeMore, preview: TEXT_PREVIEW_CHARS });
   const outputView = createLongText({ container: outputPre, button: showAll, preview: OUTPUT_PREVIEW_CHARS });
   const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
+  const rerunView = createLongText({ container: rerunPre, button: rerunMore, preview: OUTPUT_PREVIEW_CHARS });
+  const rerunTracebackView = createLongText({ container: rerunTraceback, button: showAllButton(), preview: TEXT_PREVIEW_CHARS });
   let live = true;
+  let fullCode = '';
 
   // The output box follows its newest line while the reader is at its bottom; scrolling up in it
   // stops that until they scroll back down. (Scroll events say where the reader is, so a streamed
@@ -103,6 +150,7 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     setCode(finalCode, formatErrors) {
       status.textContent = 'running…';
       codeBlock.hidden = false;
+      fullCode = String(finalCode ?? '');
       const code = finalCode || '# (no code)';
       safely(
         () => {
@@ -152,6 +200,40 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
       el.classList.remove('running');
       if (!step.cell) status.textContent = step.finishReason === 'abort' ? 'stopped' : 'no code ran';
       timing.textContent = `generate ${formatMs(step.timings?.generateMs ?? 0)} · run ${formatMs(step.timings?.cellMs ?? 0)}`;
+      safely(() => {
+        const figures = stepStats(step);
+        stats.hidden = !figures;
+        stats.textContent = figures ?? '';
+      }, ignore);
+      // A finished step can be copied, and run again or forked when it has code.
+      actionRow.hidden = false;
+      copyOutput.hidden = !outputView.text && !tracebackView.text;
+      for (const b of stepButtons) {
+        b.hidden = !fullCode.trim();
+        b.disabled = actions?.busy() ?? false;
+      }
+    },
+    showRerun(chunk, result) {
+      rerun.hidden = false;
+      safely(() => {
+        if (!chunk && !result) {
+          rerunStatus.textContent = 'running…';
+          rerunView.set('');
+          rerunTraceback.hidden = true;
+        }
+        if (chunk) rerunView.append(chunk.text);
+        if (result) {
+          const shown = cellText(result, rerunView.text);
+          rerunView.set(shown.output);
+          rerunTraceback.hidden = shown.traceback === undefined;
+          rerunTracebackView.set(shown.traceback ?? '');
+          rerunStatus.textContent = result.status === 'ok' ? `done in ${formatMs(result.durationMs)}` : String(result.status);
+        }
+        rerunPre.hidden = !rerunView.text;
+      }, ignore);
+    },
+    setBusy(busy) {
+      for (const b of stepButtons) b.disabled = busy;
     },
     markStopped() {
       if (!live) return;
@@ -171,8 +253,8 @@ function clip(text: string, max: number): string {
 }
 
 /** Renders a saved step (a reopened session) as a finished cell. */
-export function renderSavedStep(step: TrajectoryStep, maxSteps?: number): CellView {
-  const view = createCellView(step.index, maxSteps);
+export function renderSavedStep(step: TrajectoryStep, maxSteps?: number, actions?: CellActions): CellView {
+  const view = createCellView(step.index, maxSteps, actions);
   view.appendThink(String(step.think ?? ''));
   view.setCode(String(step.code ?? ''), Array.isArray(step.formatErrors) ? step.formatErrors : []);
   for (const call of (step.cell?.toolCalls ?? []).slice(0, MAX_TOOL_CALLS_SHOWN)) view.addToolCall(call);
@@ -190,7 +272,7 @@ const MAX_TOOL_CALLS_SHOWN = 200;
  * order, before an anchor that stays in place so cells of a resumed run follow them. Stops when
  * the container is cleared. `onCell` receives each view as it is made.
  */
-export function renderSavedSteps(container: HTMLElement, steps: readonly TrajectoryStep[], maxSteps: number | undefined, onCell: (step: TrajectoryStep, view: CellView) => void): void {
+export function renderSavedSteps(container: HTMLElement, steps: readonly TrajectoryStep[], maxSteps: number | undefined, onCell: (step: TrajectoryStep, view: CellView) => void, actions?: CellActions): void {
   const start = performance.now();
   const anchor = document.createComment('saved cells');
   container.append(anchor);
@@ -200,7 +282,7 @@ export function renderSavedSteps(container: HTMLElement, steps: readonly Traject
     for (let i = from; i < end; i++) {
       const step = steps[i]!;
       let view: CellView | undefined;
-      safely(() => (view = renderSavedStep(step, maxSteps)), () => els.push(h('p', { class: 'render-note' }, `Step ${i + 1} could not be shown.`)));
+      safely(() => (view = renderSavedStep(step, maxSteps, actions)), () => els.push(h('p', { class: 'render-note' }, `Step ${i + 1} could not be shown.`)));
       if (!view) continue;
       onCell(step, view);
       els.push(view.el);

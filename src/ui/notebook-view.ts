@@ -2,7 +2,8 @@
 // continued or collapsed run adds, and the final answer, driven by the controller's notebook
 // changes (src/app/). Shared by the page (app.ts) and the widget (embed/view.ts).
 import type { NotebookChange } from '../app/index';
-import { applyCellEvent, createCellView, renderSavedSteps, type CellView } from './cell-view';
+import { applyCellEvent, createCellView, renderSavedSteps, type CellActions, type CellView } from './cell-view';
+import { copyButton } from './copy-button';
 import { h, uid } from './dom';
 import { safely } from './long-content';
 import { renderMarkdown } from './markdown';
@@ -13,6 +14,8 @@ export interface NotebookViewOptions {
   answerClass: string;
   /** Attributes of the cells container (the widget makes it a labelled log). */
   cellsAttrs?: Record<string, string>;
+  /** What a finished step offers: run its cell again, re-run the session from it. */
+  actions?: Omit<CellActions, 'busy'>;
 }
 
 export interface NotebookView {
@@ -23,14 +26,23 @@ export interface NotebookView {
   apply(change: NotebookChange): void;
   /** Shows the final answer (Markdown), or hides it. */
   setAnswer(text: string | undefined): void;
+  /** While a run goes on, the step actions wait. */
+  setBusy(busy: boolean): void;
 }
 
 export function createNotebookView(options: NotebookViewOptions): NotebookView {
   const cells = h('div', { class: 'cells', ...options.cellsAttrs });
   const headingId = uid('answer-heading');
   const answerBody = h('div', { class: 'markdown answer-body' });
-  const answer = h('section', { class: options.answerClass, hidden: true, 'aria-labelledby': headingId }, h('h2', { id: headingId }, 'Answer'), answerBody);
+  const answer = h(
+    'section',
+    { class: options.answerClass, hidden: true, 'aria-labelledby': headingId },
+    h('div', { class: 'answer-head' }, h('h2', { id: headingId }, 'Answer'), copyButton('Copy answer', () => shownAnswer ?? '')),
+    answerBody,
+  );
   const views = new Map<number, CellView>();
+  let busy = false;
+  const actions: CellActions | undefined = options.actions && { ...options.actions, busy: () => busy };
   let maxSteps: number | undefined;
   let shownAnswer: string | undefined;
   /** The step an interrupted session was in when the page went away (nothing of it was saved). */
@@ -39,7 +51,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   const cellFor = (step: number): CellView => {
     let view = views.get(step);
     if (!view) {
-      view = createCellView(step, maxSteps);
+      view = createCellView(step, maxSteps, actions);
       views.set(step, view);
       cells.append(view.el);
     }
@@ -68,7 +80,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
           clear();
           const t = change.trajectory;
           // In batches, so a session of any length opens without freezing the page.
-          renderSavedSteps(cells, t.steps, t.settings.maxSteps || undefined, (step, view) => views.set(step.index, view));
+          renderSavedSteps(cells, t.steps, t.settings.maxSteps || undefined, (step, view) => views.set(step.index, view), actions);
           if (t.status === 'interrupted') cells.append((inFlight = interruptedStep((t.steps.at(-1)?.index ?? 0) + 1, t.settings.maxSteps || undefined)));
           break;
         }
@@ -99,7 +111,15 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
         case 'ended':
           for (const v of views.values()) v.markStopped();
           break;
+        case 'rerun':
+          safely(() => views.get(change.step)?.showRerun(change.chunk, change.result), () => undefined);
+          break;
       }
+    },
+    setBusy(next) {
+      if (next === busy) return;
+      busy = next;
+      for (const v of views.values()) v.setBusy(busy);
     },
     setAnswer(text) {
       if (text === shownAnswer) return;
