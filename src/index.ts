@@ -6,6 +6,7 @@ export {
   toErrorData,
   EMPTY_NOTEPAD,
   newSessionId,
+  turnsOf,
   type ErrorKind,
   type ErrorData,
   type ChatRole,
@@ -34,6 +35,9 @@ export {
   type TrajectoryStep,
   type RunSettings,
   type Trajectory,
+  type TrajectoryTurn,
+  type TurnView,
+  type TurnAttachment,
   type AgentEvent,
   type NotepadStore,
   type SessionMeta,
@@ -41,7 +45,7 @@ export {
 } from './protocols';
 
 // The agent loop (docs/architecture.md, docs/eval.md)
-export { runAgent, buildSystemPrompt, messagesForStep, parseStep, EOC_MARKER, type AgentRun, type RunAgentOptions, type ParsedStep, type SystemPromptOptions } from './agent/index';
+export { runAgent, nextAction, buildSystemPrompt, messagesForStep, parseStep, EOC_MARKER, type AgentRun, type RunAgentOptions, type ParsedStep, type SystemPromptOptions } from './agent/index';
 
 // Engines (docs/models.md)
 export {
@@ -127,6 +131,11 @@ export {
   searxngSearch,
   tavilySearch,
   jinaReader,
+  createFetchGate,
+  hostAllowed,
+  type FetchDecision,
+  type FetchApprovalRequest,
+  type FetchGate,
   type ToolSettings,
   type CorpusDocument,
   type CorpusHit,
@@ -142,6 +151,7 @@ export {
   formatSummaryTable,
   exportRLJsonl,
   toRLRecord,
+  toRLRecords,
   normalizeAnswer,
   exactMatch,
   f1Score,

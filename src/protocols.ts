@@ -160,6 +160,11 @@ export const EMPTY_NOTEPAD: NotepadState = Object.freeze({ todos: [], facts: [],
 
 export interface ToolContext {
   signal: AbortSignal;
+  /**
+   * Waits for `work` with this call's timeout and its cell's timeout stopped: for a tool that waits
+   * for a person (an approval prompt). Set by the sandbox's tool gateway.
+   */
+  waitForUser?<T>(work: Promise<T>): Promise<T>;
 }
 
 export interface Tool {
@@ -179,6 +184,14 @@ export interface Tool {
   timeoutMs?: number;
   /** Cap on the JSON size of the result (default set by the gateway). */
   maxResultChars?: number;
+  /**
+   * A tool that reaches the network: the URLs a call with these arguments will reach, directly or
+   * through a proxy, known before it runs (src/tools/fetch-approval.ts asks about their hosts).
+   * Throws what `run` would throw for bad arguments. Tools without it are never asked about.
+   */
+  destinations?(args: Record<string, unknown>): string[];
+  /** Base URLs of the services this tool was set up with (a search API, a reader proxy): their hosts are reached without asking. */
+  serviceUrls?: readonly string[];
 }
 
 export interface ToolCallRecord {
@@ -233,6 +246,12 @@ export interface CellResult {
 export interface RunCellOptions {
   timeoutMs?: number;
   onStream?: (chunk: StreamChunk) => void;
+  /**
+   * Which agent run (one question of a session) the cell belongs to. The per-run tool-call cap
+   * starts again when it changes, so a follow-up question in the same sandbox gets its own budget.
+   * Without it the count runs from the sandbox's creation, `reset()` or `restart()`.
+   */
+  run?: string;
 }
 
 export interface SandboxOptions {
@@ -327,24 +346,121 @@ export interface RunSettings {
   [k: string]: unknown;
 }
 
+/** A file the user attached to a question (room for the files feature; this build records none). */
+export interface TurnAttachment {
+  name: string;
+  size: number;
+  /** MIME type, when known. */
+  type?: string;
+  [k: string]: unknown;
+}
+
+/**
+ * One question of a session and its outcome. Steps are numbered across the whole session; a turn's
+ * steps are those from its `firstStep` up to the next turn's (`turnsOf` pairs them). A turn that
+ * produced no step has the same `firstStep` as the turn after it.
+ */
+export interface TrajectoryTurn {
+  /** The user's question (turn 1: the session's task). */
+  question: string;
+  /** Index of this turn's first step (1-based, session-wide). */
+  firstStep: number;
+  status: RunStatus;
+  finalAnswer?: string;
+  error?: ErrorData;
+  startedAt: number;
+  endedAt?: number;
+  /**
+   * What the model was told about the notebook when this follow-up began in a fresh sandbox
+   * (variables gone or re-created); part of the question's message. Absent when the namespace was kept.
+   */
+  note?: string;
+  /** Files attached to this question. */
+  attachments?: TurnAttachment[];
+}
+
+/**
+ * A session: the first question (`task`), its follow-ups (`turns`) and every step. The top-level
+ * `status`, `finalAnswer`, `error` and `endedAt` are those of the latest question (the session's
+ * state now); `turnsOf(trajectory)` gives every question with its own.
+ */
 export interface Trajectory {
   version: 1;
   sessionId: string;
+  /** The first question (session titles come from it). */
   task: string;
   systemPrompt: string;
   modelId: string;
   settings: RunSettings;
+  /** Every step of every question, numbered 1.. across the session. */
   steps: TrajectoryStep[];
+  /** The latest question's answer. */
   finalAnswer?: string;
+  /** The latest question's status. */
   status: RunStatus;
   error?: ErrorData;
   formatErrorCount: number;
   startedAt: number;
   endedAt?: number;
+  /**
+   * The questions in order (the first is `task`). Absent in trajectories saved before follow-ups
+   * existed: those are one question; read turns through `turnsOf`, which handles both.
+   */
+  turns?: TrajectoryTurn[];
+}
+
+export const RUN_STATUSES: readonly RunStatus[] = Object.freeze(['running', 'answered', 'max-steps', 'aborted', 'error', 'interrupted']);
+
+/** A question with its steps (what `turnsOf` returns). */
+export interface TurnView extends TrajectoryTurn {
+  /** 1-based position of the question in the session. */
+  index: number;
+  steps: TrajectoryStep[];
+}
+
+/** What `turnsOf` reads: older and partial trajectories lack the optional parts. */
+export type TurnSource = Pick<Trajectory, 'task' | 'steps'> & Partial<Pick<Trajectory, 'turns' | 'status' | 'finalAnswer' | 'error' | 'startedAt' | 'endedAt'>>;
+
+function readableTurns(turns: unknown): TrajectoryTurn[] | undefined {
+  if (!Array.isArray(turns) || turns.length === 0) return undefined;
+  let previous = 1;
+  for (const t of turns as Partial<TrajectoryTurn>[]) {
+    const ok =
+      typeof t === 'object' && t !== null && typeof t.question === 'string' && Number.isInteger(t.firstStep) && (t.firstStep as number) >= previous && RUN_STATUSES.includes(t.status as RunStatus);
+    if (!ok) return undefined;
+    previous = t.firstStep as number;
+  }
+  return (turns as TrajectoryTurn[])[0].firstStep === 1 ? (turns as TrajectoryTurn[]) : undefined;
+}
+
+/**
+ * The session's questions, each with its steps, in order. A trajectory without `turns` (saved
+ * before follow-ups existed), or whose `turns` is unreadable, is one question: its task. The
+ * top-level status, answer, error and end time belong to the last question (a store may show a
+ * saved 'running' session as 'interrupted'), so they are copied onto it.
+ */
+export function turnsOf(t: TurnSource): TurnView[] {
+  const steps = [...t.steps].sort((a, b) => a.index - b.index);
+  const turns = readableTurns(t.turns) ?? [{ question: t.task, firstStep: 1, status: t.status ?? 'interrupted', startedAt: t.startedAt ?? 0 }];
+  return turns.map((turn, i) => {
+    const end = turns[i + 1]?.firstStep ?? Infinity;
+    const view: TurnView = { ...turn, index: i + 1, steps: steps.filter((s) => s.index >= turn.firstStep && s.index < end) };
+    if (i < turns.length - 1 || t.status === undefined) return view;
+    const latest: TurnView = { ...view, status: t.status };
+    for (const key of ['finalAnswer', 'error', 'endedAt'] as const) {
+      if (t[key] !== undefined) (latest as unknown as Record<string, unknown>)[key] = t[key];
+      else delete latest[key];
+    }
+    return latest;
+  });
 }
 
 export type AgentEvent =
-  | { type: 'start'; sessionId: string; task: string }
+  /**
+   * A run began. `turn` is the 1-based question it works on and `question` its text; `followUp` is
+   * true when this run asked a new question in an existing session (render it above its steps).
+   */
+  | { type: 'start'; sessionId: string; task: string; turn: number; question: string; followUp: boolean }
   | { type: 'step-start'; step: number; collapsed: boolean }
   | { type: 'think'; step: number; delta: string }
   | { type: 'code-delta'; step: number; delta: string }
@@ -379,6 +495,8 @@ export interface SessionMeta {
   status: RunStatus;
   modelId: string;
   stepCount: number;
+  /** Questions asked in the session (the first and its follow-ups); absent in sessions saved before follow-ups (one). */
+  questionCount?: number;
   createdAt: number;
   updatedAt: number;
   finalAnswer?: string;

@@ -6,11 +6,17 @@
  *   assistant  step 1, raw text as generated (+ the end-of-code marker when the engine dropped it)
  *   user       <output>..</output> of step 1 + the notepad after step 1
  *   ...        (one assistant/user pair per step; earlier messages are never rewritten)
+ *   assistant  the step that answered (submit_final_answer)
+ *   user       its <output>..</output> + "Follow-up question: ..." + the notepad   (a follow-up)
+ *   assistant  the follow-up's first step ...
  *
- * So the newest notepad is always the last thing before the model's turn (a resumed run adds one
- * user message after the last observation saying whether the notebook's variables were restored). When the prompt would
- * exceed the memory budget, history collapses to system + task + a one-line note + the notepad
- * (L0's rule); that breaks the prefix once.
+ * So the newest notepad is always the last thing before the model's turn. A follow-up adds one
+ * user message after the answer step: that step's output (never shown to the model before), a note
+ * when the notebook is a fresh one (`TrajectoryTurn.note`), the question and the notepad. A resumed
+ * run adds one user message after the last observation saying whether the notebook's variables
+ * were restored. When the prompt would exceed the memory budget, history collapses to system +
+ * every question so far (in order, each capped) + a one-line note + the notepad (L0's rule, with
+ * follow-ups); that breaks the prefix once.
  *
  * Marker decision: generation stops at `</code>` or at the end-of-code marker, and engines drop the
  * stop string they matched. The assistant message is the turn up to the end of its first code
@@ -20,10 +26,13 @@
  * asked to write, whatever the engine does with stop strings. `raw` in the trajectory stays exactly
  * what the engine returned.
  */
-import { EMPTY_NOTEPAD, type CellResult, type ChatMessage, type FinishReason, type NotepadState, type Trajectory, type TrajectoryStep } from '../protocols';
-import { capTokens, type TokenCounter } from './memory';
+import { EMPTY_NOTEPAD, turnsOf, type CellResult, type ChatMessage, type FinishReason, type NotepadState, type Trajectory, type TrajectoryStep, type TurnView } from '../protocols';
+import { capTokens, CHARS_PER_TOKEN, type TokenCounter } from './memory';
 import { renderNotepad } from './notepad-render';
 import { CODE_CLOSE, EOC_MARKER, layoutTurn, type ParsedStep } from './parse';
+
+/** What the context is rebuilt from. */
+export type ContextSource = Pick<Trajectory, 'systemPrompt' | 'task' | 'settings' | 'steps'> & Partial<Pick<Trajectory, 'turns'>>;
 
 export function taskMessage(task: string, notepad: NotepadState): ChatMessage {
   return { role: 'user', content: `${task.trim()}\n\n${renderNotepad(notepad)}` };
@@ -33,16 +42,81 @@ export function firstMessages(systemPrompt: string, task: string, notepad: Notep
   return [{ role: 'system', content: systemPrompt }, taskMessage(task, notepad)];
 }
 
+/** How a follow-up question appears to the model (the system prompt describes this form). */
+export function followUpText(question: string): string {
+  return `Follow-up question: ${question.trim()}`;
+}
+
 export function collapseNote(clearedSteps: number): string {
   return `(Steps 1-${clearedSteps} were cleared from your memory to stay within the token limit; the notepad below is what you kept. Variables in the notebook still exist.)`;
 }
 
-/** System + task + a note that older steps were cleared + the notepad. */
-export function collapsedMessages(systemPrompt: string, task: string, notepad: NotepadState, clearedSteps: number): ChatMessage[] {
+/**
+ * System + the questions (the first as written, follow-ups labelled) + a note that older steps
+ * were cleared + any notebook notes for this point + the notepad. One question gives L0's
+ * system + task + note + notepad.
+ */
+export function collapsedMessages(systemPrompt: string, questions: string | readonly string[], notepad: NotepadState, clearedSteps: number, notes: readonly string[] = []): ChatMessage[] {
+  const [first = '', ...followUps] = typeof questions === 'string' ? [questions] : questions;
+  const parts = [first.trim(), ...followUps.map(followUpText), collapseNote(clearedSteps), ...notes, renderNotepad(notepad)];
   return [
     { role: 'system', content: systemPrompt },
-    { role: 'user', content: `${task.trim()}\n\n${collapseNote(clearedSteps)}\n\n${renderNotepad(notepad)}` },
+    { role: 'user', content: parts.join('\n\n') },
   ];
+}
+
+/** Each question keeps at most this many characters in a collapsed context: together a quarter of the memory budget, at least 400 each. */
+export function questionCapChars(memoryTokens: number, questions: number): number {
+  if (!(memoryTokens > 0)) return Infinity;
+  return Math.max(400, Math.floor((memoryTokens * CHARS_PER_TOKEN) / 4 / Math.max(1, questions)));
+}
+
+/** A question cut to `maxChars` (head kept, the cut said). */
+export function capQuestion(question: string, maxChars: number): string {
+  const q = question.trim();
+  if (q.length <= maxChars) return q;
+  return `${q.slice(0, maxChars)} [... ${q.length - maxChars} characters of this question cut to fit the memory budget]`;
+}
+
+/**
+ * The collapsed context before step `index`: every question asked by then, capped, and the notes
+ * of the follow-ups that open at this point.
+ */
+export function collapsedContext(traj: ContextSource, index: number, notepad: NotepadState): ChatMessage[] {
+  const turns = turnsOf(traj);
+  const asked = turns.filter((t) => t.firstStep <= index);
+  const cap = questionCapChars(Number(traj.settings.memoryTokens), asked.length);
+  const previous = Math.max(0, ...traj.steps.map((s) => s.index).filter((i) => i < index));
+  const notes = openingAt(turns, previous, index).flatMap((t) => (t.note ? [t.note] : []));
+  return collapsedMessages(traj.systemPrompt, asked.map((t) => capQuestion(t.question, cap)), notepad, index - 1, notes);
+}
+
+/** The turns that open after step `previous` and by step `index`: their question is in the message before step `index`. */
+function openingAt(turns: TurnView[], previous: number, index: number): TurnView[] {
+  return turns.filter((t) => t.firstStep > previous && t.firstStep <= index);
+}
+
+/** The `<output>..</output>` part of an observation (without the notepad that ends it). */
+export function outputPart(step: Pick<TrajectoryStep, 'observation' | 'notepad'>): string {
+  const tail = `\n\n${renderNotepad(step.notepad)}`;
+  if (step.observation.endsWith(tail)) return step.observation.slice(0, -tail.length);
+  const cut = step.observation.lastIndexOf('\n\n<notepad>');
+  return cut >= 0 && step.observation.endsWith('</notepad>') ? step.observation.slice(0, cut) : step.observation;
+}
+
+/**
+ * The user message that opens questions: after step `after` (its output, shown here instead of
+ * its own observation message), or first in the conversation. Several questions open at one point
+ * when a question produced no step before the next was asked.
+ */
+export function openingMessage(after: Pick<TrajectoryStep, 'observation' | 'notepad'> | undefined, turns: ReadonlyArray<Pick<TurnView, 'index' | 'question' | 'note'>>, notepad: NotepadState): ChatMessage {
+  const parts: string[] = after ? [outputPart(after)] : [];
+  for (const t of turns) {
+    if (t.index === 1) parts.push(t.question.trim());
+    else parts.push(...(t.note ? [t.note] : []), followUpText(t.question));
+  }
+  parts.push(renderNotepad(notepad));
+  return { role: 'user', content: parts.join('\n\n') };
 }
 
 /**
@@ -63,7 +137,7 @@ export function eocMarkerOf(traj: Pick<Trajectory, 'settings'>): string {
   return typeof traj.settings.eocMarker === 'string' && traj.settings.eocMarker ? traj.settings.eocMarker : EOC_MARKER;
 }
 
-/** The two messages a finished step adds to the context. */
+/** The two messages a finished step adds to the context (within one question). */
 export function stepMessages(step: Pick<TrajectoryStep, 'raw' | 'observation' | 'finishReason'>, eocMarker: string = EOC_MARKER): ChatMessage[] {
   return [
     { role: 'assistant', content: assistantContent(step.raw, step.finishReason, eocMarker) },
@@ -94,22 +168,33 @@ export function initialNotepadOf(traj: Pick<Trajectory, 'settings'>): NotepadSta
 }
 
 /**
- * The exact messages the model received at step `stepIndex` (1-based), rebuilt from a trajectory
- * alone (RL export, tests). `stepIndex = steps.length + 1` gives the history before the next
- * step, before any collapse the next step may need. Resume notes sit after any collapse.
+ * The exact messages the model received at step `stepIndex` (1-based, counted across the whole
+ * session), rebuilt from a trajectory alone (RL export, tests). `stepIndex = steps.length + 1`
+ * gives the history before the next step, before any collapse the next step may need. Resume
+ * notes sit after any collapse.
  */
-export function messagesForStep(traj: Pick<Trajectory, 'systemPrompt' | 'task' | 'settings' | 'steps'>, stepIndex: number): ChatMessage[] {
+export function messagesForStep(traj: ContextSource, stepIndex: number): ChatMessage[] {
   const eocMarker = eocMarkerOf(traj);
+  const turns = turnsOf(traj);
   let notepad = initialNotepadOf(traj);
-  let messages = firstMessages(traj.systemPrompt, traj.task, notepad);
-  for (const step of traj.steps) {
-    if (step.collapsedBefore) messages = collapsedMessages(traj.systemPrompt, traj.task, notepad, step.index - 1);
-    messages.push(...resumeNoteMessages(traj, step.index));
+  let messages: ChatMessage[] = [{ role: 'system', content: traj.systemPrompt }];
+  let last: TrajectoryStep | undefined;
+  const placeBefore = (index: number, collapsed: boolean) => {
+    const opening = openingAt(turns, last?.index ?? 0, index);
+    if (collapsed) messages = collapsedContext(traj, index, notepad);
+    else if (opening.length || !last) messages.push(openingMessage(last, opening, notepad));
+    else messages.push({ role: 'user', content: last.observation });
+    messages.push(...resumeNoteMessages(traj, index));
+  };
+  for (const step of [...traj.steps].sort((a, b) => a.index - b.index)) {
+    placeBefore(step.index, step.collapsedBefore);
     if (step.index === stepIndex) return messages;
-    messages.push(...stepMessages(step, eocMarker));
+    messages.push({ role: 'assistant', content: assistantContent(step.raw, step.finishReason, eocMarker) });
     notepad = step.notepad;
+    last = step;
   }
-  return [...messages, ...resumeNoteMessages(traj, stepIndex)];
+  placeBefore(stepIndex, false);
+  return messages;
 }
 
 // ---------------------------------------------------------------------------------------------

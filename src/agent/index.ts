@@ -13,6 +13,13 @@ export {
   taskMessage,
   buildObservation,
   reasonNotRun,
+  followUpText,
+  openingMessage,
+  outputPart,
+  collapsedContext,
+  capQuestion,
+  questionCapChars,
+  type ContextSource,
 } from './context';
 export {
   estimateTokens,
@@ -29,4 +36,4 @@ export {
 } from './memory';
 export { renderNotepad, isEmptyNotepad } from './notepad-render';
 export { resumeNotesOf, resumeNoteMessages, type ResumeNote } from './context';
-export { replayableSteps, resumeNote, isAnswered } from './resume';
+export { replayableSteps, resumeNote, isAnswered, nextAction } from './resume';

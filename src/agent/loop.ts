@@ -1,6 +1,7 @@
 /**
  * The NB-Agent run: Think -> Code -> Observe until an answer, the step limit, an abort or a fatal
- * error. This file is the whole loop; its pieces live in run-state.ts (and resume.ts).
+ * error, for one question of a session (a new one, a follow-up, or the latest one continued).
+ * This file is the whole loop; its pieces live in run-state.ts (and resume.ts).
  *
  * `runAgent` starts the run at once and returns an `AgentRun`: iterate it (once) for the events,
  * and/or await `trajectory`, which always resolves (errors are in `trajectory.error`, never thrown).
@@ -12,7 +13,7 @@ import { compactAgentEvent, createChannel } from './channel';
 import { reasonNotRun } from './context';
 import { parseStep } from './parse';
 import { isAnswered, prepareResume, returnAsIs } from './resume';
-import { createRun, executeCell, fitMemory, generateTurn, recordStep, restoreNotepad, saveHeader, type RunAgentOptions } from './run-state';
+import { createRun, executeCell, fitMemory, generateTurn, recordStep, restoreNotepad, saveHeader, stepsUsed, type RunAgentOptions } from './run-state';
 
 export type { RunAgentOptions } from './run-state';
 
@@ -28,16 +29,19 @@ export function runAgent(options: RunAgentOptions): AgentRun {
 }
 
 async function runLoop(options: RunAgentOptions, emit: (e: AgentEvent) => void): Promise<Trajectory> {
-  if (isAnswered(options.resumeFrom)) return returnAsIs(options.resumeFrom, emit);
+  const { resumeFrom, followUp } = options;
+  if (resumeFrom && followUp !== undefined && !followUp.trim()) return returnAsIs(resumeFrom, emit, { kind: 'internal', message: 'The follow-up question is empty.' });
+  if (followUp === undefined && isAnswered(resumeFrom)) return returnAsIs(resumeFrom, emit);
   const run = createRun(options, emit);
   const { traj, signal } = run;
-  emit({ type: 'start', sessionId: traj.sessionId, task: traj.task });
+  const turn = traj.turns.at(-1)!;
+  emit({ type: 'start', sessionId: traj.sessionId, task: traj.task, turn: traj.turns.length, question: turn.question, followUp: run.followUp });
   try {
     await prepareResume(run, !!options.restoreCells);
     await restoreNotepad(run);
     while (traj.status === 'running') {
       if (signal?.aborted) traj.status = 'aborted';
-      else if (traj.steps.length >= run.maxSteps) traj.status = 'max-steps';
+      else if (stepsUsed(run) >= run.maxSteps) traj.status = 'max-steps'; // per question
       if (traj.status !== 'running') break;
 
       const index = traj.steps.length + 1;

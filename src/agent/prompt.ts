@@ -63,6 +63,7 @@ A \`notepad\` object exists in the notebook; it is shown, up to date, at the end
 
 # Answering
 Call submit_final_answer(answer) with a complete, self-contained answer in the user's language; when the task asks for a report, make it a readable Markdown report. You have ${limit}; a task without a submitted answer fails.
+The user may then ask a follow-up: it arrives after your answer's output as "Follow-up question: ...". Keep working in the same notebook and notepad, and submit a new answer; the step limit starts again.
 
 # Writing good cells
 - Cells are expensive: combine related work into one cell.

@@ -3,7 +3,6 @@
  * one generation, one cell, recording and saving a step.
  */
 import {
-  EMPTY_NOTEPAD,
   INTERRUPT_GRACE_MS,
   toErrorData,
   type AgentEvent,
@@ -20,7 +19,7 @@ import {
   type TrajectoryStep,
   type Usage,
 } from '../protocols';
-import { buildObservation, collapsedMessages, eocMarkerOf, firstMessages, messagesForStep, resumeNoteMessages, stepMessages } from './context';
+import { buildObservation, collapsedContext, eocMarkerOf, initialNotepadOf, messagesForStep, resumeNoteMessages, stepMessages } from './context';
 import {
   countMessages,
   DEFAULT_MAX_TOKENS_PER_STEP,
@@ -32,15 +31,18 @@ import {
 import { isEmptyNotepad } from './notepad-render';
 import { createStreamParser, EOC_MARKER, stopStrings, type ParsedStep } from './parse';
 import { buildSystemPrompt } from './prompt';
+import { continueSession, newSession, syncLatestTurn, type SessionTrajectory } from './session';
 
 export interface RunAgentOptions {
-  task: string;
+  /** The question of a new session. Ignored with `resumeFrom` (the session's questions are kept). */
+  task?: string;
   llm: LLM;
   /** Created by the caller with the same `tools` (the sandbox builds the Python gateway). */
   sandbox: Sandbox;
   notepadStore?: NotepadStore;
   /** Documented in the system prompt only. */
   tools?: Tool[];
+  /** Step limit of one question (each follow-up gets its own). */
   maxSteps?: number;
   /** Prompt budget in tokens; default: the model's context window (or 4,096) minus `maxTokensPerStep`. */
   memoryTokens?: number;
@@ -53,14 +55,29 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   sessionId?: string;
   /**
-   * Continue a saved run in a fresh sandbox: its steps are kept, its context rebuilt and its
-   * notepad restored. An 'answered' run is returned as is (nothing generated).
+   * Continue a saved session: its steps are kept, its context rebuilt and its notepad restored.
+   * Without `followUp` the latest question is continued where it stopped (one stopped at the step
+   * limit gets `maxSteps` more steps); an answered one is returned as is (nothing generated: ask a
+   * follow-up instead).
    */
   resumeFrom?: Trajectory;
   /**
-   * With `resumeFrom`: re-run the saved cells that ran without error (in order, not as new steps)
-   * before the next step, to restore the notebook's variables. Default false: the model is told
-   * its variables are gone. Tool calls in those cells run again.
+   * A new question in the session `resumeFrom` (whatever its status): the model sees the earlier
+   * questions, steps and answers, then this one after the output of the last step. Without
+   * `resumeFrom` it is the first question of a new session.
+   */
+  followUp?: string;
+  /**
+   * With `resumeFrom`: `sandbox` is the notebook the session last ran in, untouched since (not
+   * reset, no other session's cells), so its variables are still there: nothing is re-run and the
+   * model is told nothing. Default false: a fresh notebook, and the model is told its variables
+   * are gone (or `restoreCells` brings them back).
+   */
+  sameSandbox?: boolean;
+  /**
+   * With `resumeFrom` in a fresh sandbox: re-run the saved cells that ran without error (in order,
+   * not as new steps) before the next step, to restore the notebook's variables. Default false:
+   * the model is told its variables are gone. Tool calls in those cells run again.
    */
   restoreCells?: boolean;
   /** Appended to the system prompt (e.g. the expected form of the answer). */
@@ -78,14 +95,20 @@ export interface RunAgentOptions {
 }
 
 export interface Run {
-  traj: Trajectory;
-  /** True when continuing a saved run. */
+  traj: SessionTrajectory;
+  /** True when continuing a saved session (resumed or followed up). */
   resumed: boolean;
+  /** True when this run asked a new question. */
+  followUp: boolean;
+  /** The sandbox still holds the session's namespace (see RunAgentOptions.sameSandbox). */
+  sameSandbox: boolean;
   llm: LLM;
   sandbox: Sandbox;
   store?: NotepadStore;
   signal?: AbortSignal;
   maxSteps: number;
+  /** Steps of the session before this question's step budget began. */
+  stepsBefore: number;
   memoryTokens: number;
   maxTokensPerStep: number;
   maxObservationTokens: number;
@@ -123,39 +146,47 @@ export function createRun(o: RunAgentOptions, emit: (event: AgentEvent) => void)
     ...(o.temperature !== undefined && { temperature: o.temperature }),
     ...(o.topP !== undefined && { topP: o.topP }),
   };
-  const resumed = o.resumeFrom;
-  const traj: Trajectory = resumed
-    ? { ...resumed, steps: [...resumed.steps], settings: { ...resumed.settings, ...settings }, status: 'running', error: undefined, endedAt: undefined }
+  const saved = o.resumeFrom;
+  const followUp = !!saved && o.followUp !== undefined;
+  const { traj, stepsBefore } = saved
+    ? continueSession(saved, settings, o.followUp, Date.now())
     : {
-        version: 1,
-        sessionId: o.sessionId ?? newSessionId(),
-        task: o.task,
-        systemPrompt: buildSystemPrompt(tools, { maxSteps, extra: o.promptExtra, eocMarker, libraries: o.libraries, workdir: o.workdir }),
-        modelId: o.llm.id,
-        settings,
-        steps: [],
-        status: 'running',
-        formatErrorCount: 0,
-        startedAt: Date.now(),
+        stepsBefore: 0,
+        traj: newSession({
+          sessionId: o.sessionId ?? newSessionId(),
+          question: (o.task ?? o.followUp ?? '').trim(),
+          systemPrompt: buildSystemPrompt(tools, { maxSteps, extra: o.promptExtra, eocMarker, libraries: o.libraries, workdir: o.workdir }),
+          modelId: o.llm.id,
+          settings,
+          now: Date.now(),
+        }),
       };
   const last = traj.steps.at(-1);
   return {
     traj,
-    resumed: !!resumed,
+    resumed: !!saved,
+    followUp,
+    sameSandbox: !!saved && !!o.sameSandbox,
     llm: o.llm,
     sandbox: o.sandbox,
     store: o.notepadStore,
     signal: o.signal,
     maxSteps,
+    stepsBefore,
     memoryTokens,
     maxTokensPerStep,
     maxObservationTokens,
     eocMarker,
-    messages: resumed ? messagesForStep(traj, traj.steps.length + 1) : firstMessages(traj.systemPrompt, traj.task, EMPTY_NOTEPAD),
-    notepad: last?.notepad ?? EMPTY_NOTEPAD,
+    messages: messagesForStep(traj, traj.steps.length + 1),
+    notepad: last?.notepad ?? initialNotepadOf(traj),
     count: makeTokenCounter(o.llm),
     emit,
   };
+}
+
+/** Steps this question has used of its budget. */
+export function stepsUsed(run: Run): number {
+  return run.traj.steps.length - run.stepsBefore;
 }
 
 /**
@@ -169,19 +200,20 @@ export async function restoreNotepad(run: Run): Promise<void> {
     if (saved && !isEmptyNotepad(saved)) {
       run.notepad = saved;
       traj.settings.initialNotepad = saved;
-      run.messages = firstMessages(traj.systemPrompt, traj.task, saved);
+      run.messages = messagesForStep(traj, 1);
     }
   }
   if (!isEmptyNotepad(run.notepad)) await run.sandbox.setNotepad(run.notepad);
   await saveHeader(run);
 }
 
-/** Collapses history to system + task + notepad when the next prompt would exceed the budget. */
+/** Collapses history to system + the questions + notepad when the next prompt would exceed the budget. */
 export async function fitMemory(run: Run): Promise<boolean> {
   if (run.messages.length <= 2) return false;
   if ((await countMessages(run.messages, run.count)) <= run.memoryTokens) return false;
   const { traj } = run;
-  run.messages = [...collapsedMessages(traj.systemPrompt, traj.task, run.notepad, traj.steps.length), ...resumeNoteMessages(traj, traj.steps.length + 1)];
+  const next = traj.steps.length + 1;
+  run.messages = [...collapsedContext(traj, next, run.notepad), ...resumeNoteMessages(traj, next)];
   return true;
 }
 
@@ -211,7 +243,9 @@ export async function executeCell(run: Run, step: number, code: string): Promise
   const onAbort = () => void run.sandbox.interrupt().catch(() => undefined);
   run.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const cell = run.sandbox.runCell(code, { onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }) });
+    // One question is one run for the sandbox's per-run tool-call cap (a follow-up gets its own).
+    const question = `${run.traj.sessionId}#${run.traj.turns?.length ?? 1}`;
+    const cell = run.sandbox.runCell(code, { run: question, onStream: (chunk) => run.emit({ type: 'cell-output', step, chunk }) });
     const result = await Promise.race([cell, abandonAfterAbort(run.signal, started)]);
     run.emit({ type: 'cell-output', step, result });
     for (const call of result.toolCalls ?? []) run.emit({ type: 'tool-call', step, call });
@@ -297,9 +331,10 @@ async function notepadAfter(run: Run, cell: CellResult | undefined): Promise<Not
 }
 
 /** The run's header without its steps. */
-function header(traj: Trajectory): Omit<Trajectory, 'steps'> {
+function header(traj: SessionTrajectory): Omit<Trajectory, 'steps'> {
+  syncLatestTurn(traj);
   const { steps: _steps, ...rest } = traj;
-  return rest;
+  return { ...rest, turns: rest.turns.map((t) => ({ ...t })) };
 }
 
 async function saveStep(run: Run, record: TrajectoryStep): Promise<void> {
@@ -312,8 +347,10 @@ async function saveStep(run: Run, record: TrajectoryStep): Promise<void> {
   });
 }
 
+/** Saves the run's header; the latest question is brought up to date first, with or without a store. */
 export async function saveHeader(run: Run): Promise<void> {
   const { store, traj } = run;
+  syncLatestTurn(traj);
   if (store) await guardStorage(run, undefined, () => store.saveRun(traj.sessionId, header(traj)));
 }
 

@@ -3,11 +3,13 @@
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
 import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool } from '../protocols';
+import { nextAction } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
+import { createApprovals } from './approvals';
 import { testEndpoint } from './endpoint';
 import { createEngineSlot, engineKey } from './engines';
-import { DEMO_ENGINE, explainEngineError, isDemo, shortChoice } from './labels';
+import { DEMO_ENGINE, explainEngineError, isDemo, sessionStatus, shortChoice } from './labels';
 import { createPace, pacedLLM } from './pace';
 import { createPythonSlot } from './python';
 import { forkAt, runCellAgain } from './rerun';
@@ -41,7 +43,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
+    approvals: [],
   });
+  const approvals = createApprovals(state);
   const notebook = emitter<NotebookChange>();
   let active: { abort: AbortController; done: Promise<void> } | undefined;
   let disposed = false;
@@ -53,6 +57,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const engines = createEngineSlot(services.createEngine, (p) => {
     state.set({ engineStatus: { progress: p.phase === 'ready' ? undefined : p } });
     if (waiting === 'engine') state.set({ status: `${p.message}${p.fraction !== undefined && p.fraction < 1 ? ` ${Math.round(p.fraction * 100)}%` : ''}` });
+    // A model picked in the model panel (or preloaded) says when it is ready, outside a run too.
+    else if (p.phase === 'ready' && !active) state.set({ status: p.message });
   });
   const python = createPythonSlot(services.createSandbox, (s) => {
     state.set({ python: s });
@@ -69,7 +75,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     }));
   let toolsP: Promise<Tool[]> | undefined;
   const allTools = (): Promise<Tool[]> =>
-    (toolsP ??= Promise.resolve().then(() => services.tools()).then(
+    (toolsP ??= Promise.resolve().then(() => services.tools(state.get().settings)).then(
       (tools) => {
         toolsP = undefined; // the page's tools change (corpus uploads): ask again next time
         return tools;
@@ -82,7 +88,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
   const enabledTools = async (): Promise<Tool[]> => {
     const on = state.get().settings.tools;
     const all = await allTools();
-    return on ? all.filter((t) => on.includes(t.name)) : all;
+    return approvals.wrap(on ? all.filter((t) => on.includes(t.name)) : all);
   };
 
   function askPersistence(): void {
@@ -172,11 +178,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      // The demo model answers the tasks it has recordings of, at a reading pace.
+      // The demo model answers the tasks it has recordings of, at a reading pace; never a follow-up.
       const demo = isDemo(choice) && !ro.resumeFrom ? options.demos?.find((d) => d.task === task) : undefined;
-      if (isDemo(choice) && !ro.resumeFrom && !demo) return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
+      if (isDemo(choice) && (ro.followUp !== undefined || (!ro.resumeFrom && !demo))) return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
       const paced = demo && createPace();
       pace = paced;
+      approvals.newRun();
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
       services.tabRun?.set(sessionId);
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
@@ -202,13 +209,16 @@ export function createAppController(options: AppControllerOptions): AppControlle
             if (ev.type === 'step-start' && ev.step === LONG_SESSION_STEPS) askPersistence();
           },
         },
-        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, restoreCells: ro.restoreCells },
+        { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, followUp: ro.followUp, restoreCells: ro.restoreCells },
       );
       const shown = state.get().error;
       const explained = shown && explainEngineError(shown, choice);
       if (explained && explained !== shown) state.set({ error: explained });
+      // Set before the run counts as ended, so a follow-up asked right after stop() continues it.
+      if (outcome.trajectory) state.set({ trajectory: outcome.trajectory });
     } finally {
       if (sessionId) services.tabRun?.set(undefined);
+      approvals.cancelAll();
       active = undefined;
       pace = undefined;
       if (state.get().phase !== 'idle' || state.get().demoPlaying) state.set({ phase: 'idle', demoPlaying: false });
@@ -250,9 +260,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
       if (!current.abort.signal.aborted) {
         state.set({ phase: 'stopping', status: 'Stopping…' });
         current.abort.abort();
-        // Abort ends generation; the interrupt ends a cell that is already running; a model still
-        // loading for this run is cancelled.
+        // Abort ends generation; the interrupt ends a cell that is already running (and a question
+        // its tool call asks); a model still loading for this run is cancelled.
         python.interrupt();
+        approvals.cancelAll();
         if (waiting === 'engine') engines.cancel();
       }
       return current.done;
@@ -262,7 +273,26 @@ export function createAppController(options: AppControllerOptions): AppControlle
       const t = await sessions.load(id);
       if (!t) return { error: state.get().error };
       sessions.show(t);
+      // An answered question has nothing to continue (the agent would return it as is): nothing
+      // runs, and Python keeps whatever session it holds. The view offers the follow-up box.
+      if (nextAction(t) === 'ask') {
+        state.set({ status: `${sessionStatus(t)} · ask a follow-up question to go on` });
+        return { trajectory: t };
+      }
       return run(t.task, { resumeFrom: t, restoreCells });
+    },
+    async ask(questionText, restoreCells = false) {
+      if (disposed) return refuse('This agent was disposed.');
+      if (active) return refuse('A run is in progress: stop it first.');
+      const question = questionText.trim();
+      if (!question) {
+        state.set({ status: 'Write a question first.' });
+        return refuse('The follow-up question is empty.');
+      }
+      const { sessionId, trajectory } = state.get();
+      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await sessions.load(sessionId) : undefined;
+      if (!t) return sessionId ? { error: state.get().error } : refuse('There is no session to follow up: run a task first.');
+      return run(t.task, { resumeFrom: t, followUp: question, restoreCells });
     },
     async openSession(id) {
       if (active) return;
@@ -351,7 +381,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       active = { abort, done: new Promise<void>((r) => (ended = r)) };
       state.set({ phase: 'running', status: `Running the cell of step ${step} again…`, error: undefined, step: undefined, startedAt: Date.now() });
       try {
-        const sandbox = await abortable(enabledTools().then((tools) => python.live(tools)), abort.signal);
+        const sandbox = await abortable(enabledTools().then((tools) => python.live(tools, state.get().sessionId)), abort.signal);
         const { result, error } = await runCellAgain(sandbox, step, code, abort.signal, (c) => notebook.emit(c));
         if (error) python.failed(error);
         const how = result ? (result.status === 'ok' ? 'done' : String(result.status)) : 'failed';
@@ -386,6 +416,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
     showError(error) {
       state.set({ error });
     },
+    resolveApproval: (id, decision) => approvals.resolve(id, decision),
     async dispose() {
       if (disposed) return;
       disposed = true;

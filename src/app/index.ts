@@ -5,6 +5,7 @@ export { DEMO_ENGINE, DEMO_SCRIPT, DEMOS, isDemo, describeChoice, shortChoice, e
 export { DEFAULT_SETTINGS, type AppSettings } from './settings';
 export { cellText, type CellText } from './cell-text';
 export { DEMO_PACE } from './pace';
+export { followUpTarget, stepLimit } from './follow-up';
 export type { Demo } from './labels';
 export type { PythonStatus } from './python';
-export type { AppServices, AppControllerOptions, AppState, ChooseOptions, EngineStatus, NotebookChange, RunOptions, RunOutcome, RunPhase } from './types';
+export type { AppServices, AppControllerOptions, AppState, ChooseOptions, EngineStatus, NotebookChange, PendingApproval, RunOptions, RunOutcome, RunPhase } from './types';

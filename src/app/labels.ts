@@ -1,5 +1,5 @@
 // Words for engines and runs, shared by the page and the widget (and the controller's messages).
-import type { ErrorData, Trajectory, TrajectoryStep } from '../protocols';
+import { turnsOf, type ErrorData, type Trajectory, type TrajectoryStep } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 
 /** A recorded run bundled with the page: its task and its replay script (relative to the page). */
@@ -46,13 +46,14 @@ export function shortChoice(c: EngineChoice): string {
 
 const steps = (n: number): string => `${n} step${n === 1 ? '' : 's'}`;
 
-/** The status line once a run ended. Errors are shown by the error notice, not repeated here. */
+/** The status line once a run ended (its latest question's steps). Errors are shown by the error notice, not repeated here. */
 export function endedStatus(t: Trajectory): string {
+  const n = turnsOf(t).at(-1)!.steps.length;
   switch (t.status) {
     case 'answered':
-      return `Answered in ${steps(t.steps.length)}.`;
+      return `Answered in ${steps(n)}.`;
     case 'max-steps':
-      return `Stopped at the step limit (${t.steps.length}) without an answer.`;
+      return `Stopped at the step limit (${n}) without an answer.`;
     case 'aborted':
       return 'Stopped.';
     case 'error':
@@ -64,7 +65,8 @@ export function endedStatus(t: Trajectory): string {
 
 /** The status line of a session opened from the list. */
 export function sessionStatus(t: Trajectory): string {
-  return `Session: ${t.status} · ${steps(t.steps.length)}`;
+  const questions = turnsOf(t).length;
+  return `Session: ${t.status} · ${questions > 1 ? `${questions} questions · ` : ''}${steps(t.steps.length)}`;
 }
 
 /**

@@ -2,6 +2,7 @@
 // agent loop, and turn its events into view state and notebook changes. Errors end as data in the
 // outcome and in the state (shown once); nothing here rejects.
 import { EMPTY_NOTEPAD, L0Error, toErrorData, type AgentEvent, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { stepLimit } from './follow-up';
 import { endedStatus } from './labels';
 import type { PythonSlot } from './python';
 import type { Observable } from './state';
@@ -12,6 +13,9 @@ export interface RunRequest {
   sessionId: string;
   signal: AbortSignal;
   resumeFrom?: Trajectory;
+  /** With resumeFrom: a new question in that session (else its latest question goes on). */
+  followUp?: string;
+  /** With resumeFrom, when Python no longer holds the session's namespace: re-run its saved cells first. */
   restoreCells?: boolean;
 }
 
@@ -46,6 +50,8 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
 export function stateAfterEvent(ev: AgentEvent): Partial<AppState> {
   switch (ev.type) {
     case 'start':
+      // A follow-up's question is on: the answer shown was the previous question's (the notebook keeps it).
+      return ev.followUp ? { status: 'Running…', answer: undefined } : { status: 'Running…' };
     case 'resumed':
       return { status: 'Running…' };
     case 'step-start':
@@ -78,12 +84,17 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
     state.set({ status: 'Starting Python…' });
     deps.waitingFor('python');
     const tools = await abortable(deps.tools(), signal);
-    const sandbox = await abortable(deps.python.forRun(tools, req.resumeFrom?.steps.at(-1)?.notepad), signal);
+    // A continued session keeps its namespace when Python still holds it (it ran it last, no reset since).
+    const forRun = deps.python.forRun(tools, { id: req.resumeFrom ? req.sessionId : undefined, notepad: req.resumeFrom?.steps.at(-1)?.notepad });
+    const { sandbox, sameSandbox } = await abortable(forRun, signal);
     deps.waitingFor(undefined);
     const notepadStore = await deps.store();
     if (signal.aborted) throw new DOMException('Stopped', 'AbortError');
-    state.set({ status: req.resumeFrom && req.restoreCells ? 'Re-running saved cells…' : 'Running…' });
+    const restoreCells = !!req.resumeFrom && !sameSandbox && !!req.restoreCells;
+    state.set({ status: restoreCells ? 'Re-running saved cells…' : 'Running…' });
     const settings = state.get().settings;
+    const limit = stepLimit(req.resumeFrom, req.followUp !== undefined, settings.maxSteps);
+    state.set({ maxSteps: limit });
     const agentRun = await services.runAgent({
       task: req.task,
       llm,
@@ -96,13 +107,17 @@ export async function executeRun(deps: RunDeps, req: RunRequest): Promise<RunOut
       signal,
       sessionId: req.sessionId,
       resumeFrom: req.resumeFrom,
-      restoreCells: req.restoreCells,
+      followUp: req.followUp,
+      sameSandbox,
+      restoreCells,
       promptExtra: deps.promptExtra,
     });
     for await (const ev of agentRun) {
       track(steps, ev);
+      // Python holds this session's namespace once the model was told what became of it (or there was nothing to tell).
+      if (ev.type === 'resumed' || ev.type === 'step-start') deps.python.holds(req.sessionId);
       state.set(stateAfterEvent(ev));
-      deps.notebook({ type: 'event', event: ev, maxSteps: settings.maxSteps });
+      deps.notebook({ type: 'event', event: ev, maxSteps: limit });
       deps.onEvent?.(ev);
     }
     trajectory = await agentRun.trajectory;
@@ -132,4 +147,4 @@ function track(steps: { started: number; shown: Set<number>; ended: Set<number> 
   else if (ev.type === 'step-end') steps.ended.add(ev.step);
 }
 
-export const emptyRunState = (): Partial<AppState> => ({ answer: undefined, notepad: EMPTY_NOTEPAD, notepadStep: undefined, step: undefined, error: undefined, interrupted: undefined });
+export const emptyRunState = (): Partial<AppState> => ({ answer: undefined, notepad: EMPTY_NOTEPAD, notepadStep: undefined, step: undefined, error: undefined, interrupted: undefined, trajectory: undefined });

@@ -54,7 +54,7 @@ export function createSessionBrowser(d: SessionBrowserDeps): SessionBrowser {
       const last = t.steps.at(-1);
       state.set({
         sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-        step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined,
+        step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined, trajectory: t,
         maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
       });
     },

@@ -10,6 +10,12 @@ export interface AppSettings {
   temperature?: number;
   /** Names of the enabled tools; undefined enables every tool there is. */
   tools?: string[];
+  /** Ask before a tool fetches from a host that is not on `allowedHosts` nor one of the deployment's services. */
+  askBeforeFetch?: boolean;
+  /** Hosts fetched without asking: `example.org`, `example.org:8080`, `*.example.org`. */
+  allowedHosts?: string[];
+  /** The page's reader for sites other than Wikipedia (a Jina Reader URL, e.g. https://r.jina.ai); none when empty. */
+  jinaReaderUrl?: string;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = { maxSteps: 12, memoryTokens: 0, temperature: 0.6 };
@@ -23,11 +29,17 @@ export function settingsFromSaved(saved: unknown, defaults: AppSettings = DEFAUL
   const v = saved as Record<string, unknown>;
   const num = (k: keyof AppSettings, ok: (n: number) => boolean) => (typeof v[k] === 'number' && ok(v[k] as number) ? (v[k] as number) : defaults[k]);
   const tools = Array.isArray(v.tools) && v.tools.every((t) => typeof t === 'string') && v.tools.length ? (v.tools as string[]) : defaults.tools;
+  const hosts = Array.isArray(v.allowedHosts) && v.allowedHosts.every((t) => typeof t === 'string') ? (v.allowedHosts as string[]) : defaults.allowedHosts;
+  const ask = typeof v.askBeforeFetch === 'boolean' ? v.askBeforeFetch : defaults.askBeforeFetch;
+  const reader = typeof v.jinaReaderUrl === 'string' && v.jinaReaderUrl ? v.jinaReaderUrl : defaults.jinaReaderUrl;
   return {
     maxSteps: num('maxSteps', (n) => Number.isInteger(n) && n > 0) as number,
     memoryTokens: num('memoryTokens', (n) => n >= 0) as number,
     temperature: num('temperature', (n) => n >= 0) as number | undefined,
     ...(tools && { tools }),
+    ...(ask !== undefined && { askBeforeFetch: ask }),
+    ...(hosts && { allowedHosts: hosts }),
+    ...(reader && { jinaReaderUrl: reader }),
   };
 }
 

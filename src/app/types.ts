@@ -7,12 +7,13 @@ import type { CreateEngine } from './engines';
 import type { CreateSandbox, PythonStatus } from './python';
 import type { Demo } from './labels';
 import type { AppSettings } from './settings';
+import type { FetchApprovalRequest, FetchDecision } from '../tools/fetch-approval';
 
 export interface AppServices {
   /** The session store (the widget creates it on its first run). */
   store(): SessionStore | Promise<SessionStore>;
-  /** Every tool on offer; the settings choose among them. */
-  tools(): Tool[] | Promise<Tool[]>;
+  /** Every tool on offer; the settings choose among them (and may configure them, e.g. a page reader). */
+  tools(settings: AppSettings): Tool[] | Promise<Tool[]>;
   createSandbox: CreateSandbox;
   /** Loads a model engine (WebLLM's code is imported only inside this call). */
   createEngine: CreateEngine;
@@ -106,6 +107,11 @@ export interface AppState {
   warning?: ErrorData;
   /** The session shown was interrupted (page closed mid-run): it can be continued. */
   interrupted?: Trajectory;
+  /**
+   * The session shown as it was last saved (opened, or its last run ended); a follow-up question
+   * continues it (`followUpTarget(state)` says when one can be asked). Undefined for a new session.
+   */
+  trajectory?: Trajectory;
   /** The engine chosen (undefined when the widget was given an LLM object, or none). */
   engine?: EngineChoice;
   /** The chosen endpoint's API key is stored on this device (the user asked for it). */
@@ -117,6 +123,15 @@ export interface AppState {
   settings: AppSettings;
   /** Saved sessions, newest first (when `listSessions`). */
   sessions: SessionMeta[];
+  /** Tool calls waiting for the person to allow a host ("ask before fetching"), oldest first. */
+  approvals: readonly PendingApproval[];
+}
+
+/** A question of the fetch gate: may `tool` reach `host` (for `url`)? Answered with resolveApproval. */
+export interface PendingApproval extends FetchApprovalRequest {
+  id: number;
+  /** The step whose cell made the call. */
+  step?: number;
 }
 
 /** What the notebook (the cells and the answer) must show: streamed, in order. */
@@ -138,7 +153,12 @@ export interface RunOptions {
   engine?: EngineChoice;
   /** Continue this saved run (its session id is kept). */
   resumeFrom?: Trajectory;
-  /** With resumeFrom: re-run the saved cells first to restore the variables. */
+  /** With resumeFrom: ask this new question in the session (else its latest question goes on). */
+  followUp?: string;
+  /**
+   * With resumeFrom: re-run the saved cells first to restore the variables, when Python no
+   * longer holds them (after a reload, a restart, or another session ran).
+   */
   restoreCells?: boolean;
 }
 
@@ -165,7 +185,18 @@ export interface AppController {
   skipDemo(): void;
   /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
   stop(): Promise<void>;
+  /**
+   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
+   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
+   * cells first. An answered session is returned unchanged: ask a follow-up instead.
+   */
   continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  /**
+   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
+   * Python keeps its variables when it last ran this session (no reset, restart or other session
+   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
+   */
+  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
   openSession(id: string): Promise<void>;
   newSession(): void;
   /**
@@ -200,6 +231,8 @@ export interface AppController {
   rerunFrom(step: number, task: string): Promise<RunOutcome>;
   /** Shows an error that happened outside the controller (e.g. a download in the view). */
   showError(error: ErrorData | undefined): void;
+  /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
+  resolveApproval(id: number, decision: FetchDecision): void;
   dispose(): Promise<void>;
 }
 

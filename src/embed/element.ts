@@ -60,6 +60,12 @@ export class L0AgentElement extends HTMLElement {
     return this.agent.run(task);
   }
 
+  /** Asks a follow-up question in the session shown (see EmbeddedAgent.ask). */
+  ask(question: string, options?: { restoreCells?: boolean }): Promise<Trajectory> {
+    if (!this.agent) return Promise.reject(new Error('<l0-agent> is not connected'));
+    return this.agent.ask(question, options);
+  }
+
   stop(): void {
     this.agent?.stop();
   }

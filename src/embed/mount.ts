@@ -1,8 +1,9 @@
 // mount(element, options): the agent in any element of any page, rendered in Shadow DOM. The app
 // controller (src/app/) runs it, exactly as on the notebook page; this file turns the widget's
 // options into the controller's, shows it with the compact view, and reports to the host page.
-import { createAppController, type AppState } from '../app/index';
+import { createAppController, type AppState, type RunOutcome } from '../app/index';
 import { L0Error, type ErrorData, type SandboxInfo, type Trajectory } from '../protocols';
+import { invalidHostPatterns } from '../tools/fetch-approval';
 import { resolveAssets } from './assets';
 import { databaseName, DEFAULT_KEEP_SESSIONS, DEFAULT_MAX_STEPS, type EmbedTheme, type MountOptions } from './options';
 import { createEmbedServices } from './services';
@@ -11,6 +12,14 @@ import { createCompactView } from './view';
 export interface EmbeddedAgent {
   /** Runs a task (default: the text in the task box); resolves with the run's trajectory. A run in progress is stopped first. */
   run(task?: string): Promise<Trajectory>;
+  /**
+   * Asks a follow-up question in the session shown (the last run's): the same Python variables,
+   * notepad and conversation; resolves with the whole session's trajectory. A run in progress is
+   * stopped first. Rejects when there is no session yet (run a task first) or the question is empty.
+   * `restoreCells`: when Python no longer holds the session's variables (it was restarted), re-run
+   * the saved cells first.
+   */
+  ask(question: string, options?: { restoreCells?: boolean }): Promise<Trajectory>;
   /** Stops the current run (generation is aborted, the running cell interrupted). */
   stop(): void;
   /** Deletes every run this widget saved in the host site's IndexedDB (a run in progress is kept) and clears the widget. */
@@ -37,12 +46,17 @@ function dispatch(element: HTMLElement, type: string, detail: unknown): void {
 
 export function mount(element: HTMLElement, options: MountOptions = {}): EmbeddedAgent {
   const shadow = element.shadowRoot ?? element.attachShadow({ mode: 'open' });
+  const badHosts = invalidHostPatterns(options.allowedHosts ?? []);
+  if (badHosts.length) console.warn(`l0-agent: allowedHosts entries that are not hosts are ignored: ${badHosts.join(', ')}`);
   const dbName = databaseName(options.namespace);
   const app = createAppController({
     services: createEmbedServices(options, resolveAssets(options.assetsBaseUrl), dbName),
     engine: options.engine,
     noEngineMessage: NO_ENGINE,
-    settings: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined },
+    settings: {
+      maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, memoryTokens: 0, temperature: undefined,
+      askBeforeFetch: options.askBeforeFetch ?? true, allowedHosts: options.allowedHosts,
+    },
     keepSessions: options.keepSessions ?? DEFAULT_KEEP_SESSIONS,
     promptExtra: options.promptExtra,
   });
@@ -51,6 +65,7 @@ export function mount(element: HTMLElement, options: MountOptions = {}): Embedde
   const view = createCompactView(shadow, options.title ?? 'Ask the agent', app, {
     onRun: (task) => void agent.run(task).catch(() => undefined), // errors are shown and reported by run()
     onStop: () => agent.stop(),
+    onAsk: (question, restoreCells) => agent.ask(question, { restoreCells }), // errors are shown and reported by ask()
   });
   view.setTheme(options.theme ?? 'light');
   if (options.task) view.setTask(options.task);
@@ -90,13 +105,14 @@ export function mount(element: HTMLElement, options: MountOptions = {}): Embedde
       const task = (taskArg ?? view.getTask()).trim();
       if (!task) throw new L0Error({ kind: 'internal', message: 'The task is empty.' });
       await app.stop(); // a run in progress gives way to the new one
-      const outcome = await app.run(task);
-      if (!outcome.trajectory) throw new L0Error(outcome.error ?? { kind: 'aborted', message: 'Cancelled.' });
-      if (!disposed) {
-        options.onDone?.(outcome.trajectory);
-        dispatch(element, 'l0-done', outcome.trajectory);
-      }
-      return outcome.trajectory;
+      return finished(await app.run(task));
+    },
+    async ask(questionArg, askOptions = {}) {
+      if (disposed) throw new L0Error({ kind: 'internal', message: 'This agent was disposed.' });
+      const question = String(questionArg ?? '').trim();
+      if (!question) throw new L0Error({ kind: 'internal', message: 'The follow-up question is empty.' });
+      await app.stop(); // a run in progress stops; the question follows up on what it did
+      return finished(await app.ask(question, askOptions.restoreCells));
     },
     stop() {
       void app.stop();
@@ -109,6 +125,16 @@ export function mount(element: HTMLElement, options: MountOptions = {}): Embedde
       view.dispose();
     },
   };
+
+  /** The trajectory of a run that ran (reported to the host), or the reason it could not run. */
+  function finished(outcome: RunOutcome): Trajectory {
+    if (!outcome.trajectory) throw new L0Error(outcome.error ?? { kind: 'aborted', message: 'Cancelled.' });
+    if (!disposed) {
+      options.onDone?.(outcome.trajectory);
+      dispatch(element, 'l0-done', outcome.trajectory);
+    }
+    return outcome.trajectory;
+  }
 
   if (options.autorun && options.task) void agent.run(options.task).catch(() => undefined);
   return agent;

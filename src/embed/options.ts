@@ -16,6 +16,14 @@ export interface MountOptions {
   corpus?: CorpusOption;
   /** Host-defined tools, exposed to Python as functions. */
   tools?: Tool[];
+  /**
+   * Ask the reader before a tool fetches from a host that is not in `allowedHosts` nor one of the
+   * services the tools and the engine were set up with (default true). Applies to tools that declare
+   * `destinations` (the shipped web tools do).
+   */
+  askBeforeFetch?: boolean;
+  /** Hosts fetched without asking: `docs.example.org`, `example.org:8080`, `*.example.org`. */
+  allowedHosts?: string[];
   /** Put this task in the task box. */
   task?: string;
   /** Run `task` at once. */
@@ -65,6 +73,8 @@ export const ELEMENT_ATTRIBUTES = [
   'autorun',
   'assets-base-url',
   'heading',
+  'ask-before-fetch',
+  'allowed-hosts',
 ] as const;
 
 type Attr = (typeof ELEMENT_ATTRIBUTES)[number];
@@ -92,5 +102,9 @@ export function optionsFromAttributes(get: (name: Attr) => string | null): Mount
   }
   const autorun = get('autorun');
   if (autorun !== null && autorun !== 'false') opts.autorun = true;
+  const ask = get('ask-before-fetch');
+  if (ask !== null) opts.askBeforeFetch = ask.trim().toLowerCase() !== 'false';
+  const hosts = get('allowed-hosts');
+  if (hosts !== null) opts.allowedHosts = hosts.split(/[\s,]+/).filter(Boolean);
   return opts;
 }

@@ -77,6 +77,20 @@ ul.tool-calls code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
 .cell-rerun { border-top: 1px dashed var(--border); margin-top: 4px; padding-top: 4px; }
 .rerun-head { margin: 0; font-size: 12px; }
 .answer-head { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
+/* Follow-up questions (ui/question-view.ts, ui/follow-up-box.ts). */
+.question { border-left: 3px solid var(--accent); padding: 2px 0 2px 8px; }
+.question h2 { margin: 0; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--accent); }
+.question-text { font-weight: 600; white-space: pre-wrap; overflow-wrap: anywhere; }
+.question-answer { padding: 6px 10px; border: 1px solid var(--ok); border-radius: 8px; }
+.question-answer h3 { margin: 0 0 4px; font-size: 12px; color: var(--ok); text-transform: uppercase; letter-spacing: .04em; }
+.question-outcome { margin: 0; font-size: 12px; color: var(--muted); }
+form.follow-up { margin: 0 0 10px; display: flex; flex-direction: column; gap: 6px; }
+.follow-up-label { font-weight: 600; font-size: 13px; }
+textarea.follow-up-input { min-width: 0; resize: vertical; font: inherit; color: var(--text); background: var(--surface); border: 1px solid var(--border); border-radius: 6px; padding: 6px 8px; margin: 0; }
+textarea.follow-up-input:focus-visible, input:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+.follow-up-check { font-size: 12px; display: flex; align-items: center; gap: 4px; }
+.follow-up-actions { display: flex; align-items: center; gap: 8px; }
+.follow-up-actions .hint { margin-right: auto; color: var(--muted); font-size: 12px; }
 details.notepad-box { margin-top: 10px; border-top: 1px solid var(--border); padding-top: 6px; }
 details.notepad-box > summary { cursor: pointer; font-weight: 600; font-size: 13px; }
 .notepad h2 { font-size: 13px; margin: 6px 0 2px; }

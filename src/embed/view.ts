@@ -2,7 +2,10 @@
 // from the page's own components (notebook view, cells, notepad panel, status line, Markdown) and
 // the page's design tokens, laid out for a sidebar-sized box.
 import type { AppController, AppState } from '../app/index';
+import APPROVAL_CSS from '../ui/approval-prompt.css?inline';
+import { createApprovalPrompts } from '../ui/approval-prompt';
 import { h, uid } from '../ui/dom';
+import { createFollowUpBox, followUpOf } from '../ui/follow-up-box';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
 import { stopOnEscape, updateRunButtons } from '../ui/run-buttons';
@@ -22,10 +25,12 @@ export interface CompactView {
 export interface CompactViewHandlers {
   onRun(task: string): void;
   onStop(): void;
+  /** A follow-up question from the box; resolves once asked, rejects when refused (the text comes back to edit). */
+  onAsk(question: string, restoreCells: boolean): Promise<unknown>;
 }
 
 export function createCompactView(shadow: ShadowRoot, title: string, app: AppController, handlers: CompactViewHandlers): CompactView {
-  const styles = widgetStyles(shadow, TOKENS_CSS + EMBED_CSS);
+  const styles = widgetStyles(shadow, TOKENS_CSS + EMBED_CSS + APPROVAL_CSS);
 
   const taskId = uid('embed-task');
   const task = h('textarea', { id: taskId, class: 'task', rows: 2, placeholder: 'Ask a question…', 'aria-label': 'Task for the agent' });
@@ -37,9 +42,14 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
-  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, notepadBox);
+  const followUp = createFollowUpBox({
+    enterSubmits: true,
+    ask: (question, restoreCells) => handlers.onAsk(question, restoreCells).then(() => true, () => false),
+  });
+  const body = h('div', { class: 'body' }, notebook.cells, error, notebook.answer, followUp.el, notepadBox);
   const root = h('div', { class: 'l0-embed', part: 'container', 'data-theme': 'light' }, h('header', {}, h('span', { class: 'title' }, title), status), form, body);
   shadow.replaceChildren(...styles, root);
+  const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -66,7 +76,9 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     status.textContent = compactStatus(s) || 'Ready.';
     showNotice(error, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
+    followUp.update(followUpOf(s));
     notebook.setAnswer(s.answer);
+    if (s.approvals !== last.approvals) approvals.update(s.approvals);
     last = s;
   };
   const unsubscribe = [

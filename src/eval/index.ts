@@ -35,4 +35,4 @@ export {
 } from './protocol';
 export { judgeAll, gradeAnswer, fillGraderTemplate, type Grade, type JudgeItem, type JudgeSummary } from './judge';
 export { summarize, formatSummaryTable, textTable, type EvalSummary, type DatasetSummary } from './summary';
-export { exportRLJsonl, toRLRecord, RL_SCHEMA, type RLRecord, type RLStep, type RLEntry } from './rl-export';
+export { exportRLJsonl, toRLRecord, toRLRecords, RL_SCHEMA, type RLRecord, type RLStep, type RLEntry } from './rl-export';

@@ -1,11 +1,12 @@
 /**
- * Trajectories as RL training data (JSONL, one trajectory a line), shaped after what L0's
- * trajectory sampler hands its trainer: per step the prompt messages exactly as the model saw
- * them (`NBAgentStep.state`), the generated text (`action.full_response`), the cell outputs
+ * Trajectories as RL training data (JSONL, one question a line: a session with follow-ups gives
+ * one record per question), shaped after what L0's trajectory sampler hands its trainer: per step
+ * the prompt messages exactly as the model saw them (`NBAgentStep.state`, earlier questions of
+ * the session included), the generated text (`action.full_response`), the cell outputs
  * (`observations`), and per-step rewards from `combine_str_reward_fn`. Schema: docs/eval.md.
  */
 import { messagesForStep } from '../agent/index';
-import type { ChatMessage, Trajectory } from '../protocols';
+import { turnsOf, type ChatMessage, type Trajectory, type TurnView } from '../protocols';
 import { cellOutputs, codeExecutionReward, combinedReward, formatReward, REWARD_WEIGHTS, stepResponses, type JupyterOutput, type RewardWeights } from './rewards';
 
 export const RL_SCHEMA = 'l0-browser/rl-trajectory@1';
@@ -35,9 +36,13 @@ export interface RLStep {
 
 export interface RLRecord {
   schema: typeof RL_SCHEMA;
+  /** The entry's id; a follow-up question's record adds `#<turn>` (e.g. `abc#2`). */
   id: string;
   /** Which run of the question (0-based), when it was sampled several times. */
   sample: number;
+  /** Which question of the session (1-based); earlier questions are in `steps[i].messages`. */
+  question_index: number;
+  /** This record's question (the session's task for turn 1). */
   task: string;
   ground_truth: string[] | null;
   model: {
@@ -59,7 +64,7 @@ export interface RLRecord {
 
 export interface RLEntry {
   trajectory: Trajectory;
-  /** Gold answers; without them QA and total rewards are null. */
+  /** Gold answers of the first question (the task); without them QA and total rewards are null (always, for follow-ups). */
   golds?: readonly string[];
   /** Default: the trajectory's sessionId. */
   id?: string;
@@ -67,17 +72,39 @@ export interface RLEntry {
   sample?: number;
 }
 
+type EntryParts = Required<Pick<RLEntry, 'trajectory' | 'id' | 'sample'>> & Pick<RLEntry, 'golds'>;
+
+function partsOf(entry: RLEntry | Trajectory): EntryParts {
+  const e: RLEntry = 'trajectory' in entry ? entry : { trajectory: entry };
+  return { trajectory: e.trajectory, golds: e.golds, id: e.id ?? e.trajectory.sessionId, sample: e.sample ?? 0 };
+}
+
+/** One record per question of the session, in order. */
+export function toRLRecords(entry: RLEntry | Trajectory, weights: RewardWeights = REWARD_WEIGHTS): RLRecord[] {
+  const parts = partsOf(entry);
+  return turnsOf(parts.trajectory).map((turn) => turnRecord(parts, turn, weights));
+}
+
+/** The record of the first question: the whole trajectory for one without follow-ups (as the eval runner's are). */
 export function toRLRecord(entry: RLEntry | Trajectory, weights: RewardWeights = REWARD_WEIGHTS): RLRecord {
-  const { trajectory: t, golds, id, sample } = 'trajectory' in entry ? entry : { trajectory: entry, golds: undefined, id: undefined, sample: undefined };
-  const turns = stepResponses(t);
+  const parts = partsOf(entry);
+  return turnRecord(parts, turnsOf(parts.trajectory)[0]!, weights);
+}
+
+function turnRecord({ trajectory: t, golds: entryGolds, id, sample }: EntryParts, turn: TurnView, weights: RewardWeights): RLRecord {
+  // Rewards see this question alone: its steps, its answer.
+  const part: Trajectory = { ...t, steps: turn.steps, finalAnswer: turn.finalAnswer };
+  const golds = turn.index === 1 ? entryGolds : undefined;
+  const turns = stepResponses(part);
   const fmt = formatReward(turns);
-  const code = codeExecutionReward(t.steps);
-  const combined = golds ? combinedReward(t, golds, weights) : undefined;
+  const code = codeExecutionReward(part.steps);
+  const combined = golds ? combinedReward(part, golds, weights) : undefined;
   return {
     schema: RL_SCHEMA,
-    id: id ?? t.sessionId,
-    sample: sample ?? 0,
-    task: t.task,
+    id: turn.index === 1 ? id : `${id}#${turn.index}`,
+    sample,
+    question_index: turn.index,
+    task: turn.question,
     ground_truth: golds ? [...golds] : null,
     model: {
       id: t.modelId,
@@ -89,8 +116,8 @@ export function toRLRecord(entry: RLEntry | Trajectory, weights: RewardWeights =
       tools: t.settings.tools,
     },
     system_prompt: t.systemPrompt,
-    status: t.status,
-    final_answer: t.finalAnswer ?? null,
+    status: turn.status,
+    final_answer: turn.finalAnswer ?? null,
     rewards: {
       qa: combined ? combined.qa : null,
       format: fmt.score,
@@ -98,7 +125,7 @@ export function toRLRecord(entry: RLEntry | Trajectory, weights: RewardWeights =
       total: combined ? combined.total : null,
       weights,
     },
-    steps: t.steps.map((s, i) => ({
+    steps: part.steps.map((s, i) => ({
       index: s.index,
       messages: messagesForStep(t, s.index),
       response: s.raw,
@@ -119,7 +146,7 @@ export function toRLRecord(entry: RLEntry | Trajectory, weights: RewardWeights =
   };
 }
 
-/** One JSON line per trajectory (newline-terminated). */
+/** One JSON line per question (newline-terminated): a trajectory with follow-ups gives several. */
 export function exportRLJsonl(entries: ReadonlyArray<RLEntry | Trajectory>, weights?: RewardWeights): string {
-  return entries.map((e) => `${JSON.stringify(toRLRecord(e, weights))}\n`).join('');
+  return entries.flatMap((e) => toRLRecords(e, weights)).map((r) => `${JSON.stringify(r)}\n`).join('');
 }

@@ -69,6 +69,8 @@ export interface ModelInfo {
   lowResource: boolean;
   /** Conversation template the weights were converted with. */
   convTemplate: 'qwen2' | 'qwen3';
+  /** `model_type` in the weights' mlc-chat-config.json that the library runs (MLC-LLM's name). */
+  modelType: 'qwen2' | 'qwen3';
   arch: Arch;
   /** The end-of-code marker the checkpoint was trained with, when known (the agent's default is `<end_code>`). */
   eocMarker?: string;
@@ -183,6 +185,8 @@ function build(spec: Spec, q: Quantization, opts: RegistryOptions): ModelInfo {
     downloadMB: downloadMB(arch, q),
     lowResource: spec.lowResource,
     convTemplate: spec.family === 'Qwen2.5' || spec.arch.startsWith('qwen2') ? 'qwen2' : 'qwen3',
+    // MLC-LLM calls Qwen2 and Qwen2.5 checkpoints "qwen2" and Qwen3 ones "qwen3".
+    modelType: spec.arch.startsWith('qwen2') ? 'qwen2' : 'qwen3',
     arch,
     ...(spec.eocMarker ? { eocMarker: spec.eocMarker } : {}),
   };

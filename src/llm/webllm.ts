@@ -16,10 +16,11 @@ import {
   type Usage,
   type ErrorData,
 } from '../protocols';
-import { classifyFetchFailure, classifyWebLLMError } from './errors';
-import { DEFAULT_CONTEXT_WINDOW, buildAppConfig, findModel, resolveModelId, type AppConfigOptions, type CacheBackend } from './models';
+import { classifyWebLLMError } from './errors';
+import { DEFAULT_CONTEXT_WINDOW, buildAppConfig, findModel, resolveModelId, type AppConfigOptions, type CacheBackend, type ModelInfo } from './models';
 import { parseInitProgress } from './progress';
 import { StopStringFilter } from './stop';
+import { checkWeights, type WeightsReport } from './weights-check';
 import { detectWebGPU, type WebGPUReport } from './webgpu';
 import { connectWebLLMWorker, engineOverWorker, progressListener, spawnWebLLMWorker, type MLCEngineLike } from './webllm-client';
 
@@ -37,6 +38,11 @@ export interface WebLLMEngineOptions {
   signal?: AbortSignal;
   /** Run WebGPU detection before loading (default true). Unsupported -> 'unsupported' error, no download. */
   detect?: boolean;
+  /**
+   * Check the weights folder before loading (default true): a folder that is missing, serves HTML,
+   * lacks CORS or holds another model fails here with a specific error, before any download.
+   */
+  checkWeights?: boolean;
   /** Told when the engine recovered from a lost GPU device by reloading the model. */
   onRecovered?: (info: { reason: 'device-lost'; message: string }) => void;
   /** Creates the worker (default: this package's webllm.worker; a replacement must serve webllm-worker-api.ts). */
@@ -51,33 +57,38 @@ export interface WebLLMStats {
   e2eLatencyS?: number;
 }
 
+const MiB = 2 ** 20;
+
+/** Runs the weights check with progress; throws its error as an L0Error (nothing was downloaded). */
+async function checkBeforeLoad(record: ModelInfo, contextWindow: number, opts: WebLLMEngineOptions): Promise<WeightsReport> {
+  opts.onProgress?.({ phase: 'check', message: `Checking the weights at ${record.weightsUrl}…` });
+  const check = await checkWeights(record.weightsUrl, record, { signal: opts.signal, contextWindow });
+  if (!check.ok) {
+    if (check.error.kind === 'aborted') throw new L0Error({ kind: 'aborted', message: 'Model loading was cancelled.' });
+    throw new L0Error(check.error);
+  }
+  const size = `${Math.round(check.downloadBytes / MiB)} MB`;
+  const vram = `${(check.vramMB / 1024).toFixed(1)} GB`;
+  opts.onProgress?.({
+    phase: 'check',
+    fraction: 0,
+    loadedBytes: 0,
+    totalBytes: check.downloadBytes,
+    message: check.source === 'network'
+      ? `${record.label}: ${size} of weights to download (unless already in this browser's cache); needs about ${vram} of GPU memory.`
+      : `${record.label}: loading ${size} of weights from this browser's cache (the host is not reachable now); needs about ${vram} of GPU memory.`,
+  });
+  return check;
+}
+
 /**
- * WebLLM's download errors rarely say why (a Cache API `add` just "failed"). Asks the weights host
- * for the model's config from the page to tell a 404 (wrong URL), a missing CORS header and an
- * unreachable host apart.
+ * WebLLM's download errors rarely say why (a Cache API `add` just "failed"). The weights check,
+ * run again, tells a vanished folder, a lost CORS header or an unreachable host apart.
  */
-async function diagnoseWeights(weightsUrl: string, original: ErrorData): Promise<L0Error> {
-  const url = new URL('mlc-chat-config.json', weightsUrl).href;
-  let res: Response;
-  try {
-    res = await fetch(url, { cache: 'no-store' });
-  } catch (e) {
-    const f = await classifyFetchFailure(e, url);
-    if (f.kind === 'cors') {
-      return new L0Error({ kind: 'cors', message: `The weights host ${new URL(url).origin} must send CORS headers (Access-Control-Allow-Origin) so this page can download the model.`, detail: { ...original.detail, url } });
-    }
-    return new L0Error({ ...original, detail: { ...original.detail, url, probe: f.message } });
-  }
-  await res.body?.cancel().catch(() => undefined);
-  if (!res.ok) {
-    return new L0Error({
-      kind: 'network',
-      message: `Downloading the model failed: the weights host answered ${res.status} for ${url}. Check the weights URL (it must point at a folder with mlc-chat-config.json, tensor-cache.json and the shards).`,
-      detail: { ...original.detail, url, status: res.status },
-      retryable: res.status >= 500,
-    });
-  }
-  return new L0Error({ ...original, detail: { ...original.detail, url } });
+async function diagnoseDownload(record: ModelInfo, original: ErrorData): Promise<L0Error> {
+  const check = await checkWeights(record.weightsUrl, record, { useBrowserCache: false });
+  if (!check.ok) return new L0Error({ ...check.error, detail: { ...original.detail, ...check.error.detail } });
+  return new L0Error({ ...original, detail: { ...original.detail, url: record.weightsUrl } });
 }
 
 const sameMessages = (a: ChatMessage[], b: ChatMessage[]) =>
@@ -137,17 +148,19 @@ export class WebLLMEngine implements LLM {
         throw new L0Error({ kind: 'unsupported', message: `${modelId} does not fit this GPU: ${fit.reasons.join('; ')}.`, detail: { modelId } });
       }
     }
-    if (!findModel(modelId, opts.registry)) {
+    const record = findModel(modelId, opts.registry);
+    if (!record) {
       throw new L0Error({ kind: 'internal', message: `Unknown model "${modelId}".`, detail: { modelId } });
     }
 
-    onProgress?.({ phase: 'init', message: 'Starting the model engine…' });
     const appConfig = buildAppConfig({
       ...opts.registry,
       cacheBackend: opts.cacheBackend ?? opts.registry?.cacheBackend,
       modelIds: [modelId],
       contextWindows: { [modelId]: contextWindow },
     });
+    // The worker starts now so that WebLLM's code (megabytes) loads while the weights are checked;
+    // the model is only requested once the check passed.
     const worker = (opts.createWorker ?? spawnWebLLMWorker)();
 
     // Three ways the load ends early: the user cancels, the worker dies, or WebLLM throws.
@@ -160,7 +173,11 @@ export class WebLLMEngine implements LLM {
     worker.addEventListener('error', onWorkerError);
     try {
       const api = connectWebLLMWorker(worker);
-      await Promise.race([api.reload(modelId, appConfig, progressListener((r) => onProgress?.(parseInitProgress(r)))), early]);
+      const weights = opts.checkWeights === false ? undefined : await Promise.race([checkBeforeLoad(record, contextWindow, opts), early]);
+      onProgress?.({ phase: 'init', message: 'Starting the model engine…' });
+      // The check read the shards' exact size: byte counts follow WebLLM's exact fraction of it.
+      const totalBytes = weights?.downloadBytes;
+      await Promise.race([api.reload(modelId, appConfig, progressListener((r) => onProgress?.(parseInitProgress(r, totalBytes)))), early]);
       const engine = engineOverWorker(api);
       onProgress?.({ phase: 'ready', fraction: 1, message: `${modelId} is ready.` });
       return new WebLLMEngine({ id: modelId, contextWindow, engine, worker, opts: { ...opts, modelId }, webgpu });
@@ -168,7 +185,7 @@ export class WebLLMEngine implements LLM {
       worker.terminate(); // stops a download in flight; cached shards stay for the next attempt
       if (e instanceof L0Error) throw e;
       const data = classifyWebLLMError(e);
-      if (data.kind === 'network') throw await diagnoseWeights(findModel(modelId, opts.registry)!.weightsUrl, data);
+      if (data.kind === 'network') throw await diagnoseDownload(record, data);
       throw new L0Error(data);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -304,7 +321,9 @@ export class WebLLMEngine implements LLM {
    */
   private accountUsage(messages: ChatMessage[], text: string, finish: FinishReason, u: ChatCompletionChunk['usage'] | undefined): Usage {
     const prefill = u?.prompt_tokens ?? 0;
-    const completion = u?.completion_tokens ?? 0;
+    // WebLLM (0.2.79 to 0.2.86 at least) counts decode steps only: the first token, sampled at the
+    // end of prefill, is missing from completion_tokens (one less than the tokens streamed).
+    const completion = u ? u.completion_tokens + 1 : 0;
     const prev = this.lastConversation;
     const reused = prev !== undefined && prev.finish === 'stop' && sameMessages(messages.slice(0, -1), prev.messages);
     const promptTokens = reused ? prev.promptTokens + prefill : prefill;

@@ -3,7 +3,7 @@
 // No DOM, no Node modules, no Vite-only imports.
 import type { PyodideAPI } from 'pyodide';
 import { EMPTY_NOTEPAD, type LoadProgress, type NotepadState } from '../protocols';
-import { RUNTIME_PY } from './python/runtime.py';
+import { installRuntimeModule } from './python/runtime-module';
 import {
   MAX_TOOL_ARGS_CHARS,
   MAX_TOOL_NAME_CHARS,
@@ -18,16 +18,6 @@ import {
   type WorkerInfo,
   type WorkerInit,
 } from './messages';
-
-interface PyRuntime {
-  run_cell(code: string, limit: number): Promise<string>;
-  get_notepad_json(): string;
-  set_notepad_json(text: string): void;
-  set_tools(specsJson: string): void;
-  reset_namespace(): void;
-  python_version(): string;
-  cancel_current(): void;
-}
 
 const refused = (why: string) => JSON.stringify({ ok: false, error: why });
 
@@ -92,25 +82,6 @@ export function jspiSupported(): boolean {
   return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
 }
 
-/**
- * Runs the runtime source into the module `_l0_runtime`, unless a warm-start snapshot already holds
- * that module made from this very source (snapshot.ts): then only its `_l0_host` global, bound to
- * a pure-Python stand-in when the snapshot was made, is pointed at the real host module.
- */
-const INSTALL_RUNTIME_PY = `
-import sys, types
-_m = sys.modules.get("_l0_runtime")
-if _m is not None and getattr(_m, "__l0_source__", None) == _src:
-    import _l0_host
-    _m._l0_host = _l0_host
-else:
-    _m = types.ModuleType("_l0_runtime")
-    _m.__file__ = "<l0-runtime>"
-    sys.modules["_l0_runtime"] = _m
-    exec(compile(_src, "<l0-runtime>", "exec"), _m.__dict__)
-_m
-`;
-
 export async function installRuntime(
   py: PyodideAPI,
   init: WorkerInit,
@@ -137,9 +108,7 @@ export async function installRuntime(
   py.setStdin({ error: true });
 
   progress({ phase: 'runtime', fraction: 0.9, message: 'Starting the notebook runtime' });
-  const globals = py.toPy({ _src: RUNTIME_PY });
-  const rt = py.runPython(INSTALL_RUNTIME_PY, { globals }) as PyRuntime;
-  globals.destroy();
+  const rt = installRuntimeModule(py);
   rt.set_tools(JSON.stringify(init.tools));
   rt.set_notepad_json(JSON.stringify(init.notepad));
   rt.reset_namespace();

@@ -213,7 +213,7 @@ export function prepareNodeWorkerForPyodide(): void {
  * and before any model code runs (node.worker.ts passes it to createWorkerApi as afterInstall).
  */
 export function hardenNodeWorker(py: PyodideAPI): HardenReport {
-  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false };
+  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false, builtinsRemoved: [], emscriptenStubbed: [] };
   const ErrnoError = (py.FS as unknown as { ErrnoError?: new (code: number) => Error }).ErrnoError;
   const errno = (code: number) => (ErrnoError ? new ErrnoError(code) : Object.assign(new Error('EPERM'), { name: 'ErrnoError', errno: code }));
   neuterNodeModules(report, errno);
@@ -226,5 +226,8 @@ export function hardenNodeWorker(py: PyodideAPI): HardenReport {
     overwritten: [...report.overwritten, ...shared.overwritten],
     kept: shared.kept,
     pythonGuard: shared.pythonGuard,
+    builtinsRemoved: shared.builtinsRemoved,
+    emscriptenStubbed: shared.emscriptenStubbed,
+    lockdown: shared.lockdown,
   };
 }

@@ -9,15 +9,23 @@
 //   1. Every host capability (storage, network, workers, cross-context channels, GPU, files) is
 //      deleted from the worker global and its prototype chain. A deleted interface cannot be
 //      recovered inside a realm, and the realm cannot make a new one (Worker is gone too).
-//   2. JS code evaluation is neutered: `eval` deleted, the Function constructors replaced by
-//      throwing stand-ins, string timers refused. The page CSP (no 'unsafe-eval'), inherited by the
-//      blob-URL worker, blocks the same at the engine level; each holds without the other.
-//   3. What remains — intrinsics, timers, TextEncoder/Decoder, crypto.getRandomValues, and
+//   2. Nothing the realm shares stays writable (lockdown.ts, the last step): intrinsics and host
+//      prototypes frozen, deleted names fixed to `undefined` on a frozen global, no new WebAssembly.
+//   3. JS code evaluation is neutered: `eval` replaced by a stand-in that evaluates nothing, the
+//      Function constructors by throwing stand-ins, string timers refused. The page CSP (no
+//      'unsafe-eval'), inherited by the blob-URL worker, blocks the same at the engine level.
+//   4. What remains — intrinsics, timers, TextEncoder/Decoder, crypto.getRandomValues, and
 //      postMessage to the host — only reaches the host, which treats every message as untrusted data.
-// A Python-level guard (replacing the `js`/`pyodide_js` modules, blocking pyodide.http, ctypes)
-// is defence in depth: Python introspection can get around it, the JS-side removal is what counts.
+// Python level (defence in depth): the `js`/`pyodide_js` modules are facades, `_ctypes` and
+// CPython's test modules leave the built-in module table (inittab.ts), Emscripten's DOM/script
+// functions are stubs where dlsym looks (emscripten-stubs.ts), and an import guard (python/guard.py)
+// explains what is refused. Python can write the Wasm heap, so none of that is the boundary.
 
 import type { PyodideAPI } from 'pyodide';
+import { stubEmscriptenLibrary } from './emscripten-stubs';
+import { removeBuiltinModules, REMOVED_BUILTINS } from './inittab';
+import { captureRealm, lockdownRealm, type LockdownReport } from './lockdown';
+import { GUARD_PY } from './python/sources';
 
 export interface HardenOptions {
   /**
@@ -43,6 +51,12 @@ export interface HardenReport {
   kept: string[];
   /** True once the Python-level guard is installed. */
   pythonGuard: boolean;
+  /** Built-in modules taken out of the interpreter's module table (inittab.ts). */
+  builtinsRemoved: string[];
+  /** Emscripten JS library functions that dlsym / side modules would reach, now stubs (emscripten-stubs.ts). */
+  emscriptenStubbed: string[];
+  /** The realm's lockdown (lockdown.ts): frozen objects, global bindings, WebAssembly compilation. */
+  lockdown?: LockdownReport;
 }
 
 /** ECMAScript intrinsics: no host capability in them (eval and Function are handled apart). */
@@ -226,42 +240,6 @@ function packageOnlyFetch(realFetch: typeof fetch, prefix: string): typeof fetch
   }) as typeof fetch;
 }
 
-const PYTHON_GUARD = String.raw`
-import sys, types, importlib.abc
-
-# Modules that lead out of the sandbox: refused at import.
-_BLOCKED = {"ctypes", "_ctypes", "micropip", "pyodide.http", "webbrowser"}
-# Modules re-imported so they resolve to the facades registered from JS.
-_FACADES = {"js", "pyodide_js", "pyodide_js._api"}
-
-def _blocked(name):
-    return name in _BLOCKED or name.startswith(("pyodide.http.", "ctypes.", "pyodide_js._module"))
-
-class _L0SandboxImportGuard(importlib.abc.MetaPathFinder):
-    """Refuses modules that lead out of the sandbox. Defence in depth only (see docs/security.md)."""
-    def find_spec(self, fullname, path=None, target=None):
-        if _blocked(fullname):
-            raise ModuleNotFoundError(
-                f"module {fullname!r} is not available in the l0 sandbox "
-                "(no JavaScript or network access from Python; use the provided tools)", name=fullname)
-        return None
-
-for _name in list(sys.modules):
-    if _blocked(_name) or _name in _FACADES:
-        sys.modules.pop(_name, None)
-sys.meta_path.insert(0, _L0SandboxImportGuard())
-
-# Module-level references to the original modules (pyodide's own modules keep a few) go too.
-for _mod in list(sys.modules.values()):
-    _d = getattr(_mod, "__dict__", None)
-    if not isinstance(_d, dict):
-        continue
-    for _k, _v in list(_d.items()):
-        if isinstance(_v, types.ModuleType) and (getattr(_v, "__name__", "") in _FACADES or _blocked(getattr(_v, "__name__", ""))):
-            _d.pop(_k, None)
-del _name, _mod, _d
-`;
-
 let done: HardenReport | undefined;
 
 /**
@@ -272,7 +250,7 @@ let done: HardenReport | undefined;
 export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): HardenReport {
   // Once per worker: the realm-level changes are irreversible and non-configurable.
   if (done) return done;
-  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false };
+  const report: HardenReport = { removed: [], overwritten: [], kept: [], pythonGuard: false, builtinsRemoved: [], emscriptenStubbed: [] };
   done = report;
   const g = globalThis as unknown as Record<string, unknown>;
   const api = (py as unknown as { _api?: { config?: Record<string, unknown>; scheduleCallback?: unknown } })._api;
@@ -280,6 +258,8 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   const packageBaseUrl = options.packageBaseUrl;
   const realFetch = typeof g.fetch === 'function' ? (g.fetch as typeof fetch).bind(globalThis) : undefined;
   const platform = options.platform ?? 'browser';
+  // Before anything is deleted: the lockdown freezes the prototypes of deleted interfaces too.
+  const realm = captureRealm(platform);
   const timers = safeTimers(platform);
 
   // Python guard first: it needs the FFI (registerJsModule) that the JS-side pass leaves intact.
@@ -296,7 +276,16 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
   });
   py.registerJsModule('js', jsFacade);
   py.registerJsModule('pyodide_js', Object.freeze({ version: py.version, _api: apiFacade, loadedPackages: Object.freeze({}) }));
-  py.runPython(PYTHON_GUARD);
+  report.emscriptenStubbed = stubEmscriptenLibrary(py);
+  const builtins = removeBuiltinModules(py);
+  report.builtinsRemoved = builtins.removed;
+  report.overwritten.push(...builtins.failed.map((f) => `${f} (FAILED)`));
+  const guardGlobals = py.toPy({ _removed: REMOVED_BUILTINS });
+  try {
+    py.runPython(GUARD_PY, { globals: guardGlobals });
+  } finally {
+    guardGlobals.destroy();
+  }
   report.pythonGuard = true;
 
   // JS side: what counts.
@@ -326,5 +315,9 @@ export function hardenWorkerScope(py: PyodideAPI, options: HardenOptions = {}): 
       try { Object.defineProperty(api, k, { value: refuse, writable: false, configurable: false }); } catch { /* absent */ }
     }
   }
+  // Last: nothing the realm shares stays writable (lockdown.ts).
+  const deleted = report.removed.filter((n) => !n.startsWith('URL.')).map((n) => n.slice(n.lastIndexOf('.') + 1));
+  report.lockdown = lockdownRealm(realm, { deleted, allowWasmCompilation: Boolean(packageBaseUrl) });
+  report.overwritten.push(...report.lockdown.failed.map((f) => `lockdown: ${f} (FAILED)`));
   return report;
 }

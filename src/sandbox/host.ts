@@ -19,7 +19,7 @@ import type { ChannelStats } from '../channel/channel';
 import { answeredResult, clearCellTimers, interruptedBeforeStart, killedResult, newCell, stopCell, type Forced, type RunningCell, type StopReason } from './cell-run';
 import { TOOL_CHANNEL_BYTES, TOOL_CHANNEL_HEADER_BYTES, type WorkerInit } from './messages';
 import { ToolChannel, type WorkerToolCalls } from './tool-channel';
-import { ToolGateway, type ToolGatewayLimits } from './tool-gateway';
+import { pausableTimer, ToolGateway, type PausableTimer, type ToolGatewayLimits } from './tool-gateway';
 import { WorkerLifecycle, type SandboxPlatform } from './worker-lifecycle';
 
 export { RESTART_MESSAGE } from './cell-run';
@@ -51,6 +51,8 @@ export class PyodideSandbox implements Sandbox {
   private notepad: NotepadState;
   private cellSeq = 0;
   private running?: RunningCell;
+  /** The agent run (question) of the last cell: the per-run tool-call cap counts within it. */
+  private currentRun?: string;
   private runningDone?: Promise<unknown>;
   private disposed = false;
   private readonly interruptBuffer?: SharedArrayBuffer;
@@ -134,6 +136,10 @@ export class PyodideSandbox implements Sandbox {
   runCell(code: string, options: RunCellOptions = {}): Promise<CellResult> {
     if (this.disposed) return Promise.reject(new L0Error({ kind: 'sandbox', message: 'The sandbox was disposed.' }));
     if (this.running) return Promise.reject(new L0Error({ kind: 'sandbox', message: 'Another cell is still running.' }));
+    if (options.run !== undefined && options.run !== this.currentRun) {
+      this.currentRun = options.run;
+      this.gateway.newRun();
+    }
     const p = this.runCellInner(code, options);
     this.runningDone = p.catch(() => undefined);
     return p;
@@ -145,14 +151,16 @@ export class PyodideSandbox implements Sandbox {
     const { cell, forced } = newCell({ id: ++this.cellSeq, gateway: this.gateway.forCell(), timeoutMs, limit, onStream: options.onStream });
     this.running = cell;
     const started = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: PausableTimer | undefined;
     try {
       return await this.withWorker(async (api) => {
         // Interrupted while waiting for the interpreter to (re)start: nothing ran.
         if (cell.stopReason) return interruptedBeforeStart(cell.stopReason, this.notepad, performance.now() - started);
         if (this.interruptBuffer) Atomics.store(new Int32Array(this.interruptBuffer), 0, 0);
         cell.started = true;
-        timer = setTimeout(() => this.stop(cell, 'timeout'), timeoutMs);
+        timer = pausableTimer(timeoutMs, () => this.stop(cell, 'timeout'));
+        // A person reading an approval prompt is not a runaway cell: the clock stops meanwhile.
+        cell.gateway.onUserWait = (waiting) => (waiting ? timer?.pause() : timer?.resume());
         const normal = api.runCell(cell.id, code, limit).then(
           (raw): Partial<Forced> => ({ raw }),
           (e: unknown): Forced => ({ why: 'crash', detail: toErrorData(e).message }),
@@ -169,7 +177,7 @@ export class PyodideSandbox implements Sandbox {
         return result;
       });
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       clearCellTimers(cell);
       cell.gateway.cancel();
       if (this.running === cell) this.running = undefined;

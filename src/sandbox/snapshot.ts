@@ -9,7 +9,8 @@
 //    handed to Python, would make `makeMemorySnapshot()` throw. So the snapshot is made in the
 //    loader, before `installRuntime` registers `_l0_host`: the runtime source runs into its module
 //    `_l0_runtime` against a pure-Python stand-in for `_l0_host`, and the stand-in is dropped
-//    again. On restore, `installRuntime` finds that module (tagged with the source it ran) and
+//    again (python/load_runtime.py, the one place that creates that module, in both modes). On
+//    restore, `installRuntime` finds that module (tagged with the source it ran) and
 //    only rebinds its `_l0_host` global to the real host module: compiling and running the 16 KB
 //    runtime again would cost 40–100 ms on a freshly restored (not yet JIT-warm) interpreter.
 //  - The snapshot is the whole Wasm heap (about 30 MB) plus a build id; Pyodide refuses one made by
@@ -27,10 +28,10 @@
 // after start-up, so model-written code cannot plant a snapshot for the next visit.
 import type { PyodideAPI } from 'pyodide';
 import type { LoadProgress } from '../protocols';
-import { RUNTIME_PY } from './python/runtime.py';
+import { prewarmRuntimeModule, RUNTIME_SNAPSHOT_SOURCE } from './python/runtime-module';
 
 /** Bump when what goes into a snapshot, or how it is stored, changes in a way the key would not see. */
-export const SNAPSHOT_FORMAT = 3;
+export const SNAPSHOT_FORMAT = 4;
 export const SNAPSHOT_DB_NAME = 'l0-pyodide-snapshot';
 const STORE_NAME = 'snapshot';
 const META_KEY = 'meta';
@@ -105,14 +106,31 @@ export function decodeSparse(s: SparseSnapshot): Uint8Array {
   return out;
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+async function sha256Hex(subtle: SubtleCrypto, text: string): Promise<string> {
+  const digest = await subtle.digest('SHA-256', new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * 128 bits of four FNV-1a hashes (different offsets) over the UTF-16 code units, as hex. For pages
+ * without `crypto.subtle` (plain http on an address that is not localhost is not a secure
+ * context): the key only has to change when its inputs do, nobody forges it (only page code
+ * writes the store).
+ */
+export function fallbackHashHex(text: string): string {
+  const h = [0x811c9dc5, 0x050c5d1f, 0x2b1ab6a5, 0x6c62272e];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    for (let k = 0; k < 4; k++) h[k] = Math.imul(h[k]! ^ c, 0x01000193) >>> 0;
+  }
+  return h.map((x) => x.toString(16).padStart(8, '0')).join('');
 }
 
 /** The cache key: changes whenever Pyodide, our Python runtime or the snapshot format changes. */
 export async function snapshotKey(pyodideVersion: string, runtimeSource: string): Promise<string> {
-  const hash = await sha256Hex(`${SNAPSHOT_FORMAT}\n${pyodideVersion}\n${runtimeSource}`);
+  const input = `${SNAPSHOT_FORMAT}\n${pyodideVersion}\n${runtimeSource}`;
+  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  const hash = subtle ? await sha256Hex(subtle, input).catch(() => fallbackHashHex(input)) : fallbackHashHex(input);
   return `pyodide-${pyodideVersion}-rt-${hash.slice(0, 32)}`;
 }
 
@@ -217,39 +235,6 @@ export async function clearSnapshot(dbName: string = SNAPSHOT_DB_NAME): Promise<
   }
 }
 
-/**
- * Runs our runtime source into its module `_l0_runtime`, against a pure-Python `_l0_host` (no JS
- * objects cross into Python), and tags the module with that source (`installRuntime` checks the tag
- * and rebinds `_l0_host`); the stand-in leaves `sys.modules` again.
- */
-const PREWARM_PY = String.raw`
-import sys, types
-_stub = types.ModuleType("_l0_host")
-_stub.tool_bridge = "none"
-_stub.can_load_packages = False
-_stub.stream = lambda name, text: None
-def _no_tool(*args):
-    raise RuntimeError("no tools while snapshotting")
-_stub.call_tool = _no_tool
-_stub.call_tool_async = _no_tool
-sys.modules["_l0_host"] = _stub
-try:
-    _m = types.ModuleType("_l0_runtime")
-    _m.__file__ = "<l0-runtime>"
-    sys.modules["_l0_runtime"] = _m
-    exec(compile(_l0_runtime_source, "<l0-runtime>", "exec"), _m.__dict__)
-    _m.__l0_source__ = _l0_runtime_source
-except BaseException:
-    sys.modules.pop("_l0_runtime", None)
-    raise
-finally:
-    del sys.modules["_l0_host"]
-    _m = _stub = _no_tool = None
-    del _l0_runtime_source
-import gc
-gc.collect()
-`;
-
 export type SnapshotOutcome =
   /** Python was restored from a saved snapshot. */
   | 'restored'
@@ -276,7 +261,7 @@ export type LoadPyodideFn = (options: Record<string, unknown>) => Promise<Pyodid
 
 export interface SnapshotLoadOptions {
   pyodideVersion: string;
-  /** Our Python runtime's source: run into the snapshot and hashed into its key. */
+  /** What the snapshot holds of ours (the runtime and its loader, runtime-module.ts): hashed into its key. */
   runtimeSource: string;
   store: SnapshotStore;
 }
@@ -293,7 +278,15 @@ export async function loadPyodideWithSnapshot(
   options: Record<string, unknown>,
   snap: SnapshotLoadOptions,
 ): Promise<SnapshotLoadResult> {
-  const key = await snapshotKey(snap.pyodideVersion, snap.runtimeSource);
+  let key: string;
+  try {
+    key = await snapshotKey(snap.pyodideVersion, snap.runtimeSource);
+  } catch (e) {
+    // The snapshot is optional: whatever breaks the key, Python still starts.
+    const py = await loadPyodide(options);
+    const error = `no snapshot key: ${message(e)}`;
+    return { py, outcome: 'unavailable', key: '', error, saved: Promise.resolve({ ok: false, error }), snapshotMs: 0 };
+  }
   let restoreError: string | undefined;
   const t0 = performance.now();
   let storage: string | undefined;
@@ -329,12 +322,7 @@ export async function loadPyodideWithSnapshot(
   const t1 = performance.now();
   let bytes: Uint8Array;
   try {
-    const globals = py.toPy({ _l0_runtime_source: snap.runtimeSource });
-    try {
-      py.runPython(PREWARM_PY, { globals });
-    } finally {
-      globals.destroy();
-    }
+    prewarmRuntimeModule(py);
     bytes = py.makeMemorySnapshot();
   } catch (e) {
     const error = [restoreError, `could not make a snapshot: ${message(e)}`].filter(Boolean).join('; ');
@@ -372,7 +360,7 @@ export async function loadPyodideWarm(
   if (!mod.version) return load(options);
   const res = await loadPyodideWithSnapshot(load, options, {
     pyodideVersion: mod.version,
-    runtimeSource: RUNTIME_PY,
+    runtimeSource: RUNTIME_SNAPSHOT_SOURCE,
     store: indexedDbSnapshotStore(),
   });
   const mb = res.bytes ? `${(res.bytes / 2 ** 20).toFixed(1)} MB` : '';

@@ -2,7 +2,9 @@
 // and records the call. Calls are counted when they are ISSUED, before anything runs: a per-cell
 // cap, a per-run cap (since the sandbox was created, reset() or restart()), and a cap on calls in
 // flight (the rest wait their turn), so no number of concurrent calls gets more requests out than
-// the caps allow. Replies are JSON the Python runtime understands.
+// the caps allow. Replies are JSON the Python runtime understands. A tool that waits for a person
+// (an approval prompt) does so through `ctx.waitForUser`, which stops the call's clock and the
+// cell's (a person reading a prompt is not a runaway tool); Stop still ends the call at once.
 import { toErrorData, type ErrorData, type Tool, type ToolCallRecord } from '../protocols';
 
 export const DEFAULT_TOOL_TIMEOUT_MS = 20_000;
@@ -24,6 +26,46 @@ export interface ToolGatewayLimits {
 export const INTERRUPTED_REPLY = JSON.stringify({ interrupted: true });
 
 const errorReply = (message: string) => JSON.stringify({ ok: false, error: message });
+
+/** A timeout that can be paused: the time spent paused does not count. */
+export interface PausableTimer {
+  pause(): void;
+  resume(): void;
+  clear(): void;
+}
+
+export function pausableTimer(ms: number, fire: () => void): PausableTimer {
+  let remaining = ms;
+  let since = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cleared = false;
+  const arm = () => {
+    since = performance.now();
+    timer = setTimeout(() => {
+      timer = undefined;
+      cleared = true;
+      fire();
+    }, Math.max(0, remaining));
+  };
+  arm();
+  return {
+    pause() {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timer = undefined;
+      remaining -= performance.now() - since;
+    },
+    resume() {
+      if (timer !== undefined || cleared) return;
+      arm();
+    },
+    clear() {
+      cleared = true;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
 
 /** Sandbox-wide part: the tools, the per-run count and the slots for calls in flight. */
 export class ToolGateway {
@@ -82,11 +124,21 @@ export class ToolGateway {
 /** Per-cell gateway: counts the cell's calls and records them. */
 export class CellToolGateway {
   readonly records: ToolCallRecord[] = [];
+  /** Told when the first of this cell's calls starts waiting for a person (true) and when the last stops (false). */
+  onUserWait?: (waiting: boolean) => void;
   private issued = 0;
   private refusedOverCap = 0;
+  private usersAwaited = 0;
   private readonly abort = new AbortController();
 
   constructor(private readonly shared: ToolGateway) {}
+
+  private userWait(delta: 1 | -1): void {
+    const before = this.usersAwaited;
+    this.usersAwaited += delta;
+    if (before === 0 && this.usersAwaited === 1) this.onUserWait?.(true);
+    else if (before === 1 && this.usersAwaited === 0) this.onUserWait?.(false);
+  }
 
   /** Aborts pending and queued tool runs (the cell was interrupted or timed out). */
   cancel(): void {
@@ -140,22 +192,33 @@ export class CellToolGateway {
     const ctl = new AbortController();
     const onCellAbort = () => ctl.abort();
     this.abort.signal.addEventListener('abort', onCellAbort);
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: PausableTimer | undefined;
     try {
       // The slot is released when the tool stops or is told to stop (timeout, cell abort): its
       // signal aborts its requests.
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        timer = pausableTimer(timeoutMs, () => {
           ctl.abort();
           reject(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { kind: 'timeout', message: `timed out after ${timeoutMs} ms`, retryable: true }));
-        }, timeoutMs);
+        });
       });
+      let waits = 0;
+      const waitForUser = async <T>(work: Promise<T>): Promise<T> => {
+        if (waits++ === 0) timer?.pause();
+        this.userWait(1);
+        try {
+          return await work;
+        } finally {
+          this.userWait(-1);
+          if (--waits === 0) timer?.resume();
+        }
+      };
       const cellStopped = new Promise<never>((_, reject) => {
         const stop = () => reject(Object.assign(new Error('the cell was interrupted'), { kind: 'aborted', message: 'the cell was interrupted' }));
         if (this.abort.signal.aborted) stop();
         else this.abort.signal.addEventListener('abort', stop, { once: true });
       });
-      const value = await Promise.race([tool.run(args, { signal: ctl.signal }), timeout, cellStopped]);
+      const value = await Promise.race([tool.run(args, { signal: ctl.signal, waitForUser }), timeout, cellStopped]);
       const json = JSON.stringify(value ?? null) ?? 'null';
       if (json.length > maxChars) {
         return fail({
@@ -169,7 +232,7 @@ export class CellToolGateway {
     } catch (e) {
       return fail(toErrorData(e, 'tool'));
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       this.abort.signal.removeEventListener('abort', onCellAbort);
     }
   }

@@ -1,8 +1,9 @@
 // A session as a Jupyter notebook (nbformat 4.4: no cell ids, so it also validates against the
-// 4.0 schema): the task and each step's thinking as markdown cells, each step's code as a code
-// cell with its outputs (stdout/stderr streams, the last expression's repr, the error).
-import type { CellResult, NotepadState, Trajectory } from '../protocols';
-import { notepadMarkdown } from './markdown';
+// 4.0 schema): each question as a markdown heading cell, then its steps (thinking as markdown,
+// code as a code cell with its outputs: stdout/stderr streams, the last expression's repr, the
+// error) and its answer.
+import { turnsOf, type CellResult, type NotepadState, type Trajectory } from '../protocols';
+import { notepadMarkdown, questionHeading, turnOutcome } from './markdown';
 
 export type MultilineString = string[];
 
@@ -50,23 +51,28 @@ function cellOutputs(cell: CellResult, count: number): NbOutput[] {
 }
 
 export function sessionToNotebook(trajectory: Trajectory, notepad?: NotepadState, title?: string): Notebook {
-  const cells: NbCell[] = [
-    markdown(`# ${title || 'L0 session'}\n\n**Task:** ${trajectory.task}\n\nModel: \`${trajectory.modelId}\` · status: ${trajectory.status}`),
-  ];
-  for (const step of [...trajectory.steps].sort((a, b) => a.index - b.index)) {
-    const meta = { l0: { step: step.index } };
-    if (step.think.trim()) cells.push(markdown(`**Step ${step.index}: thinking**\n\n${step.think.trim()}`, meta));
-    if (step.code.trim()) {
-      cells.push({
-        cell_type: 'code',
-        metadata: meta,
-        source: toLines(step.code),
-        outputs: step.cell ? cellOutputs(step.cell, step.index) : [],
-        execution_count: step.cell ? step.index : null,
-      });
+  const turns = turnsOf(trajectory);
+  const counts = turns.length > 1 ? ` · questions: ${turns.length}` : '';
+  const cells: NbCell[] = [markdown(`# ${title || 'L0 session'}\n\nModel: \`${trajectory.modelId}\` · status: ${trajectory.status}${counts}`)];
+  for (const turn of turns) {
+    const turnMeta = { l0: { turn: turn.index } };
+    cells.push(markdown(`${questionHeading(turn, turns.length)}\n\n${turn.question}`, turnMeta));
+    for (const step of turn.steps) {
+      const meta = { l0: { step: step.index, turn: turn.index } };
+      if (step.think.trim()) cells.push(markdown(`**Step ${step.index}: thinking**\n\n${step.think.trim()}`, meta));
+      if (step.code.trim()) {
+        cells.push({
+          cell_type: 'code',
+          metadata: meta,
+          source: toLines(step.code),
+          outputs: step.cell ? cellOutputs(step.cell, step.index) : [],
+          execution_count: step.cell ? step.index : null,
+        });
+      }
     }
+    const heading = turns.length > 1 ? `## Answer ${turn.index}` : '## Answer';
+    cells.push(markdown(`${heading}\n\n${turn.finalAnswer ?? `_${turnOutcome(turn)}_`}`, turnMeta));
   }
-  if (trajectory.finalAnswer !== undefined) cells.push(markdown(`## Final answer\n\n${trajectory.finalAnswer}`));
   if (notepad) cells.push(markdown(`## Notepad\n\n${notepadMarkdown(notepad)}`));
   return {
     nbformat: 4,

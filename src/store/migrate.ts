@@ -7,6 +7,8 @@ import { SCHEMA_KEY, metaKey, notepadKey, runKey, settingKey, stepKey, type Stor
 import type { KV, WritePlan } from './kv';
 import { checkMeta, checkNotepad, checkRun, checkStep, storeIssue, type RunHeader, type StoreIssue } from './records';
 
+// Within v1, run headers gained `turns` (follow-up questions) without a version bump: nothing
+// needs converting, since `turnsOf` reads a header without them as one question.
 export const SCHEMA_VERSION = 1;
 
 // ---- schema v0: what a hypothetical earlier build wrote -------------------------------------

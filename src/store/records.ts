@@ -1,6 +1,6 @@
 // Stored record shapes (schema v1) and the checks that decide whether a record read back from
 // storage is usable. A record that fails its check is reported as a StoreIssue and skipped.
-import type { ErrorData, NotepadState, RunStatus, SessionMeta, Trajectory, TrajectoryStep } from '../protocols';
+import { RUN_STATUSES, type ErrorData, type NotepadState, type RunStatus, type SessionMeta, type Trajectory, type TrajectoryStep } from '../protocols';
 import { keyToString, type StoreKey } from './keys';
 
 export type RunHeader = Omit<Trajectory, 'steps'>;
@@ -33,8 +33,6 @@ export function storeIssue(key: StoreKey, reason: string, sessionId?: string, de
     error: { kind: 'storage', message: `Skipped an unreadable record (${k}): ${reason}.`, detail: { key: k, ...detail } },
   };
 }
-
-const RUN_STATUSES: readonly RunStatus[] = ['running', 'answered', 'max-steps', 'aborted', 'error', 'interrupted'];
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';

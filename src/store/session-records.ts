@@ -1,6 +1,6 @@
 // The records a new or imported session starts with, and the meta record after a write: pure
 // functions of their inputs, so session-store.ts only sequences them inside transactions.
-import { EMPTY_NOTEPAD, type NotepadState, type SessionMeta, type Trajectory } from '../protocols';
+import { EMPTY_NOTEPAD, turnsOf, type NotepadState, type SessionMeta, type Trajectory } from '../protocols';
 import type { ParsedImport } from './export';
 import { metaKey, notepadKey, runKey, stepKey, type StoreKey } from './keys';
 import { checkMeta, type NotepadRecord, type RunHeader, type RunRecord } from './records';
@@ -53,6 +53,7 @@ export function importedSessionRecords(id: string, parsed: ParsedImport, now: nu
     status,
     modelId: t.modelId,
     stepCount: steps.reduce((m, s) => Math.max(m, s.index), 0),
+    questionCount: turnsOf(t).length,
     createdAt: now,
     updatedAt: now,
     ...(t.finalAnswer !== undefined ? { finalAnswer: t.finalAnswer } : {}),

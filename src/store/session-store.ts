@@ -191,7 +191,7 @@ export class KVSessionStore implements SessionStore {
       runKey(sessionId),
       'run',
       (rev): RunRecord => ({ rev, run: stored }),
-      () => ({ task: stored.task, status: stored.status, modelId: stored.modelId, finalAnswer: stored.finalAnswer }),
+      () => ({ task: stored.task, status: stored.status, modelId: stored.modelId, finalAnswer: stored.finalAnswer, questionCount: Array.isArray(stored.turns) ? stored.turns.length : 1 }),
     );
     this.changed({ sessionId, what: 'run' });
   }

@@ -29,4 +29,15 @@ export { wikipediaClient, snippetToText, type WikipediaOptions } from './wikiped
 export { searxngSearch, type SearxngOptions } from './searxng';
 export { tavilySearch, type TavilyOptions } from './tavily';
 export { jinaReader, type JinaOptions } from './jina';
+export {
+  createFetchGate,
+  destinationOf,
+  hostAllowed,
+  invalidHostPatterns,
+  parseHostPattern,
+  type FetchDecision,
+  type FetchApprovalRequest,
+  type FetchGate,
+  type FetchGateOptions,
+} from './fetch-approval';
 export { defaultTools, TOOL_FACTORIES, type ToolSettings, type WebToolSettings } from './registry';

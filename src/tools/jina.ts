@@ -15,13 +15,25 @@ interface JinaResponse {
 
 export function jinaReader(options: JinaOptions = {}): PageReader {
   const root = (options.baseUrl ?? 'https://r.jina.ai').replace(/\/+$/, '');
+  // The proxy gets the URL as our parser reads it, so it cannot read another host out of it than
+  // the one the fetch approval asked about (`http://a.com\\@b.com/` is a.com here, b.com to some parsers).
+  const target = (url: string) => {
+    try {
+      return new URL(url).href;
+    } catch {
+      throw toolError('jina', `not a valid URL: ${url.slice(0, 200)}`);
+    }
+  };
   return {
     name: 'Jina Reader',
     canRead: (url) => /^https?:\/\//i.test(url),
+    // Jina fetches the page: both its own host and the page's host are reached.
+    destinations: (url) => [`${root}/${target(url)}`, target(url)],
+    serviceUrls: [root],
     async read(url, signal) {
       const headers: Record<string, string> = { Accept: 'application/json' };
       if (options.apiKey) headers.Authorization = `Bearer ${options.apiKey}`;
-      const data = await httpJson<JinaResponse>('jina', `${root}/${url}`, { signal, headers }, options);
+      const data = await httpJson<JinaResponse>('jina', `${root}/${target(url)}`, { signal, headers }, options);
       if (typeof data.data?.content !== 'string') throw toolError('jina', 'bad response: no data.content in the answer');
       return { title: data.data.title || url, url: data.data.url || url, markdown: data.data.content.trim() };
     },

@@ -18,6 +18,7 @@ export function searxngSearch(options: SearxngOptions): SearchProvider {
   const root = options.instanceUrl.replace(/\/+$/, '');
   return {
     name: 'SearXNG',
+    endpoint: `${root}/search`,
     async search(query, k, signal) {
       const url = `${root}/search?${new URLSearchParams({ q: query, format: 'json' })}`;
       const data = await httpJson<SearxngResponse>('searxng', url, { signal, headers: { Accept: 'application/json' } }, options);

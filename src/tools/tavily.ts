@@ -18,6 +18,7 @@ export function tavilySearch(options: TavilyOptions): SearchProvider {
   const root = (options.baseUrl ?? 'https://api.tavily.com').replace(/\/+$/, '');
   return {
     name: 'Tavily',
+    endpoint: `${root}/search`,
     async search(query, k, signal) {
       const data = await httpJson<TavilyResponse>(
         'tavily',

@@ -15,6 +15,8 @@ export interface WebSearchResult {
 
 export interface SearchProvider {
   readonly name: string;
+  /** The URL queries are sent to (a remote provider); absent for a local one. */
+  readonly endpoint?: string;
   search(query: string, k: number, signal: AbortSignal): Promise<WebSearchResult[]>;
 }
 
@@ -28,6 +30,10 @@ export interface PageReader {
   readonly name: string;
   canRead(url: string): boolean;
   read(url: string, signal: AbortSignal): Promise<WebPage>;
+  /** The URLs `read(url)` will reach, directly or through a proxy (default: `url` itself when it is http(s)). */
+  destinations?(url: string): string[];
+  /** Base URLs of the services it was set up with (e.g. its proxy). */
+  readonly serviceUrls?: readonly string[];
 }
 
 /** L0 cuts each search result to about 1,000 characters. */
@@ -43,6 +49,11 @@ export function webSearchTool(provider: SearchProvider): Tool {
       'Read a result in full with get_webpage_in_markdown(url).',
     example: 'for r in web_search("Scott Derrickson nationality"): print(r["title"], r["url"], r["snippet"])',
     timeoutMs: 20_000,
+    serviceUrls: provider.endpoint ? [provider.endpoint] : [],
+    destinations(args) {
+      stringArg('web_search', args, 'query');
+      return provider.endpoint ? [provider.endpoint] : [];
+    },
     async run(args, { signal }) {
       const query = stringArg('web_search', args, 'query');
       const k = intArg('web_search', args, 'k', 5, 1, 10);
@@ -89,6 +100,14 @@ export function getWebpageTool(readers: readonly PageReader[], options: PageTool
     example: 'print(get_webpage_in_markdown("https://en.wikipedia.org/wiki/Scott_Derrickson"))',
     timeoutMs: 30_000,
     maxResultChars: pageTokens * 4 + 1000,
+    serviceUrls: readers.flatMap((r) => r.serviceUrls ?? []),
+    // Asked again for a page already in the cache: the cache may drop it before the call reads it.
+    destinations(args) {
+      const url = stringArg('get_webpage_in_markdown', args, 'url').trim();
+      const reader = readers.find((r) => r.canRead(url));
+      if (!reader) return [];
+      return reader.destinations ? reader.destinations(url) : /^https?:\/\//i.test(url) ? [url] : [];
+    },
     async run(args, { signal }) {
       const url = stringArg('get_webpage_in_markdown', args, 'url').trim();
       const pageNo = intArg('get_webpage_in_markdown', args, 'page', 1, -Infinity, Infinity);

@@ -88,7 +88,17 @@ export function wikipediaClient(options: WikipediaOptions = {}) {
     return { title: parsed.title, url: articleUrl(parsed.title), markdown: htmlToMarkdown(html) };
   }
 
-  const searchProvider: SearchProvider = { name: 'Wikipedia', search };
-  const reader: PageReader = { name: 'Wikipedia', canRead: (url) => locate(url) !== undefined, read };
+  const searchProvider: SearchProvider = { name: 'Wikipedia', endpoint: `${base}/w/api.php`, search };
+  const reader: PageReader = {
+    name: 'Wikipedia',
+    canRead: (url) => locate(url) !== undefined,
+    read,
+    // The same root read() sends its request to: another language edition is another host.
+    destinations: (url) => {
+      const where = locate(url);
+      return where ? [`${where.root}/w/api.php`] : [];
+    },
+    serviceUrls: [base],
+  };
   return { search: searchProvider, reader, articleUrl };
 }

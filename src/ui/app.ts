@@ -4,7 +4,9 @@
 import { createAppController, DEMO_ENGINE, DEMOS, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
 import { L0Error, toErrorData, type ErrorData } from '../protocols';
 import { h, setChildren } from './dom';
+import { createApprovalPrompts } from './approval-prompt';
 import { createFirstRun } from './first-run';
+import { createFollowUpBox, followUpOf } from './follow-up-box';
 import { createModelPanel } from './model-panel';
 import { createNotebookView } from './notebook-view';
 import { createNotepadPanel } from './notepad-panel';
@@ -61,6 +63,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
         }),
     },
   });
+  const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
   const status = createStatusLine(() => void app.restartPython());
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   const modelPanel = createModelPanel({
@@ -76,6 +79,12 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     persist: async () => {
       await services.requestPersistence().catch(() => undefined);
       await refreshModelInfo();
+    },
+    // A saved Weights URL changes where the record's weights come from: the cards show it.
+    checkWeights: async (id, url) => {
+      const result = await services.checkWeights(id, url);
+      modelPanel.setModels(services.models(), app.state.engine);
+      return result;
     },
   });
   const settingsPanel = createSettingsPanel(
@@ -157,9 +166,16 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     const id = app.state.sessionId;
     if (id) void app.continueSession(id, restoreCells);
   });
+  const followUpBox = createFollowUpBox({
+    buttonClass: 'primary',
+    busyHint: 'Esc stops the run',
+    // The field empties once the question is part of the session (a refused one stays to edit).
+    ask: (question, restoreCells) => ask(question, restoreCells),
+  });
 
-  // The notice of an interrupted session comes after its cells: where the run would go on.
-  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, firstRun, notebook.cells, resumeNotice.el, notebook.answer);
+  // The ways to go on sit under the latest step, where the view is scrolled to: Continue for an
+  // interrupted run, the follow-up box under an answer.
+  const main = h('main', { class: 'notebook', id: 'l0-main' }, banner, taskForm, status.el, firstRun, notebook.cells, resumeNotice.el, notebook.answer, followUpBox.el);
   const sessionsAside = h('div', { class: 'sidebar', id: 'l0-sessions' }, sidebar.el);
   const side = h('aside', { class: 'side', 'aria-label': 'Notepad' }, notepad.el);
   const layout = h('div', { class: 'layout' }, sessionsAside, main, side);
@@ -208,11 +224,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     showNotice(banner, s.error, s.warning);
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
     notebook.setAnswer(s.answer);
+    if (s.approvals !== last.approvals) approvals.update(s.approvals);
     if (s.interrupted && !running) {
       const appearing = resumeNotice.el.hidden;
       resumeNotice.show(s.interrupted);
       if (appearing) resumeNotice.el.scrollIntoView({ block: 'nearest' }); // Continue in view, however long the session
     } else resumeNotice.hide();
+    followUpBox.update(followUpOf(s));
     if (s.engine !== last.engine) {
       setChildren(engineChip, h('span', { class: 'chip-prefix' }, 'Model: '), s.engine ? shortChoice(s.engine) : 'none');
       engineChip.title = `Model: ${s.engine ? describeChoice(s.engine) : 'none'} (change)`;
@@ -227,6 +245,8 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (s.sessions !== last.sessions || s.sessionId !== last.sessionId) sidebar.render(s.sessions, s.sessionId);
     if (running || s.sessionId) showFirstRun = false;
     firstRun.hidden = !(showFirstRun || (!s.sessionId && !running && notebook.size === 0 && s.sessions.length === 0));
+    // What appears under the cells (the answer, Continue, the follow-up box) stays in view when following.
+    if (s.phase !== last.phase || s.interrupted !== last.interrupted || s.answer !== last.answer) keepScrolled();
     last = s;
   }
   app.subscribe(render);
@@ -251,6 +271,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
       if (outcome.error.detail?.reason === 'choose-engine') openDialog(modelDialog);
       else if (outcome.error.message === 'The task is empty.') taskInput.focus();
     });
+  }
+
+  /** True once the question is part of the session. */
+  async function ask(question: string, restoreCells: boolean): Promise<boolean> {
+    const outcome = await app.ask(question, restoreCells);
+    if (outcome.error?.detail?.reason === 'choose-engine') openDialog(modelDialog);
+    return !!outcome.trajectory;
   }
 
   async function addCorpus(files: File[]): Promise<void> {

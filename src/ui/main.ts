@@ -1,6 +1,7 @@
 // The notebook page entry: mount the app into the document and register the offline service worker.
 import './tokens.css';
 import './styles.css';
+import './approval-prompt.css';
 import { mountApp } from './app';
 import { createPageServices } from './services';
 

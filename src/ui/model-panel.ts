@@ -1,11 +1,13 @@
-// Model panel: WebGPU status, WebLLM model picker (download size, VRAM), load progress with bytes
-// and ETA, cached models with delete, storage use, the OpenAI-compatible endpoint form (tested
+// Model panel: WebGPU status, WebLLM model picker (download size, VRAM, where the weights come
+// from), a Weights URL field with Check for L0 records, load progress with bytes and a download
+// time estimate, cached models with delete, storage use, the OpenAI-compatible endpoint form (tested
 // before it is taken, with the server's models offered), replay. What runs on this device comes
 // first: without WebGPU the in-browser models are folded away under one sentence saying why. The
 // status strip ("Using: …", progress, errors) sits above the scrolling list, never over it.
 import type { LoadProgress } from '../protocols';
 import { DEMO_ENGINE, describeChoice, type ChooseOptions, type EngineStatus } from '../app/index';
 import type { EngineChoice } from '../llm/engine-spec';
+import type { WeightsCheck } from '../llm/weights-check';
 import { h, setChildren, formatBytes, formatMs, uid } from './dom';
 import type { CachedModel, GpuStatus, ModelCard, StorageInfo } from './types';
 
@@ -26,6 +28,8 @@ export interface ModelPanel {
 
 export interface ModelPanelActions {
   choose(choice: EngineChoice, options?: ChooseOptions): void;
+  /** Saves a record's weights URL ('' = the default) and checks the folder (see UiServices.checkWeights). */
+  checkWeights?(modelId: string, url: string): Promise<WeightsCheck>;
   deleteCached?(id: string): Promise<void>;
   persist?(): Promise<void>;
 }
@@ -36,12 +40,33 @@ type Fit = NonNullable<GpuStatus['fits']>[string];
 const MAX_CHOICES = 50;
 const MAX_NAME = 200;
 
-/** ETA from bytes seen so far; undefined until there is enough signal. */
-export function estimateEta(startedAt: number, now: number, loaded?: number, total?: number): number | undefined {
-  if (!loaded || !total || loaded >= total) return undefined;
-  const elapsed = now - startedAt;
-  if (elapsed < 500) return undefined;
-  return ((total - loaded) / loaded) * elapsed;
+/** Where a download stands, from its first progress report on. */
+export interface DownloadStart {
+  at: number;
+  fraction: number;
+}
+
+/**
+ * How long the whole download takes at the speed seen since it started, and what is left; undefined
+ * until a share of it has arrived. Uses WebLLM's exact fraction (bytes may be rounded).
+ */
+export function estimateDownload(start: DownloadStart, now: number, fraction: number | undefined): { totalMs: number; leftMs: number } | undefined {
+  if (fraction === undefined || fraction <= start.fraction || fraction >= 1 || now <= start.at) return undefined;
+  const msPerFraction = (now - start.at) / (fraction - start.fraction);
+  return { totalMs: msPerFraction, leftMs: msPerFraction * (1 - fraction) };
+}
+
+/** "This may take about 4 minutes on your connection (about 3 min 10 s left)." */
+export function describeDownloadTime(e: { totalMs: number; leftMs: number }): string {
+  const minutes = Math.round(e.totalMs / 60_000);
+  const total = minutes < 1 ? 'less than a minute' : `about ${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return `This may take ${total} on your connection (about ${formatMs(e.leftMs)} left).`;
+}
+
+function describeCheck(r: WeightsCheck): string {
+  if (!r.ok) return `Saved, but these weights cannot be used: ${r.error.message}`;
+  const found = `Weights found at ${r.folder} (${r.modelType}, ${r.quantization}): ${formatBytes(r.downloadBytes)} to download, needs ${formatBytes(r.vramMB * 2 ** 20)} of GPU memory.`;
+  return r.source === 'network' ? `Saved. ${found}` : `Saved. The host cannot be read now (${r.hostError?.message ?? 'unreachable'}), but this browser has the model in its cache. ${found}`;
 }
 
 /** The first sentence of a message (the why, without the advice that follows it). */
@@ -58,6 +83,7 @@ function modelCard(m: ModelCard, o: { checked: boolean; runnable: boolean; fit?:
     h('span', { class: 'model-name' }, m.label),
     h('span', { class: 'model-size' }, `download ${formatBytes(m.downloadBytes)} · needs ${formatBytes(m.vramBytes)} GPU memory`),
     m.note ? h('span', { class: 'hint' }, m.note) : null,
+    m.weightsUrl ? h('span', { class: 'hint model-weights' }, `weights: ${m.weightsUrl}${m.customWeights?.savedUrl ? ' (your URL)' : ''}`) : null,
     o.fit && o.fit.status !== 'ok' && o.fit.reasons.length ? h('span', { class: o.fit.status === 'no' ? 'hint fit-no' : 'hint fit-warn' }, o.fit.reasons.join('; ')) : null,
   );
 }
@@ -71,11 +97,22 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
   const unfitSummary = h('summary', {});
   const unfit = h('details', { class: 'models-unfit', hidden: true }, unfitSummary, unfitList);
   const webllmSummary = h('summary', { class: 'section-summary' }, 'In this browser (WebGPU)');
-  const webllm = h('details', { class: 'webllm-models', open: true }, webllmSummary, gpu, webllmList, unfit);
   const progressBar = h('progress', { max: 1, value: 0, 'aria-label': 'Model loading progress' });
   const progressText = h('span', { class: 'progress-text' });
   const progress = h('div', { class: 'progress', hidden: true }, progressBar, progressText);
   const error = h('p', { class: 'error-text', role: 'alert', hidden: true });
+  const weightsList = h('div', { class: 'weights-list' });
+  // Shown once WebGPU is known to run at least one L0 model.
+  const weightsSection = h(
+    'div',
+    { class: 'weights-section', hidden: true },
+    h('h3', {}, 'L0 weights'),
+    h('p', { class: 'hint' }, 'L0 publishes no WebLLM weights: convert a checkpoint with MLC-LLM and host the folder (docs/models.md). Enter the folder that holds mlc-chat-config.json (a relative URL is read from this page); Check looks at it before anything is downloaded.'),
+    weightsList,
+  );
+  // Above the cards: an L0 model needs its weights URL before it can be picked.
+  const webllm = h('details', { class: 'webllm-models', open: true }, webllmSummary, gpu, weightsSection, webllmList, unfit);
+  const weightsForms = new Map<string, { el: HTMLFormElement; input: HTMLInputElement }>();
   const cache = h('ul', { class: 'cache-list' });
   const storage = h('p', { class: 'storage' });
 
@@ -159,7 +196,49 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
 
   let gpu_: GpuStatus | undefined;
   let lastModels: { models: ModelCard[]; choice: EngineChoice | undefined } | undefined;
-  let loadStartedAt = 0;
+  let download: DownloadStart | undefined;
+
+  /** One form per record with customWeights, kept across re-renders (a check's answer stays). */
+  function weightsForm(m: ModelCard & { customWeights: NonNullable<ModelCard['customWeights']> }) {
+    const id = uid('weights-url');
+    const input = h('input', { id, name: 'weightsUrl', type: 'text', inputmode: 'url', autocomplete: 'off', spellcheck: 'false', placeholder: m.customWeights.defaultUrl });
+    input.value = m.customWeights.savedUrl ?? '';
+    const result = h('p', { class: 'hint weights-result', role: 'status' });
+    const check = h('button', { type: 'submit' }, 'Check');
+    const el = h('form', { class: 'weights-form', 'data-model': m.id }, h('label', { for: id }, `Weights URL for ${m.label}`), h('div', { class: 'weights-row' }, input, check), result);
+    el.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      check.disabled = true;
+      result.classList.remove('error-text');
+      result.textContent = 'Checking…';
+      try {
+        const r = await actions.checkWeights!(m.id, input.value.trim());
+        result.textContent = describeCheck(r);
+        result.classList.toggle('error-text', !r.ok);
+      } catch (err) {
+        result.textContent = `Could not save or check the URL: ${(err as Error)?.message ?? err}`;
+        result.classList.add('error-text');
+      } finally {
+        check.disabled = false;
+      }
+    });
+    return { el, input };
+  }
+
+  function renderWeightsForms(models: ModelCard[]): void {
+    const gpuOk = !!gpu_?.available;
+    const shown = gpuOk ? models.filter((m) => m.customWeights && gpu_?.fits?.[m.id]?.status !== 'no') : [];
+    weightsSection.hidden = shown.length === 0;
+    setChildren(
+      weightsList,
+      shown.map((m) => {
+        let f = weightsForms.get(m.id);
+        if (!f) weightsForms.set(m.id, (f = weightsForm(m as Parameters<typeof weightsForm>[0])));
+        else if (!f.input.matches(':focus')) f.input.value = m.customWeights!.savedUrl ?? ''; // not while the user types
+        return f.el;
+      }),
+    );
+  }
 
   /** What runs here first: WebLLM when WebGPU works, else the endpoint (and the demo). */
   function layout(): void {
@@ -203,6 +282,7 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
       setChildren(unfitList, rest.map((c) => c.el));
       unfit.hidden = rest.length === 0;
       unfitSummary.textContent = `${rest.length} more that this GPU cannot run`;
+      if (actions.checkWeights) renderWeightsForms(models);
       const fields = openaiForm.elements;
       if (choice?.kind === 'openai') {
         (fields.namedItem('baseUrl') as HTMLInputElement).value = choice.baseUrl;
@@ -236,16 +316,21 @@ export function createModelPanel(actions: ModelPanelActions): ModelPanel {
     setProgress(p) {
       if (!p) {
         progress.hidden = true;
-        loadStartedAt = 0;
+        download = undefined;
         return;
       }
-      if (!loadStartedAt) loadStartedAt = performance.now();
       progress.hidden = false;
       if (p.fraction !== undefined) progressBar.value = p.fraction;
       else progressBar.removeAttribute('value');
-      const bytes = p.totalBytes ? ` · ${formatBytes(p.loadedBytes)} / ${formatBytes(p.totalBytes)}` : '';
-      const eta = estimateEta(loadStartedAt, performance.now(), p.loadedBytes, p.totalBytes);
-      progressText.textContent = `${p.message}${bytes}${eta !== undefined ? ` · about ${formatMs(eta)} left` : ''}`;
+      let extra = '';
+      if (p.phase === 'download') {
+        const now = performance.now();
+        download ??= { at: now, fraction: p.fraction ?? 0 };
+        // The message already gives the bytes ("Downloading weights: 91 MB of 295 MB").
+        const time = estimateDownload(download, now, p.fraction);
+        extra = time ? ` · ${describeDownloadTime(time)}` : '';
+      }
+      progressText.textContent = `${p.message}${extra}`;
     },
     setError(message) {
       error.hidden = !message;

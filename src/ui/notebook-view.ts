@@ -1,12 +1,15 @@
 // The notebook as the page and the widget show it: one cell per step (cell-view.ts), the notes a
-// continued or collapsed run adds, and the final answer, driven by the controller's notebook
-// changes (src/app/). Shared by the page (app.ts) and the widget (embed/view.ts).
+// continued or collapsed run adds, each question above its steps once a session has several
+// (question-view.ts), and the final answer, driven by the controller's notebook changes
+// (src/app/). Shared by the page (app.ts) and the widget (embed/view.ts).
 import type { NotebookChange } from '../app/index';
+import { turnsOf, type Trajectory, type TurnView } from '../protocols';
 import { applyCellEvent, createCellView, renderSavedSteps, type CellActions, type CellView } from './cell-view';
 import { copyButton } from './copy-button';
 import { h, uid } from './dom';
 import { safely } from './long-content';
 import { renderMarkdown } from './markdown';
+import { questionEnding, questionHeading } from './question-view';
 import { resumedNote } from './resume-notice';
 
 export interface NotebookViewOptions {
@@ -24,6 +27,8 @@ export interface NotebookView {
   /** Number of cells shown. */
   readonly size: number;
   apply(change: NotebookChange): void;
+  /** The element of a step's cell, when it is shown. */
+  cellElement(step: number): HTMLElement | undefined;
   /** Shows the final answer (Markdown), or hides it. */
   setAnswer(text: string | undefined): void;
   /** While a run goes on, the step actions wait. */
@@ -47,6 +52,8 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   let shownAnswer: string | undefined;
   /** The step an interrupted session was in when the page went away (nothing of it was saved). */
   let inFlight: HTMLElement | undefined;
+  /** The session's latest question as it ended (a follow-up shows its answer above the new question). */
+  let lastQuestion: TurnView | undefined;
 
   const cellFor = (step: number): CellView => {
     let view = views.get(step);
@@ -63,6 +70,35 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
     for (const v of views.values()) v.markStopped();
     views.clear();
     cells.replaceChildren();
+    lastQuestion = undefined;
+  }
+
+  /** A saved session: its steps, and with several questions each one above its steps and its answer after them. */
+  function load(t: Trajectory): void {
+    const turns = turnsOf(t);
+    const limit = t.settings.maxSteps || undefined;
+    const onCell: Parameters<typeof renderSavedSteps>[3] = (step, view) => views.set(step.index, view);
+    lastQuestion = turns.at(-1);
+    // In batches, so a session of any length opens without freezing the page.
+    if (turns.length === 1) renderSavedSteps(cells, t.steps, limit, onCell, actions);
+    else {
+      for (const turn of turns) {
+        cells.append(questionHeading(turn.index, turn.question));
+        renderSavedSteps(cells, turn.steps, limit && turn.firstStep - 1 + limit, onCell, actions);
+        if (turn !== lastQuestion) cells.append(questionEnding(turn));
+      }
+    }
+    if (t.status === 'interrupted') {
+      const first = turns.length > 1 ? (lastQuestion?.firstStep ?? 1) : 1;
+      cells.append((inFlight = interruptedStep((t.steps.at(-1)?.index ?? 0) + 1, limit && first - 1 + limit)));
+    }
+  }
+
+  /** A follow-up starts: the first question gets its heading, the previous one its answer, the new one its heading. */
+  function followUp(first: string, index: number, question: string): void {
+    if (!cells.querySelector(':scope > .question')) cells.prepend(questionHeading(1, first));
+    if (lastQuestion) cells.append(questionEnding(lastQuestion));
+    cells.append(questionHeading(index, question));
   }
 
   return {
@@ -71,6 +107,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
     get size() {
       return views.size;
     },
+    cellElement: (step) => views.get(step)?.el,
     apply(change) {
       switch (change.type) {
         case 'clear':
@@ -78,10 +115,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
           break;
         case 'load': {
           clear();
-          const t = change.trajectory;
-          // In batches, so a session of any length opens without freezing the page.
-          renderSavedSteps(cells, t.steps, t.settings.maxSteps || undefined, (step, view) => views.set(step.index, view), actions);
-          if (t.status === 'interrupted') cells.append((inFlight = interruptedStep((t.steps.at(-1)?.index ?? 0) + 1, t.settings.maxSteps || undefined)));
+          load(change.trajectory);
           break;
         }
         case 'event': {
@@ -94,6 +128,8 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
             () => {
               if (applyCellEvent(cellFor, ev)) return;
               if (ev.type === 'resumed') cells.append(resumedNote(ev));
+              else if (ev.type === 'start' && ev.followUp) followUp(ev.task, ev.turn, ev.question);
+              else if (ev.type === 'done') lastQuestion = turnsOf(ev.trajectory).at(-1);
               else if (ev.type === 'step-start') {
                 const view = cellFor(ev.step);
                 if (ev.collapsed) view.el.prepend(h('p', { class: 'collapsed-note' }, 'Memory budget reached: history collapsed to the task and the notepad.'));

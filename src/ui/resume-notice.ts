@@ -1,6 +1,6 @@
 // The notice over a session that stopped mid-run (page closed or reloaded): what was kept, what
 // was lost, and the two ways to go on. Also the one-line note shown when a continued run starts.
-import type { AgentEvent, Trajectory } from '../protocols';
+import { turnsOf, type AgentEvent, type Trajectory } from '../protocols';
 import { replayableSteps } from '../agent/index';
 import { h, setChildren, uid } from './dom';
 
@@ -34,9 +34,11 @@ export function createResumeNotice(onContinue: (restoreCells: boolean) => void):
       if (t.status !== 'interrupted') return void (el.hidden = true);
       const n = t.steps.length;
       const cells = restorableCells(t);
+      const questions = turnsOf(t).length;
+      const what = questions > 1 ? `Question ${questions}` : 'This run';
       setChildren(
         text,
-        n ? `This run stopped after step ${n}, when the page was closed or reloaded. ` : 'This run stopped before its first step finished, when the page was closed or reloaded. ',
+        n ? `${what} stopped after step ${n}, when the page was closed or reloaded. ` : `${what} stopped before its first step finished, when the page was closed or reloaded. `,
         `Its ${n} finished step${n === 1 ? '' : 's'} and the notepad were saved; Python variables were not. `,
         cells
           ? `“Continue and re-run cells” first runs the ${cells} saved cell${cells === 1 ? '' : 's'} that worked again to bring the variables back (tool calls in them run again too).`

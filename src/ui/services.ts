@@ -7,13 +7,16 @@ import { clearSnapshot, createPyodideSandbox, readSnapshotInfo } from '../sandbo
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
 import { createEngine, parseEngineSpec } from '../llm/engine-spec';
-import { listModels } from '../llm/models';
+import { findModel, listModels, type RegistryOptions } from '../llm/models';
 import { listServerModels } from '../llm/openai';
+import { checkWeights } from '../llm/weights-check';
 import { detectWebGPU } from '../llm/webgpu';
 import type { CachedModel, GpuStatus, ModelCard, PageServices } from './types';
 
 const CORPUS_KEY = 'ui.corpus';
 const RUNNING_KEY = 'l0.running-session';
+/** Weights folders the user set for L0 records, by model id, as typed (relative to the page or absolute). */
+const WEIGHTS_KEY = 'ui.weightsUrls';
 const MiB = 2 ** 20;
 
 export function createPageServices(): PageServices {
@@ -27,10 +30,32 @@ export function createPageServices(): PageServices {
     .catch(() => undefined);
   const absolute = (url: string) => new URL(url, document.baseURI).href;
 
+  // Where each L0 record's weights come from: the saved Weights URLs (a link's `weights=` base
+  // travels in the engine choice itself). Every WebLLM call (load, cache listing, delete) gets the
+  // same registry.
+  const savedWeights: Record<string, string> = {};
+  const weightsReady = store
+    .getSetting<Record<string, unknown>>(WEIGHTS_KEY)
+    .then((saved) => {
+      for (const [id, url] of Object.entries(saved ?? {})) if (typeof url === 'string' && url) savedWeights[id] = url;
+    })
+    .catch(() => undefined);
+  const registry = (): RegistryOptions => {
+    const l0WeightsUrls: Record<string, string> = {};
+    for (const [id, url] of Object.entries(savedWeights)) {
+      try {
+        l0WeightsUrls[id] = absolute(url);
+      } catch {
+        // not a URL: the record keeps its default folder (Check says what is wrong)
+      }
+    }
+    return { l0WeightsUrls };
+  };
+
   return {
     store: () => store,
     onStoreWarning: (listener) => void store.onWarning(listener),
-    tools: () => defaultTools({ corpus: corpus.size ? corpus : undefined, web: {} }),
+    tools: (settings) => defaultTools({ corpus: corpus.size ? corpus : undefined, web: { ...(settings?.jinaReaderUrl && { jina: { baseUrl: settings.jinaReaderUrl } }) } }),
     async addCorpusFiles(files) {
       await corpusReady;
       const docs: CorpusDocument[] = [];
@@ -46,7 +71,10 @@ export function createPageServices(): PageServices {
     },
     runAgent,
     // Replay scripts are named relative to the page.
-    createEngine: (choice, opts) => createEngine(choice.kind === 'replay' && choice.scriptUrl ? { ...choice, scriptUrl: absolute(choice.scriptUrl) } : choice, opts),
+    async createEngine(choice, opts) {
+      await weightsReady;
+      return createEngine(choice.kind === 'replay' && choice.scriptUrl ? { ...choice, scriptUrl: absolute(choice.scriptUrl) } : choice, { ...opts, registry: registry() });
+    },
     listEndpointModels: (endpoint) => listServerModels(endpoint),
     tabRun: {
       // sessionStorage: kept by a reload of this tab, not shared with other tabs. Blocked storage costs only this.
@@ -67,15 +95,24 @@ export function createPageServices(): PageServices {
       },
     },
     async isCached(choice) {
-      return choice.kind === 'webllm' && (await cachedModels()).some((m) => m.id === choice.model);
+      return choice.kind === 'webllm' && (await cachedModels(registry())).some((m) => m.id === choice.model);
     },
     engineFromUrl: () => engineChoiceFromUrl(new URL(location.href)),
-    listCachedModels: cachedModels,
+    listCachedModels: () => cachedModels(registry()),
     async deleteCachedModel(id) {
       const { deleteCachedModel } = await import('../llm/cache');
-      await deleteCachedModel(id);
+      await deleteCachedModel(id, registry());
     },
-    models: () => modelCards(),
+    models: () => modelCards(registry(), savedWeights),
+    async checkWeights(id, url) {
+      await weightsReady;
+      if (url) savedWeights[id] = url;
+      else delete savedWeights[id];
+      await store.setSetting(WEIGHTS_KEY, { ...savedWeights }).catch(() => undefined);
+      const record = findModel(id, registry());
+      if (!record) return { ok: false, error: { kind: 'internal', message: `Unknown model "${id}".`, detail: { id } } };
+      return checkWeights(url ? absolute(url) : record.weightsUrl, record);
+    },
     async detectGpu() {
       const r = await detectWebGPU();
       const fits: NonNullable<GpuStatus['fits']> = {};
@@ -108,13 +145,16 @@ export function createPageServices(): PageServices {
   };
 }
 
-function modelCards(): ModelCard[] {
-  return listModels().map((m) => ({
+function modelCards(registry: RegistryOptions, saved: Record<string, string>): ModelCard[] {
+  const defaults = new Map(listModels().map((m) => [m.id, m.weightsUrl]));
+  return listModels(registry).map((m) => ({
     id: m.id,
     label: m.label,
     downloadBytes: m.downloadMB * MiB,
     vramBytes: m.vramMB * MiB,
     note: m.isL0 ? 'L0 checkpoint (RL-trained for this agent)' : `${m.family} (not RL-trained for the notebook)`,
+    weightsUrl: m.weightsUrl,
+    ...(m.isL0 ? { customWeights: { savedUrl: saved[m.id], defaultUrl: defaults.get(m.id)! } } : {}),
   }));
 }
 
@@ -126,8 +166,8 @@ export function engineChoiceFromUrl(url: URL): { choice?: EngineChoice; warning?
 }
 
 /** Lists cached WebLLM models without loading WebLLM's code when nothing was ever downloaded. */
-async function cachedModels(): Promise<CachedModel[]> {
+async function cachedModels(registry: RegistryOptions): Promise<CachedModel[]> {
   if (typeof caches === 'undefined' || !(await caches.has('webllm/model'))) return [];
   const { listCachedModels } = await import('../llm/cache');
-  return (await listCachedModels()).map((m) => ({ id: m.id, bytes: m.sizeBytes }));
+  return (await listCachedModels(registry)).map((m) => ({ id: m.id, bytes: m.sizeBytes }));
 }

@@ -45,6 +45,8 @@ interface FocusTarget {
 }
 
 const titleOf = (s: SessionMeta): string => s.title || s.task || 'Untitled';
+/** "3 questions · " for a session with follow-ups; nothing for one question. */
+const questions = (s: SessionMeta): string => (s.questionCount !== undefined && s.questionCount > 1 ? `${s.questionCount} questions · ` : '');
 
 export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar {
   const list = h('ul', { class: 'session-list' });
@@ -80,7 +82,7 @@ export function createSessionsSidebar(actions: SessionsActions): SessionsSidebar
       'button',
       { type: 'button', class: 'session-open', 'data-focus': 'open', 'aria-current': active ? 'true' : undefined, onclick: () => actions.open(s.id) },
       h('span', { class: 'session-title' }, title),
-      h('span', { class: 'session-meta' }, `${STATUS_LABEL[s.status] ?? s.status} · ${s.stepCount} step${s.stepCount === 1 ? '' : 's'} · ${new Date(s.updatedAt).toLocaleString()}`),
+      h('span', { class: 'session-meta' }, `${STATUS_LABEL[s.status] ?? s.status} · ${questions(s)}${s.stepCount} step${s.stepCount === 1 ? '' : 's'} · ${new Date(s.updatedAt).toLocaleString()}`),
     );
     // Re-running restores the variables a reload lost; off by default since tool calls run again.
     const rerunBox = h('input', { type: 'checkbox', class: 'rerun-cells', 'data-focus': 'rerun' });

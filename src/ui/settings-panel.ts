@@ -5,6 +5,7 @@ import { toErrorData } from '../protocols';
 import type { AppSettings } from '../app/index';
 import { formatBytes, h, setChildren, uid } from './dom';
 import type { PythonSnapshotInfo, StorageInfo } from './types';
+import { readWebAccess, webAccessFieldset } from './web-access-settings';
 
 export interface SettingsPanel {
   readonly el: HTMLElement;
@@ -65,6 +66,7 @@ export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: 
         numberField('Temperature', 'temperature', settings.temperature ?? 0.6, { min: 0, max: 2, step: 0.05 }, '0 is deterministic; higher is more varied.'),
         h('fieldset', { class: 'tools-field' }, h('legend', {}, 'Tools the agent may call'), toolBoxes.length ? toolBoxes : h('p', { class: 'hint' }, 'No tools available.')),
         onCorpus ? h('div', { class: 'field' }, h('label', { for: corpusId }, 'Local corpus (files searched by the corpus tool)'), corpusInput, corpusStatus) : null,
+        webAccessFieldset(settings),
         h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
       );
     },
@@ -73,7 +75,7 @@ export function createSettingsPanel(onSave: (s: AppSettings) => void, onCorpus: 
   function read(): AppSettings {
     const data = new FormData(form);
     const num = (k: string) => Number(data.get(k));
-    return { maxSteps: Math.round(num('maxSteps')), memoryTokens: Math.round(num('memoryTokens')), temperature: num('temperature'), tools: data.getAll('tool').map(String) };
+    return { maxSteps: Math.round(num('maxSteps')), memoryTokens: Math.round(num('memoryTokens')), temperature: num('temperature'), tools: data.getAll('tool').map(String), ...readWebAccess(data) };
   }
   // Attached once: the form element lives as long as the panel.
   function onSubmit(e: Event): void {

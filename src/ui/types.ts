@@ -1,8 +1,9 @@
 // What the notebook page needs beyond the app controller's services: the model panel's facts,
 // storage, the Python snapshot, exports. main.ts builds them from the real parts (services.ts).
-import type { AppServices } from '../app/index';
+import type { AppServices, AppSettings } from '../app/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { Tool } from '../protocols';
+import type { WeightsCheck } from '../llm/weights-check';
 
 export interface ModelCard {
   id: string;
@@ -10,6 +11,10 @@ export interface ModelCard {
   downloadBytes?: number;
   vramBytes?: number;
   note?: string;
+  /** The folder its weights are fetched from. */
+  weightsUrl?: string;
+  /** Set for records the user points at their own weights (L0): the panel offers a Weights URL field. */
+  customWeights?: { savedUrl?: string; defaultUrl: string };
 }
 
 export interface GpuStatus {
@@ -43,14 +48,19 @@ export interface PythonSnapshotInfo {
 }
 
 export interface PageServices extends AppServices {
-  /** The page's tools are known at once (the corpus tools appear with the first upload). */
-  tools(): Tool[];
+  /** The page's tools are known at once (the corpus tools appear with the first upload); `settings` may add a page reader. */
+  tools(settings?: AppSettings): Tool[];
   /** Adds uploaded files to the local corpus; returns the number of documents now in it. */
   addCorpusFiles(files: File[]): Promise<number>;
   /** The engine the page URL names (`?engine=...`), or why the link's engine was ignored. */
   engineFromUrl(): { choice?: EngineChoice; warning?: string };
   models(): ModelCard[];
   detectGpu(): Promise<GpuStatus>;
+  /**
+   * Saves the weights URL of a record that has `customWeights` ('' restores the default) and checks
+   * the folder it names, before any download.
+   */
+  checkWeights(modelId: string, url: string): Promise<WeightsCheck>;
   listCachedModels(): Promise<CachedModel[]>;
   deleteCachedModel(id: string): Promise<void>;
   storageInfo(): Promise<StorageInfo>;

@@ -300,6 +300,36 @@ window.ready = true;
     await page.close();
   });
 
+  it('is styled on a host page whose CSP refuses inline styles (style-src \'self\')', async () => {
+    // A <style> element inside the shadow root would be refused by such a host; the widget adopts a
+    // constructed stylesheet instead, which the CSP does not block.
+    HOST_PAGES['strict-csp.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; style-src 'self'">
+<title>strict</title><script type="module" src="/l0/l0-agent.js"></script></head>
+<body><l0-agent engine="replay" script-url="/demo-replay.json" namespace="strict-csp"></l0-agent></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/strict-csp.html');
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text()) && /style/i.test(m.text())) violations.push(m.text());
+    });
+    await page.waitForFunction(() => !!document.querySelector('l0-agent')?.shadowRoot?.querySelector('button.run'));
+    const look = await page.evaluate(() => {
+      const root = document.querySelector('l0-agent')!.shadowRoot!;
+      const run = getComputedStyle(root.querySelector('button.run')!);
+      const box = getComputedStyle(root.querySelector('.l0-embed')!);
+      return { runBackground: run.backgroundColor, boxDisplay: box.display, sheets: root.adoptedStyleSheets.length };
+    });
+    // Unstyled, the Run button would have the browser's default grey and the box no flex layout.
+    expect(look.sheets).toBe(1);
+    expect(look.runBackground).not.toBe('rgb(239, 239, 239)');
+    expect(look.runBackground).not.toBe('rgba(0, 0, 0, 0)');
+    expect(look.boxDisplay).toBe('flex');
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('removing <l0-agent> from the page disposes it and terminates its worker', async () => {
     const server = await serve(false);
     const { page } = await openPage(server.url + 'index.html');
@@ -462,6 +492,64 @@ window.ready = true;
     // The interrupted worker was terminated, not leaked: one Python worker remains.
     await expect.poll(() => workerTargets(page), { timeout: 10_000 }).toBe(1);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('follow-up questions', () => {
+  it('the widget asks a follow-up through el.ask() and through its box, in the same Python, and the model sees the earlier turns', async () => {
+    const FIRST = 'Set x to 21, then tell me x.';
+    const DOUBLE = 'Now multiply that by 2.';
+    const PLUS = 'Add 1 to that.';
+    type Msg = { role: string; content: string };
+    const asked = (m: Msg | undefined) => (m?.role === 'user' ? /Follow-up question: (.+)/.exec(m.content)?.[1] : undefined);
+    const turn = (code: string) => `<think>Go.</think>\n<code>\n${code}\n</code><end_code>`;
+    // Answers computed from the conversation: what the cells printed, with the variables Python still held.
+    const model = await startOpenAIServer({
+      respond: (messages) => {
+        const q = asked(messages.at(-1));
+        if (q === DOUBLE) return turn('y = x * 2\nprint(y)');
+        if (q === PLUS) return turn('print(y + 1)');
+        if (messages.length === 2) return turn('x = 21\nprint(x)');
+        const out = /<output>([\s\S]*?)<\/output>/.exec(messages.at(-1)!.content)?.[1]?.trim() ?? '';
+        return turn(`submit_final_answer(${JSON.stringify(out)})`);
+      },
+    });
+    servers.push(model);
+    HOST_PAGES['follow-up.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>follow-up</title>
+<script type="module" src="/l0/l0-agent.js"></script></head><body>
+<l0-agent engine="openai" base-url="${model.url}" model="m" max-steps="4" namespace="follow-up" style="display:block;height:720px;width:520px"></l0-agent></body></html>`;
+    const server = await serve(false);
+    const { page, errors } = await openPage(server.origin + '/hosts/follow-up.html');
+    await page.waitForFunction(() => !!document.querySelector('l0-agent')?.shadowRoot?.querySelector('button.run'));
+    type El = HTMLElement & { run(t: string): Promise<{ status: string; finalAnswer?: string }>; ask(q: string): Promise<{ status: string; finalAnswer?: string; turns?: unknown[]; sessionId: string }> };
+    // Nothing to follow up before a first run.
+    expect(await page.evaluate(() => (document.querySelector('l0-agent') as unknown as El).ask('Anything?').then(() => 'asked', (e: Error) => e.message))).toMatch(/run a task first/);
+    const box = page.locator('l0-agent').getByLabel('Follow-up question');
+    expect(await box.isVisible()).toBe(false);
+
+    const first = await page.evaluate((t) => (document.querySelector('l0-agent') as unknown as El).run(t).then((r) => ({ status: r.status, answer: r.finalAnswer })), FIRST);
+    expect(first).toEqual({ status: 'answered', answer: '21' });
+    const second = await page.evaluate((q) => (document.querySelector('l0-agent') as unknown as El).ask(q).then((r) => ({ status: r.status, answer: r.finalAnswer, questions: r.turns?.length })), DOUBLE);
+    expect(second).toEqual({ status: 'answered', answer: '42', questions: 2 });
+    const chats = () => model.requests.filter((r) => r.callIndex !== undefined).map((r) => (r.body?.messages ?? []) as Msg[]);
+    const followUp = chats().find((m) => asked(m.at(-1)) === DOUBLE)!;
+    expect(followUp[1]!.content.startsWith(FIRST)).toBe(true);
+    expect(followUp.some((m) => m.role === 'assistant' && m.content.includes('submit_final_answer("21")'))).toBe(true);
+
+    // The box: Enter asks, the answer uses y from the previous question.
+    await box.waitFor({ state: 'visible' });
+    await box.fill(PLUS);
+    await box.press('Enter');
+    await page.waitForFunction(() => document.querySelector('l0-agent')?.shadowRoot?.querySelector('.answer:not([hidden]) .answer-body')?.textContent?.trim() === '43', undefined, { timeout: 60_000 });
+    expect(await page.locator('l0-agent .question .question-text').allTextContents()).toEqual([FIRST, DOUBLE, PLUS]);
+    expect((await page.locator('l0-agent .question-answer .answer-body').allTextContents()).map((t) => t.trim())).toEqual(['21', '42']);
+    expect(await page.locator('l0-agent .cell').count()).toBe(6);
+    expect(chats().find((m) => asked(m.at(-1)) === PLUS)!.some((m) => asked(m) === DOUBLE)).toBe(true);
+    await page.waitForFunction(() => !document.querySelector('l0-agent')?.shadowRoot?.querySelector('.l0-embed.running'));
+    expect(await box.inputValue()).toBe('');
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'follow-up.png') });
     await page.close();
   });
 });

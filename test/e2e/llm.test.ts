@@ -1,7 +1,8 @@
 // Model engines in real Chromium, through the built harness page (window.l0 = the library):
 // WebGPU detection with and without the software adapter, the OpenAI client against a local
 // server (streaming, abort, CORS failure, unreachable server), and WebLLMEngine's load boundary
-// (a 404 weights server -> 'network', a cancelled load -> 'aborted') without real weights; the
+// (the weights check: a 404 folder -> 'http' before any download, no CORS -> 'cors'; a cancelled
+// load -> 'aborted') without real weights (test/e2e/webllm-runtime.test.ts has real ones); the
 // model-cache helpers against WebLLM's real cache layout (Cache API and IndexedDB); and the build:
 // @mlc-ai/web-llm must be emitted once, in the engine worker's chunk (app and library builds).
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -207,12 +208,22 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
   const hangClosed: string[] = [];
   beforeAll(async () => {
     browser = await launchChromium({ webgpu: true });
-    // A weights host that has nothing (404), or that never answers for /hang/.
+    // A weights host that has nothing (404) under /missing/; under /config-only/ and /hang/ the
+    // config and shard manifest the weights check reads (so the load goes on to WebLLM), then
+    // nothing (/config-only/) or no answer at all (/hang/).
     weights = createServer((req, res) => {
-      weightRequests.push(req.url ?? '');
+      const url = req.url ?? '';
+      weightRequests.push(url);
       const headers = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' };
-      if ((req.url ?? '').startsWith('/hang/')) {
-        res.on('close', () => hangClosed.push(req.url ?? '')); // the browser dropped the request
+      const checked = /^\/(config-only|hang)\/.*\/resolve\/main\/(mlc-chat-config|tensor-cache)\.json$/.exec(url);
+      if (checked) {
+        const json = checked[2] === 'tensor-cache'
+          ? { records: [{ dataPath: 'params_shard_0.bin', nbytes: 1024 }] }
+          : { model_type: /Qwen3|L0-4B/.test(url) ? 'qwen3' : 'qwen2', quantization: /q4f16/.test(url) ? 'q4f16_1' : 'q4f32_1' };
+        return void res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(json));
+      }
+      if (url.startsWith('/hang/')) {
+        res.on('close', () => hangClosed.push(url)); // the browser dropped the request
         return; // keep the request open
       }
       res.writeHead(404, headers).end('not found');
@@ -240,16 +251,15 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
     expect(Math.max(...(await sizeOf([...initial])))).toBeLessThan(1_000_000);
     const err = await page.evaluate(async (base) => {
       try {
-        await window.l0.WebLLMEngine.create({ modelId: 'L0-4B-q4f32_1-MLC', registry: { l0WeightsBase: base + '/missing/' } });
+        // The weights check passes; WebLLM then finds no model library (404) and no shards.
+        await window.l0.WebLLMEngine.create({ modelId: 'L0-4B-q4f32_1-MLC', registry: { l0WeightsBase: base + '/config-only/', modelLibBase: base + '/missing-libs/' } });
         return null;
       } catch (e) {
         return window.l0.toErrorData(e);
       }
     }, weightsOrigin);
     expect(err?.kind).toBe('network');
-    expect(err?.message).toMatch(/Downloading the model failed: the weights host answered 404/);
-    expect(err?.detail?.status).toBe(404);
-    expect(weightRequests.some((u) => u === '/missing/L0-4B-q4f32_1-MLC/resolve/main/mlc-chat-config.json')).toBe(true);
+    expect(weightRequests).toContain('/missing-libs/Qwen3-4B-q4f32_1_cs1k-webgpu.wasm');
     expect(scripts.some((u) => u.includes('webllm.worker'))).toBe(true);
     // WebLLM's code arrives once, as the engine worker's script: no copy is loaded into the page.
     const later = [...new Set(scripts.filter((u) => !initial.has(u)))];
@@ -257,6 +267,27 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
     const large = later.filter((_, i) => sizes[i] > 1_000_000);
     expect(large).toEqual([expect.stringMatching(/\/assets\/webllm\.worker-[\w-]+\.js$/)]);
     expect(sizes[later.indexOf(large[0])]).toBeGreaterThan(3_000_000);
+    await page.close();
+  });
+
+  it('a weights folder that is not there fails before any download, naming the URL and the fix', async () => {
+    const page = await openHarness(browser);
+    const before = weightRequests.length;
+    const r = await page.evaluate(async (base) => {
+      const phases: string[] = [];
+      try {
+        await window.l0.WebLLMEngine.create({ modelId: 'L0-4B-q4f32_1-MLC', registry: { l0WeightsBase: base + '/missing/' }, onProgress: (p) => phases.push(p.phase) });
+        return { phases, err: null };
+      } catch (e) {
+        return { phases, err: window.l0.toErrorData(e) };
+      }
+    }, weightsOrigin);
+    const url = `${weightsOrigin}/missing/L0-4B-q4f32_1-MLC/resolve/main/mlc-chat-config.json`;
+    expect(r.err).toMatchObject({ kind: 'http', detail: { status: 404, url, reason: 'not-found' } });
+    expect(r.err?.message).toContain(`No mlc-chat-config.json at ${url} (the host answered 404)`);
+    expect(r.phases).toEqual(['detect', 'check']);
+    // Only the config was asked for: WebLLM never started loading.
+    expect(weightRequests.slice(before)).toEqual(['/missing/L0-4B-q4f32_1-MLC/resolve/main/mlc-chat-config.json']);
     await page.close();
   });
 
@@ -276,7 +307,7 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
       }
     }, weightsOrigin);
     expect(r.phases.join('\n')).toMatch(/loading L0-7B-q4f32_1-MLC instead/);
-    expect(r.err?.kind).toBe('network');
+    expect(r.err).toMatchObject({ kind: 'http', detail: { url: `${weightsOrigin}/missing/L0-7B-q4f32_1-MLC/resolve/main/mlc-chat-config.json` } });
   });
 
   it('cancelling a load in flight rejects with "aborted" and terminates the worker', async () => {
@@ -286,13 +317,13 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
       w.ctl = new AbortController();
       w.load = window.l0.WebLLMEngine.create({
         modelId: 'Qwen3-0.6B-q4f32_1-MLC',
-        registry: { fallbackWeightsBase: base + '/hang/' },
+        registry: { fallbackWeightsBase: base + '/hang/', modelLibBase: base + '/hang/libs/' },
         signal: w.ctl.signal,
         detect: false,
       }).then(() => null, (e) => window.l0.toErrorData(e));
     }, weightsOrigin);
-    // Cancel while the download is in flight (the weights host never answers).
-    const hung = () => weightRequests.some((u) => u.startsWith('/hang/mlc-ai/Qwen3-0.6B-q4f32_1-MLC/resolve/main/'));
+    // Cancel while WebLLM's download is in flight (the check passed; the host never answers the rest).
+    const hung = () => weightRequests.some((u) => u.startsWith('/hang/') && !/(mlc-chat-config|tensor-cache)\.json$/.test(u));
     for (let i = 0; i < 200 && !hung(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(hung()).toBe(true);
     const err = await page.evaluate(async () => {
@@ -313,7 +344,8 @@ describe('WebLLMEngine load boundary in Chromium (no real weights)', () => {
     await page.waitForFunction(() => 'benchResult' in window, undefined, { timeout: 60_000 });
     const shown = JSON.parse((await page.textContent('#result')) ?? '{}');
     // No weights here: the page must say why, as data.
-    expect(shown.error?.kind).toBe('network');
+    expect(shown.error?.kind).toBe('http');
+    expect(shown.error?.detail?.status).toBe(404);
     await page.screenshot({ path: 'test-results/llm-bench-page.png' });
     await page.close();
   });

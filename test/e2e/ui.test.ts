@@ -71,7 +71,8 @@ describe('notebook page', () => {
       const shown = (await first.locator('.cell-output').innerText()).length;
       expect(shown).toBeLessThan(6000);
       await first.getByRole('button', { name: /Show all/ }).click();
-      expect((await first.locator('.cell-output').innerText()).length).toBeGreaterThan(6000);
+      // The rest is revealed in chunks, one per task: poll until it is drawn.
+      await expect.poll(async () => (await first.locator('.cell-output').innerText()).length, { timeout: 10_000 }).toBeGreaterThan(6000);
       expect(errors).toEqual([]);
       await context.close();
     } finally {

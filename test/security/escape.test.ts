@@ -92,6 +92,10 @@ for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare wor
       expect(r.removed.some((x) => x.endsWith(`.${name}`)), name).toBe(true);
     }
     expect(r.kept).not.toContain('fetch');
+    // The lockdown's report: no failure, ctypes' C half gone, Emscripten's DOM/script functions stubbed.
+    expect(r.lockdown?.failed).toEqual([]);
+    expect(r.builtinsRemoved).toEqual(expect.arrayContaining(['_ctypes', '_testcapi', '_testinternalcapi']));
+    expect(r.emscriptenStubbed).toEqual(expect.arrayContaining(['emscripten_vibrate', 'emscripten_exit_pointerlock', 'emscripten_run_script']));
   });
 
   it('blocks every attempt, canaries intact, zero canary requests', async () => {
@@ -117,6 +121,9 @@ for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare wor
     try {
       const r = (await control.page.evaluate((u) => (window as any).__sec.probe(u), t.canary.url + '/control')) as { findings: string[] };
       expect(r.findings).toEqual(expect.arrayContaining(['global fetch still present', 'global indexedDB still present', 'new Function evaluated code', 'dynamic import() of a cross-origin module succeeded']));
+      // The lockdown probes too: shared prototypes, the global and WebAssembly are open there.
+      expect(r.findings).toEqual(expect.arrayContaining(['planted a property on Object.prototype', 'replaced FinalizationRegistry.prototype.register', 'replaced MessagePort.prototype.postMessage', 'added a global', 'compiled a WebAssembly module']));
+      expect(r.findings).toEqual(expect.arrayContaining(['dlsym reaches emscripten_vibrate, which reads browser globals', 'dlsym reaches emscripten_run_script_int, which evaluated code']));
       expect(r.findings.some((f) => f.includes('=== original'))).toBe(true);
     } finally {
       await control.close();

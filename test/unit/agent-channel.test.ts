@@ -71,7 +71,7 @@ describe('agent event channel', () => {
   it('after a consumer breaks out nothing is buffered, and the run still completes', async () => {
     const ch = createChannel<AgentEvent>(compactAgentEvent);
     const refs: WeakRef<object>[] = [];
-    ch.push({ type: 'start', sessionId: 's', task: 't' });
+    ch.push({ type: 'start', sessionId: 's', task: 't', turn: 1, question: 't', followUp: false });
     for await (const _ of ch) break;
     (() => {
       for (let i = 0; i < 50; i++) {

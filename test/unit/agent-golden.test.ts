@@ -35,19 +35,26 @@ interface Scenario {
   options?: Partial<RunAgentOptions>;
   /** Reacts to events while the run goes (e.g. aborts). */
   onEvent?: (e: AgentEvent, ctl: AbortController) => void;
+  /** Follow-up questions asked after the first run ends, in the same notebook. */
+  followUps?: string[];
 }
 
 async function play(name: string, s: Scenario) {
   const ctl = new AbortController();
   const store = new RecordingStore();
   const sessionId = `golden-${name}`;
-  const run: AgentRun = runAgent({ task: `Golden task: ${name}`, llm: s.engine ?? s.llm, sandbox, notepadStore: store, tools: FOUR_TOOLS, sessionId, signal: ctl.signal, ...s.options });
   const events: AgentEvent[] = [];
-  for await (const e of run) {
-    events.push(e);
-    s.onEvent?.(e, ctl);
+  let traj: Trajectory | undefined;
+  for (const followUp of [undefined, ...(s.followUps ?? [])]) {
+    const session = traj && { resumeFrom: traj, followUp, sameSandbox: true };
+    const run: AgentRun = runAgent({ task: `Golden task: ${name}`, llm: s.engine ?? s.llm, sandbox, notepadStore: store, tools: FOUR_TOOLS, sessionId, signal: ctl.signal, ...s.options, ...session });
+    for await (const e of run) {
+      events.push(e);
+      s.onEvent?.(e, ctl);
+    }
+    traj = await run.trajectory;
   }
-  const traj = await run.trajectory;
+  if (!traj) throw new Error('no run');
 
   // The model saw exactly the context rebuilt from the trajectory (no collapse decisions lost).
   traj.steps.forEach((step) => expect(s.llm.calls[step.index - 1]).toEqual(messagesForStep(traj, step.index)));
@@ -56,7 +63,8 @@ async function play(name: string, s: Scenario) {
   expect(store.runs.get(sessionId)?.status).toBe(traj.status);
 
   checkStreamedChunks(events, traj);
-  const golden = normalise({ events: withoutChunks(events), prompts: s.llm.calls.map((m) => hideSystem(m, traj)), trajectory: traj });
+  const starts = s.followUps && events.filter((e) => e.type === 'start');
+  const golden = normalise({ events: withoutChunks(events), ...(starts && { starts }), prompts: s.llm.calls.map((m) => hideSystem(m, traj)), trajectory: traj });
   const file = new URL(`${name}.json`, GOLDEN_DIR);
   if (UPDATE) {
     mkdirSync(GOLDEN_DIR, { recursive: true });
@@ -90,7 +98,7 @@ function withoutChunks(events: AgentEvent[]): string[] {
 }
 
 /** The system prompt is stored once in the trajectory; prompts refer to it. */
-function hideSystem(messages: ChatMessage[], traj: Trajectory) {
+function hideSystem(messages: ChatMessage[], traj: Pick<Trajectory, 'systemPrompt'>) {
   return messages.map((m) => (m.role === 'system' && m.content === traj.systemPrompt ? { role: 'system', content: '$systemPrompt' } : m));
 }
 
@@ -125,6 +133,29 @@ describe('golden trajectories (real Pyodide)', () => {
     expect(traj.steps[2].notepad).toEqual({ todos: [{ text: 'compute the sum of squares 1..10', done: true }, { text: 'submit it', done: false }], facts: ['sum of squares 1..10 = 385'], draft: '385' });
     // The newest notepad is the last thing before the model's turn.
     expect(llm.calls[2].at(-1)?.content.endsWith('- sum of squares 1..10 = 385\n## Draft\n(empty)\n</notepad>')).toBe(true);
+  });
+
+  it('a follow-up question in the same notebook: the first answer stays, the question follows its output', async () => {
+    const llm = new ScriptedLLM((messages, i) => {
+      if (i === 0) return turn('Plan and compute.', "notepad.add_todo(['sum 1..10', 'answer'])\ntotal = sum(range(1, 11))\nnotepad.add_facts([f'sum 1..10 = {total}'])\nprint(total)");
+      if (i === 1) return turn(`The output says ${lastOutput(messages).trim()}.`, 'submit_final_answer(str(total))');
+      if (i === 2) return turn('The follow-up asks to double it; total is still defined.', "doubled = total * 2\nnotepad.add_facts([f'doubled = {doubled}'])\nprint(doubled)");
+      return turn(`The output says ${lastOutput(messages).trim()}.`, 'submit_final_answer(str(doubled))');
+    });
+    const { traj, events } = await play('follow-up', { llm, followUps: ['Now double it.'] });
+    expect(withoutChunks(events)).toEqual(['start', ...CELL_STEP, ...CELL_STEP, 'final-answer', 'done', 'start', ...CELL_STEP, ...CELL_STEP, 'final-answer', 'done']);
+    expect(events.filter((e) => e.type === 'start')).toEqual([
+      { type: 'start', sessionId: 'golden-follow-up', task: 'Golden task: follow-up', turn: 1, question: 'Golden task: follow-up', followUp: false },
+      { type: 'start', sessionId: 'golden-follow-up', task: 'Golden task: follow-up', turn: 2, question: 'Now double it.', followUp: true },
+    ]);
+    expect(traj).toMatchObject({ status: 'answered', finalAnswer: '110', task: 'Golden task: follow-up' });
+    expect(traj.turns?.map((t) => [t.question, t.firstStep, t.status, t.finalAnswer])).toEqual([
+      ['Golden task: follow-up', 1, 'answered', '55'],
+      ['Now double it.', 3, 'answered', '110'],
+    ]);
+    // Step 3's prompt: step 2's prompt, the answer turn, then one user message with its output and the question.
+    expect(llm.calls[2].slice(0, llm.calls[1].length)).toEqual(llm.calls[1]);
+    expect(llm.calls[2].at(-1)?.content).toMatch(/^<output>\nFinal answer submitted: 55\n<\/output>\n\nFollow-up question: Now double it\.\n\n<notepad>/);
   });
 
   it('an error, then a fix', async () => {
@@ -300,13 +331,11 @@ describe('golden trajectories (real Pyodide)', () => {
     expect(traj).toMatchObject({ status: 'answered', finalAnswer: '42' });
   });
 
-  // Depends on the notepad's todo-ticking aliases (issue 21 item 4), which are added to the Python
-  // runtime (src/sandbox/python) on another branch. Enable it and write its fixture
-  // (UPDATE_GOLDEN=1) once they land.
-  it.skip('the notepad accepts the todo-ticking aliases a trained model may use', async () => {
+  // The notepad's todo-ticking aliases (issue 21 item 4, src/sandbox/python/runtime.py).
+  it('the notepad accepts the todo-ticking aliases a trained model may use', async () => {
     const llm = new ScriptedLLM([
       turn('Plan.', "notepad.add_todo(['search', 'read', 'answer', 'check'])"),
-      turn('Tick them with the aliases.', 'notepad.update_todo(0)\nnotepad.complete_todo(1)\nnotepad.mark_todo_done(2)'),
+      turn('Tick them with the aliases.', 'notepad.update_todo(0, status="done")\nnotepad.complete_todo(1)\nnotepad.mark_todo_done(2)'),
       turn('Done.', "submit_final_answer('ticked')"),
     ]);
     const { traj } = await play('notepad-aliases', { llm });

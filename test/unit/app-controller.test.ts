@@ -157,6 +157,22 @@ describe('engines', () => {
     expect(h.app.state.engineStatus.error).toBe('unsupported: No WebGPU here. Back to Replay demo.');
   });
 
+  it('a model picked outside a run says in the status line when it is ready', async () => {
+    const h = harness({
+      services: {
+        createEngine: async (choice, { onProgress }) => {
+          onProgress({ phase: 'download', fraction: 0.5, message: 'Downloading weights' });
+          onProgress({ phase: 'ready', fraction: 1, message: `${choice.kind === 'webllm' ? choice.model : choice.kind} is ready.` });
+          return new ScriptedLLM(() => ANSWER);
+        },
+      },
+    });
+    await h.app.ready;
+    expect(await h.app.chooseEngine({ kind: 'webllm', model: 'L0-4B-q4f32_1-MLC' })).toBe(true);
+    expect(h.app.state.status).toBe('L0-4B-q4f32_1-MLC is ready.');
+    expect(h.app.state.engineStatus.progress).toBeUndefined();
+  });
+
   it('choosing another engine disposes the previous one', async () => {
     const disposed: string[] = [];
     const h = harness({ llm: (c) => Object.assign(new ScriptedLLM(() => ANSWER, { id: c.kind === 'openai' ? c.model : c.kind }), { dispose: async () => void disposed.push(c.kind === 'openai' ? c.model : c.kind) }) });
@@ -301,13 +317,23 @@ describe('Python', () => {
     expect(fresh.cells).toHaveLength(1);
   });
 
-  it('each run after the first gets a fresh namespace; a continued run gets its notepad back', async () => {
-    const h = harness({ llm: () => new ScriptedLLM([turn('notepad.add_facts(["kept"])\nprint(1)'), ANSWER]), options: { settings: { maxSteps: 1 } } });
+  it('a run of another session gets a fresh namespace; continuing the session Python holds keeps it', async () => {
+    // Every run stops at its step limit, so every continue runs a step.
+    const h = harness({ llm: () => new ScriptedLLM(() => turn('notepad.add_facts(["kept"])\nprint(1)')), options: { settings: { maxSteps: 1 } } });
     await h.app.run('One.');
+    const one = h.app.state.sessionId!;
     const sandbox = h.sandboxes[0]!;
     expect(sandbox.resets).toBe(0);
-    await h.app.continueSession(h.app.state.sessionId!);
+    expect(h.app.state.python.session).toBe(one);
+    await h.app.continueSession(one); // the step limit: one more step, in the same namespace
+    expect(sandbox.resets).toBe(0);
+    await h.app.run('Two.');
     expect(sandbox.resets).toBe(1);
+    expect(h.app.state.python.session).not.toBe(one);
+    const continued = await h.app.continueSession(one); // another session ran since: fresh namespace, notepad back
+    expect(sandbox.resets).toBe(2);
+    expect(continued.trajectory?.steps).toHaveLength(3);
+    expect(continued.trajectory?.steps.at(-1)?.notepad.facts).toEqual(['kept', 'kept', 'kept']); // the notepad came back
     expect(h.sandboxes).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { stepStats } from '../../src/app/labels';
 import { forkAt } from '../../src/app/rerun';
 import { ScriptedLLM } from '../../src/llm/scripted';
-import type { ChatMessage, Trajectory } from '../../src/protocols';
+import { turnsOf, type ChatMessage, type Trajectory } from '../../src/protocols';
 import { ANSWER, harness, turn } from './app-support';
 
 describe('run this cell again', () => {
@@ -66,6 +66,23 @@ describe('re-run from a step', () => {
     expect(f.steps.map((s) => s.index)).toEqual([1, 2]);
     expect('finalAnswer' in f || 'error' in f || 'endedAt' in f).toBe(false);
     expect(t.finalAnswer).toBe('42'); // the original is not changed
+  });
+
+  it('forkAt of a session with follow-ups keeps the questions up to the step, the one it is in interrupted', () => {
+    const turns = [
+      { question: 'a', firstStep: 1, status: 'answered', finalAnswer: 'A', startedAt: 1, endedAt: 2 },
+      { question: 'q2', firstStep: 3, status: 'answered', finalAnswer: 'B', startedAt: 3, endedAt: 4 },
+      { question: 'q3', firstStep: 5, status: 'answered', startedAt: 5, endedAt: 6 },
+    ];
+    const t = { task: 'a', status: 'answered', finalAnswer: 'C', endedAt: 6, turns, steps: [1, 2, 3, 4, 5, 6].map((index) => ({ index })) } as unknown as Trajectory;
+    const inSecond = forkAt(t, 4, 'a, edited', 9);
+    expect(inSecond.steps.map((s) => s.index)).toEqual([1, 2, 3]);
+    expect(inSecond.turns!.map((q) => [q.question, q.status])).toEqual([['a, edited', 'answered'], ['q2', 'interrupted']]);
+    expect(inSecond.turns![1]!.finalAnswer).toBeUndefined();
+    expect(turnsOf(inSecond).at(-1)).toMatchObject({ question: 'q2', status: 'interrupted', firstStep: 3 });
+    const inFirst = forkAt(t, 2, 'b', 9);
+    expect(inFirst.turns!.map((q) => [q.question, q.status])).toEqual([['b', 'interrupted']]);
+    expect(t.turns![1]!.status).toBe('answered'); // the original is not changed
   });
 });
 

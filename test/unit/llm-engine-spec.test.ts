@@ -116,18 +116,36 @@ describe('replay scripts and createEngine', () => {
 });
 
 describe('WebLLM progress parsing', () => {
+  const MiB = 2 ** 20;
+  const fetching = (progress: number, mb: number) => ({
+    progress,
+    timeElapsed: 12,
+    text: `Fetching param cache[10/40]: ${mb}MB fetched. ${Math.floor(progress * 100)}% completed, 12 secs elapsed. It can take a while when we first visit this page to populate the cache. Later refreshes will become faster.`,
+  });
+
   it('reads phase, bytes and fraction from WebLLM report texts', () => {
-    const d = parseInitProgress({
-      progress: 0.25,
-      timeElapsed: 12,
-      text: 'Fetching param cache[10/40]: 1024MB fetched. 25% completed, 12 secs elapsed. It can take a while when we first visit this page to populate the cache. Later refreshes will become faster.',
-    });
-    expect(d).toMatchObject({ phase: 'download', fraction: 0.25, loadedBytes: 1024 * 2 ** 20, totalBytes: 4096 * 2 ** 20 });
+    // With the exact total (from the weights check), bytes follow WebLLM's exact fraction.
+    const d = parseInitProgress(fetching(0.25, 1024), 4096 * MiB);
+    expect(d).toMatchObject({ phase: 'download', fraction: 0.25, loadedBytes: 1024 * MiB, totalBytes: 4096 * MiB });
     expect(d.message).toMatch(/1024 MB of 4096 MB \(10\/40 shards\)/);
-    expect(parseInitProgress({ progress: 0.5, timeElapsed: 1, text: 'Loading model from cache[20/40]: 2048MB loaded. 50% completed, 1 secs elapsed.' }).phase).toBe('cache');
-    expect(parseInitProgress({ progress: 0.1, timeElapsed: 1, text: 'Loading GPU shader modules[5/50]: 10% completed, 1 secs elapsed.' }).phase).toBe('compile');
+    // Without it, the rounded MB figure and no guessed total.
+    const rounded = parseInitProgress(fetching(0.25, 1024));
+    expect(rounded.loadedBytes).toBe(1024 * MiB);
+    expect(rounded.totalBytes).toBeUndefined();
+    const cache = parseInitProgress({ progress: 1, timeElapsed: 1, text: 'Loading model from cache[20/40]: 2048MB loaded. 100% completed, 1 secs elapsed.' });
+    expect(cache).toMatchObject({ phase: 'cache', fraction: 0.5 });
+    const compile = parseInitProgress({ progress: 0.1, timeElapsed: 1, text: 'Loading GPU shader modules[5/50]: 10% completed, 1 secs elapsed.' });
+    expect(compile).toMatchObject({ phase: 'compile', message: 'Compiling GPU shaders (5/50 shader modules)' });
     expect(parseInitProgress({ progress: 1, timeElapsed: 30, text: 'Finish loading on WebGPU - nvidia' })).toMatchObject({ phase: 'ready', fraction: 1 });
-    expect(parseInitProgress({ progress: 0, timeElapsed: 0, text: 'Start to fetch params' })).toMatchObject({ phase: 'download', fraction: 0 });
+    expect(parseInitProgress({ progress: 0, timeElapsed: 0, text: 'Start to fetch params' })).toMatchObject({ phase: 'init', fraction: 0 });
+  });
+
+  it('byte counts are monotone and the total fixed, although WebLLM rounds the MB in its text up', () => {
+    const total = 309_011_968; // the Qwen2-0.5B q4f32 shards
+    const fetched = [0, 33_554_432, 33_554_433, 67_108_000, 150_000_001, total];
+    const seen = fetched.map((b) => parseInitProgress(fetching(b / total, Math.ceil(b / MiB)), total));
+    expect(new Set(seen.map((p) => p.totalBytes))).toEqual(new Set([total]));
+    expect(seen.map((p) => p.loadedBytes)).toEqual(fetched);
   });
 });
 

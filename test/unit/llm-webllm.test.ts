@@ -1,10 +1,11 @@
 // WebLLMEngine's generation logic (stop strings, abort via interruptGenerate, KV-reuse accounting,
-// device-lost recovery). Real WebLLM needs WebGPU and gigabytes of weights, which this machine
-// lacks (bench/webllm.html measures the real thing on a GPU); here a stand-in engine follows
-// WebLLM 0.2.86's documented semantics, read from its source: stop strings are cut from the stored
+// device-lost recovery), fast and in Node. WebLLM's real runtime takes minutes per request on a
+// CPU (test/e2e/webllm-runtime.test.ts runs it, with a random-weight model); here a stand-in engine
+// follows WebLLM 0.2.86's semantics, read from its source: stop strings are cut from the stored
 // message, a streamed delta may hold part of a stop string, `interruptGenerate` ends the stream
 // with finish_reason 'abort', and prompt_tokens counts only the new part when the earlier
-// messages equal its stored conversation and the last reply ended with 'stop'.
+// messages equal its stored conversation and the last reply ended with 'stop'; completion_tokens
+// counts decode steps only (one less than the tokens streamed).
 // Every scenario runs twice: with the engine in the same thread, and through the page/worker
 // protocol the app uses (webllm-worker-api.ts served on a real MessageChannel and read through the
 // page's checking channel, so requests, chunks and errors are structured-cloned and checked as
@@ -78,7 +79,8 @@ function standInEngine(replies: string[][], opts: { loseDeviceOnCall?: number; p
                 choices: [],
                 usage: {
                   prompt_tokens: promptTokens,
-                  completion_tokens: tokens.length,
+                  // As WebLLM counts: decode steps only, not the token sampled at the end of prefill.
+                  completion_tokens: Math.max(0, tokens.length - 1),
                   total_tokens: 0,
                   extra: { prefill_tokens_per_s: 500, decode_tokens_per_s: 40, time_to_first_token_s: 0.1, e2e_latency_s: 1, time_per_output_token_s: 0.025 },
                 },

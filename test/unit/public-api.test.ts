@@ -9,9 +9,9 @@ describe('src/index.ts', () => {
   it('exports the documented API', () => {
     const documented = [
       // protocols
-      'L0Error', 'toErrorData', 'EMPTY_NOTEPAD', 'newSessionId',
+      'L0Error', 'toErrorData', 'EMPTY_NOTEPAD', 'newSessionId', 'turnsOf',
       // agent
-      'runAgent', 'buildSystemPrompt', 'messagesForStep', 'parseStep', 'EOC_MARKER',
+      'runAgent', 'nextAction', 'buildSystemPrompt', 'messagesForStep', 'parseStep', 'EOC_MARKER',
       // engines
       'createEngine', 'parseEngineSpec', 'engineSpecToParams', 'ScriptedLLM', 'OpenAICompatibleLLM', 'WebLLMEngine', 'listModels', 'detectWebGPU',
       'listCachedModels', 'deleteCachedModel', 'estimateModelStorage', 'persistModelStorage', 'listServerModels', 'contextChoices', 'buildAppConfig', 'assessWebGPU',
@@ -24,7 +24,7 @@ describe('src/index.ts', () => {
       'createCorpus', 'corpusFromSearchFunction', 'searchCorpusTool', 'readDocumentTool', 'defaultTools', 'TOOL_FACTORIES', 'parseCorpusFile', 'loadCorpusFromUrl',
       'documentsFromContext', 'wikipediaClient', 'webSearchTool', 'getWebpageTool',
       // eval
-      'runEval', 'summarize', 'formatSummaryTable', 'exportRLJsonl', 'parseDataset', 'exactMatch', 'f1Score', 'normalizeAnswer', 'qaReward', 'formatReward',
+      'runEval', 'summarize', 'formatSummaryTable', 'exportRLJsonl', 'toRLRecords', 'parseDataset', 'exactMatch', 'f1Score', 'normalizeAnswer', 'qaReward', 'formatReward',
       'codeExecutionReward', 'combinedReward', 'QA_REWARD_WEIGHTS', 'COMBINED_QA_WEIGHTS', 'REWARD_WEIGHTS',
     ];
     const missing = documented.filter((name) => !(name in api));

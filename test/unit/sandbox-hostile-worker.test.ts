@@ -185,6 +185,14 @@ describe('the per-run tool cap', () => {
       await box.reset();
       await box.runCell('attack:flood');
       expect(toolStats.runs).toBe(75);
+      // A cell of another run (a follow-up question in the same sandbox) gets a fresh budget; the
+      // same run keeps counting.
+      await box.runCell('attack:flood', { run: 'session#2' });
+      expect(toolStats.runs).toBe(105);
+      await box.runCell('attack:flood', { run: 'session#2' });
+      expect(toolStats.runs).toBe(120);
+      await box.runCell('attack:flood', { run: 'session#3' });
+      expect(toolStats.runs).toBe(150);
     } finally {
       await box.dispose();
     }

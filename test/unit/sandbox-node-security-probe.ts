@@ -98,6 +98,17 @@ const probes: Probe[] = [
   ['_module.asyncLoad read the secret', async (py) => new TextDecoder().decode(await py._module.asyncLoad(`${data.dir}/secret.txt`)) === data.token || undefined],
   ['useNodeSockFS enabled node sockets', async (py) => (await within(py.useNodeSockFS()), true)],
   ['os.system ran a command', (py) => py.runPython(`import os; os.system("touch ${data.dir}/probe-os-system")`) === undefined && undefined],
+  // The realm's lockdown (lockdown.ts): shared prototypes, the global and WebAssembly compilation.
+  ['planted a property on Object.prototype', () => Reflect.defineProperty(Object.prototype, '__l0Probe', { value: 1, configurable: true }) && (delete (Object.prototype as any).__l0Probe, true)],
+  ['replaced FinalizationRegistry.prototype.register', () => {
+    const orig = FinalizationRegistry.prototype.register;
+    const stand = () => undefined;
+    if (!Reflect.set(FinalizationRegistry.prototype, 'register', stand) || FinalizationRegistry.prototype.register !== stand) return undefined;
+    FinalizationRegistry.prototype.register = orig;
+    return true;
+  }],
+  ['added a global', () => Reflect.defineProperty(globalThis, '__l0NewGlobal', { value: 1, configurable: true }) || undefined],
+  ['compiled a WebAssembly module', () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) instanceof WebAssembly.Module || undefined],
 ];
 
 async function main(): Promise<void> {

@@ -178,7 +178,8 @@ const REUSED = [
   'string-timer', 'global-via-timer-this', 'descriptor-fetch', 'pyodide-js-api', 'pyodide-js-loadpackage',
   'pyodide-js-loadbinary', 'pyodide-js-loaddynlib', 'pyodide-js-module', 'importhook-jsproxies', 'gc-jsproxy-walk',
   'reimport-after-guard-removed', 'ctypes-run-script', 'wasm-import-fetch', 'module-asyncload', 'prepare-stack-trace',
-  'host-bridge-pollution',
+  'host-bridge-pollution', 'chain-accessor-free-variable', 'prototype-planting', 'ctypes-builtin-routes',
+  'side-module-run-script', 'global-via-callback-this',
 ];
 const ALL: Attempt[] = [...ATTEMPTS.filter((a) => REUSED.includes(a.id)), ...NODE_ATTEMPTS];
 
@@ -190,7 +191,8 @@ const CONTROL_ESCAPES = [
   'js-fetch', 'from-js-import-fetch', 'js-eval', 'js-function', 'constructor-constructor', 'host-fn-constructor',
   'async-function-ctor', 'reflect-construct', 'global-via-timer-this', 'descriptor-fetch', 'pyodide-js-api',
   'pyodide-js-module', 'importhook-jsproxies', 'gc-jsproxy-walk', 'reimport-after-guard-removed', 'ctypes-run-script',
-  'wasm-import-fetch',
+  'wasm-import-fetch', 'chain-accessor-free-variable', 'prototype-planting', 'ctypes-builtin-routes',
+  'side-module-run-script',
   'os-system', 'js-require-child-process', 'js-require-fs', 'process-getbuiltinmodule', 'process-env',
   'process-binding', 'process-mainmodule', 'process-kill', 'process-dlopen', 'function-return-process',
   'constructor-chain-import', 'mount-node-fs', 'nodefs-mount', 'loadbinaryfile-path', 'asyncload-path', 'node-sockfs',
@@ -353,6 +355,8 @@ describe('worst case: arbitrary JS already running in the sandbox thread', () =>
       'new Function evaluated code', 'vm evaluated code', 'process.getBuiltinModule', 'v8.setFlagsFromString',
       'createRequire loaded child_process', 'pyodide.mountNodeFS read the secret', 'NODEFS mount read the secret',
       '_api.loadBinaryFile read the secret', '_module.asyncLoad read the secret', 'useNodeSockFS enabled node sockets',
+      'planted a property on Object.prototype', 'replaced FinalizationRegistry.prototype.register', 'added a global',
+      'compiled a WebAssembly module',
     ]));
     expect(writtenFiles()).toContain('probe-os-system');
     expect(writtenFiles().length).toBeGreaterThan(0);

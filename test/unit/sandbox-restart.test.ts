@@ -111,7 +111,7 @@ describe('one interrupt grace period', () => {
     const sb = await PyodideSandbox.start(nodePlatform(), {});
     try {
       const ctl = new AbortController();
-      const run = { sandbox: sb, signal: ctl.signal, emit: () => undefined } as unknown as Run;
+      const run = { sandbox: sb, signal: ctl.signal, emit: () => undefined, traj: { sessionId: 's', turns: [] } } as unknown as Run;
       // A C-level loop never sees KeyboardInterrupt: the sandbox kills the worker after its grace.
       const cell = executeCell(run, 1, 'sum(range(10**12))');
       setTimeout(() => ctl.abort(), 300);

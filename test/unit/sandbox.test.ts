@@ -183,6 +183,19 @@ describe('4. output cap', () => {
     expect(r.result!.length).toBeLessThan(10_200);
     expect(r.result).toMatch(/output truncated/);
   });
+  it('cuts a huge exception message and a deep traceback like output: the variables survive', async () => {
+    await sb.runCell('kept = 7');
+    const r = await sb.runCell("raise ValueError('x' * 300_000)");
+    expect(r).toMatchObject({ status: 'error', restarted: false, error: { ename: 'ValueError' } });
+    expect(r.error!.evalue.length).toBeLessThan(10_200);
+    expect(r.error!.evalue).toMatch(/290,000 more characters were cut/);
+    expect(r.error!.traceback.at(-1)).toMatch(/^ValueError: x+/);
+    const deep = await sb.runCell('def f(n):\n    return f(n + 1) if n < 900 else 1 / 0\nf(0)');
+    expect(deep.error!.ename).toBe('ZeroDivisionError');
+    expect(deep.error!.traceback.join('\n').length).toBeLessThan(10_500);
+    expect(deep.error!.traceback.at(-1)).toBe('ZeroDivisionError: division by zero');
+    expect((await sb.runCell('kept')).result).toBe('7');
+  });
   it('streams in batches and survives a runaway print loop', async () => {
     const chunks: StreamChunk[] = [];
     const r = await sb.runCell('i = 0\nwhile True:\n    print("spam", i)\n    i += 1', { timeoutMs: 1500, onStream: (c) => chunks.push(c) });

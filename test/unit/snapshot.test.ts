@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { loadPyodide, version as pyodideVersion } from 'pyodide';
-import { RUNTIME_PY } from '../../src/sandbox/python/runtime.py';
+import { RUNTIME_PY } from '../../src/sandbox/python/runtime-module';
 import { installRuntime } from '../../src/sandbox/core';
 import type { PostEvent } from '../../src/sandbox/messages';
 import {
@@ -150,6 +150,30 @@ describe('loadPyodideWithSnapshot (real Pyodide)', () => {
     expect(calls).toEqual([`has ${key}`, `get ${key}`, 'clear', `put ${key}`]);
     expect(res.py.runPython('2 ** 10')).toBe(1024);
     expect(await res.saved).toEqual({ ok: true });
+  });
+
+  it('works without crypto.subtle (a plain-http page that is not localhost): the key falls back to another hash', async () => {
+    // Chromium has no crypto.subtle outside a secure context (http://192.168.x.y): the key
+    // computation used to throw there, and Python never started.
+    const crypto = globalThis.crypto as unknown as Record<string, unknown>;
+    Object.defineProperty(crypto, 'subtle', { value: undefined, configurable: true });
+    try {
+      const factory = new IDBFactory();
+      const store = indexedDbSnapshotStore('snap-insecure', factory);
+      const opts = { pyodideVersion, runtimeSource: RUNTIME_PY, store };
+      const first = await loadPyodideWithSnapshot(load, quiet, opts);
+      expect(first.outcome).toBe('created');
+      expect(first.key).toMatch(/^pyodide-.+-rt-[0-9a-f]{32}$/);
+      expect(await first.saved).toEqual({ ok: true });
+      expect(first.py.runPython('6 * 7')).toBe(42);
+      const second = await loadPyodideWithSnapshot(load, quiet, opts);
+      expect(second.outcome).toBe('restored');
+      expect(second.key).toBe(first.key);
+      expect(await snapshotKey(pyodideVersion, 'print(2)')).not.toBe(await snapshotKey(pyodideVersion, 'print(1)'));
+    } finally {
+      delete crypto.subtle;
+    }
+    expect(globalThis.crypto.subtle).toBeDefined();
   });
 
   it('boots normally, without making a snapshot, when the storage is unusable', async () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Ajv from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
-import type { NotepadState, Trajectory, TrajectoryStep } from '../../src/protocols';
+import { turnsOf, type NotepadState, type Trajectory, type TrajectoryStep } from '../../src/protocols';
 import {
   IndexedDBStore,
   KVSessionStore,
@@ -145,9 +145,9 @@ describe('Jupyter .ipynb export', () => {
     expect(code[1].outputs).toEqual([{ output_type: 'error', ename: 'NameError', evalue: "name 'undefined_name' is not defined", traceback: steps[1].cell!.error!.traceback }]);
     expect(code[2].outputs![0]).toMatchObject({ output_type: 'error', ename: 'TimeoutError' });
     const md = nb.cells.filter((c) => c.cell_type === 'markdown').map((c) => c.source.join(''));
-    expect(md[0]).toContain('What is the capital of France?');
+    expect(md[1]).toBe('## Question\n\nWhat is the capital of France?');
     expect(md).toContain('**Step 4: thinking**\n\nNo code this time.');
-    expect(md.some((m) => m.includes('## Final answer') && m.includes('Paris'))).toBe(true);
+    expect(md).toContain('## Answer\n\nParis');
     expect(md.at(-1)).toContain('- [x] look up');
     expect(validateNotebook(nb)).toBe(true);
   });
@@ -165,12 +165,12 @@ describe('Jupyter .ipynb export', () => {
 describe('Markdown export', () => {
   it('shows the task, each step, outputs, the answer and the notepad', () => {
     const md = sessionToMarkdown(trajectory, np, 'Capital');
-    expect(md.startsWith('# Capital\n\n**Task:** What is the capital of France?')).toBe(true);
+    expect(md.startsWith('# Capital\n\nModel: `scripted` · status: answered · steps: 5\n\n## Question\n\nWhat is the capital of France?\n\n## Step 1')).toBe(true);
     expect(md).toContain('## Step 1\n\n> Thinking about step 1.\n> Second line.\n\n```python\nimport math\nx = math.sqrt(16)\nx\n```');
     expect(md).toContain("Output (error):\n\n```text\nTraceback (most recent call last):");
     // Code containing ``` is fenced with a longer fence so it cannot break out.
     expect(md).toContain('````python\nprint("```")\nsubmit_final_answer("Paris")\n````');
-    expect(md).toContain('## Final answer\n\nParis');
+    expect(md).toContain('## Answer\n\nParis');
     expect(md).toContain('**Facts**\n\n- Paris is the capital');
   });
 
@@ -179,6 +179,78 @@ describe('Markdown export', () => {
     const f = await store.exportSessionAs(id, 'md');
     expect(f).toMatchObject({ filename: 'capital-of-france.md', mimeType: 'text/markdown' });
     expect(f.text).toContain('## Step 5');
+  });
+});
+
+// Three questions over the same five steps: answered, stopped at the step limit, answered.
+const session: Trajectory = {
+  ...trajectory,
+  sessionId: 'multi',
+  turns: [
+    { question: 'What is the capital of France?', firstStep: 1, status: 'answered', finalAnswer: 'Paris (first)', startedAt: 1, endedAt: 1 },
+    { question: 'And its population?', firstStep: 3, status: 'max-steps', startedAt: 1, endedAt: 1 },
+    { question: 'Say it once more.', firstStep: 5, status: 'answered', finalAnswer: 'Paris', startedAt: 1, endedAt: 2 },
+  ],
+};
+
+async function seededSession(t: Trajectory, store: KVSessionStore = new MemoryStore({ locks: null })) {
+  const { steps: all, ...header } = t;
+  const id = await store.createSession(t.task, { title: 'Three questions' });
+  for (const s of all) await store.appendStep(id, s);
+  await store.saveRun(id, { ...header, sessionId: id });
+  return { store, id };
+}
+
+describe('sessions with follow-up questions', () => {
+  it('the notebook has each question as a heading cell before its steps, its answer after them, and stays valid', async () => {
+    const { store, id } = await seededSession(session, new IndexedDBStore(`l0-export-multi-${process.pid}`, { locks: null }));
+    const nb = JSON.parse((await store.exportSessionAs(id, 'ipynb')).text) as ReturnType<typeof sessionToNotebook>;
+    expect(validateNotebook(nb)).toBe(true);
+    expect(validateNotebook.errors ?? []).toEqual([]);
+    const headings = nb.cells.map((c, i) => [i, c.source.join('').split('\n')[0]] as const).filter(([, h]) => h.startsWith('## '));
+    expect(headings.map(([, h]) => h)).toEqual(['## Question 1', '## Answer 1', '## Question 2', '## Answer 2', '## Question 3', '## Answer 3', '## Notepad']);
+    expect(nb.cells[headings[0][0]].source.join('')).toBe('## Question 1\n\nWhat is the capital of France?');
+    expect(nb.cells[headings[3][0]].source.join('')).toBe('## Answer 2\n\n_No answer: stopped at the step limit._');
+    // Every step's cells sit between its question's heading and that question's answer.
+    nb.cells.forEach((c, i) => {
+      const step = (c.metadata.l0 as { step?: number } | undefined)?.step;
+      if (step === undefined) return;
+      const turn = step <= 2 ? 0 : step <= 4 ? 1 : 2;
+      expect(i).toBeGreaterThan(headings[turn * 2][0]);
+      expect(i).toBeLessThan(headings[turn * 2 + 1][0]);
+      expect(c.metadata.l0).toEqual({ step, turn: turn + 1 });
+    });
+  });
+
+  it('Markdown shows every question before its steps, then its answer', () => {
+    const md = sessionToMarkdown(session, np, 'Three');
+    const order = ['## Question 1\n\nWhat is the capital of France?', '## Step 1', '## Step 2', '## Answer 1\n\nParis (first)', '## Question 2\n\nAnd its population?', '## Step 3', '## Step 4', '## Answer 2\n\n_No answer: stopped at the step limit._', '## Question 3\n\nSay it once more.', '## Step 5', '## Answer 3\n\nParis', '## Notepad'].map((h) => md.indexOf(h));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(md).toContain('steps: 5 · questions: 3');
+  });
+
+  it('JSON export and import keep the questions; the session is listed under its first question', async () => {
+    const { store, id } = await seededSession(session);
+    const copy = await store.importSession(await store.exportSession(id));
+    const opened = (await store.openSession(copy))!;
+    expect(opened.trajectory.turns).toEqual(session.turns);
+    expect(turnsOf(opened.trajectory).map((t) => t.steps.map((s) => s.index))).toEqual([[1, 2], [3, 4], [5]]);
+    expect(opened.meta).toMatchObject({ task: 'What is the capital of France?', finalAnswer: 'Paris', status: 'answered' });
+  });
+
+  it('a session saved before follow-ups existed (no turns), or with unreadable turns, opens and exports as one question', async () => {
+    expect(trajectory.turns).toBeUndefined();
+    for (const t of [trajectory, { ...trajectory, turns: 'garbage' as unknown as Trajectory['turns'] }, { ...trajectory, turns: [{ question: 3 }] as unknown as Trajectory['turns'] }]) {
+      const { store, id } = await seededSession(t);
+      const opened = (await store.openSession(id))!;
+      const turns = turnsOf(opened.trajectory);
+      expect(turns.map((x) => [x.question, x.status, x.finalAnswer, x.steps.length])).toEqual([['What is the capital of France?', 'answered', 'Paris', 5]]);
+      const md = (await store.exportSessionAs(id, 'md')).text;
+      expect(md).toContain('## Question\n\nWhat is the capital of France?\n\n## Step 1');
+      expect(md).toContain('## Answer\n\nParis');
+      expect(validateNotebook(JSON.parse((await store.exportSessionAs(id, 'ipynb')).text))).toBe(true);
+    }
   });
 });
 

@@ -10,7 +10,9 @@ import {
   storeKeys,
   type StoreIssue,
   type V0Session,
+  sessionToMarkdown,
 } from '../../src/store/index';
+import { turnsOf } from '../../src/protocols';
 
 let n = 0;
 const freshDb = () => `l0-migrate-${process.pid}-${++n}`;
@@ -58,6 +60,9 @@ describe('migration from schema v0 (one blob per session)', () => {
     const old = (await s.openSession('old1'))!;
     expect(old.notepad).toEqual({ todos: [{ text: 'search', done: true }, { text: 'verify', done: false }], facts: ['Mars has 2 moons'], draft: 'Two.' });
     expect(old.trajectory.steps.map((x) => x.index)).toEqual([1, 2, 3]);
+    // Written before follow-ups existed: one question, with its answer and every step.
+    expect(turnsOf(old.trajectory).map((t) => [t.index, t.question, t.status, t.finalAnswer, t.steps.length])).toEqual([[1, 'How many moons has Mars?', 'answered', '2', 3]]);
+    expect(sessionToMarkdown(old.trajectory)).toContain('## Question\n\nHow many moons has Mars?');
     expect(old.trajectory.steps[0].cell).toMatchObject({ status: 'ok', stdout: 'Phobos and Deimos\n' });
     expect(old.trajectory.steps[1].cell!.error).toEqual({ ename: 'ZeroDivisionError', evalue: 'division by zero', traceback: ['Traceback (most recent call last):', 'ZeroDivisionError: division by zero'] });
     expect(old.trajectory.finalAnswer).toBe('2');

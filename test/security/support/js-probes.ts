@@ -60,9 +60,13 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
     try { present = k in g && g[k] !== undefined; } catch { present = true; }
     if (present) findings.push(`global ${k} still present`);
   }
-  // Own properties along the whole prototype chain, including getters (descriptor tricks).
+  // Own properties along the whole prototype chain, including getters (descriptor tricks). The
+  // lockdown's own, fixed `undefined` bindings (what a free-variable read finds) hold nothing.
+  const fixedUndefined = (d: PropertyDescriptor | undefined) => !!d && 'value' in d && d.value === undefined && !d.writable && !d.configurable;
   for (let o: object | null = globalThis; o; o = Object.getPrototypeOf(o)) {
-    for (const k of Object.getOwnPropertyNames(o)) if (CAPABILITIES.includes(k) && o !== Object.prototype) findings.push(`prototype chain: ${k}`);
+    for (const k of Object.getOwnPropertyNames(o)) {
+      if (CAPABILITIES.includes(k) && o !== Object.prototype && !fixedUndefined(Object.getOwnPropertyDescriptor(o, k))) findings.push(`prototype chain: ${k}`);
+    }
   }
   const evalTries: [string, () => unknown][] = [
     ['new Function', () => new Function('return 7')()],
@@ -79,6 +83,7 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
     } catch { /* blocked */ }
   }
   if (typeof (URL as unknown as { createObjectURL?: unknown }).createObjectURL === 'function') findings.push('URL.createObjectURL present');
+  findings.push(...lockdownProbes(originals), ...emscriptenProbes(roots.module));
   // Dynamic import is syntax, not a global: only the CSP stops it.
   try {
     await import(/* @vite-ignore */ canaryUrl + '/dynamic-import.js');
@@ -86,5 +91,80 @@ export async function runJsProbes(canaryUrl: string, originals: Originals, roots
   } catch { /* CSP */ }
   const targets = new Map<unknown, string>(Object.entries(originals).map(([k, v]) => [v, k]));
   findings.push(...reachable(roots, targets));
+  return findings;
+}
+
+/**
+ * The lockdown (issue 16): shared prototypes and namespaces take no new property and keep their
+ * methods, the global takes no new or redefined name, and no new WebAssembly module compiles.
+ */
+function lockdownProbes(originals: Originals): string[] {
+  const findings: string[] = [];
+  const proto = (x: unknown) => (x ? (Object.getPrototypeOf(x) as object) : undefined);
+  const MC = originals.MessageChannel as (new () => { port1: object }) | undefined;
+  const wasm = WebAssembly as unknown as Record<string, { prototype?: object }>;
+  const targets: [string, object | undefined, string][] = [
+    ['Object.prototype', Object.prototype, 'toString'],
+    ['Function.prototype', Function.prototype, 'call'],
+    ['Array.prototype', Array.prototype, 'push'],
+    ['Promise.prototype', Promise.prototype, 'then'],
+    ['FinalizationRegistry.prototype', FinalizationRegistry.prototype, 'register'],
+    ['WeakMap.prototype', WeakMap.prototype, 'set'],
+    ['Map.prototype', Map.prototype, 'get'],
+    ['Error.prototype', Error.prototype, 'toString'],
+    ['Iterator.prototype', proto(proto([][Symbol.iterator]())), 'map'],
+    ['MessagePort.prototype', MC ? proto(new MC().port1) : undefined, 'postMessage'],
+    ['EventTarget.prototype', proto(proto(proto(globalThis))) ?? undefined, 'addEventListener'],
+    ['worker global prototype', proto(globalThis), 'toString'],
+    ['WebAssembly.Table.prototype', wasm.Table?.prototype, 'get'],
+    ['WebAssembly.Memory.prototype', wasm.Memory?.prototype, 'grow'],
+    ['WebAssembly', WebAssembly, 'instantiate'],
+    ['Reflect', Reflect, 'apply'],
+    ['JSON', JSON, 'parse'],
+    ['Error', Error, 'captureStackTrace'],
+  ];
+  const stand = () => 'l0-probe';
+  for (const [name, obj, method] of targets) {
+    if (!obj) continue;
+    if (Reflect.defineProperty(obj, '__l0Probe', { value: 1, configurable: true })) {
+      findings.push(`planted a property on ${name}`);
+      Reflect.deleteProperty(obj, '__l0Probe');
+    }
+    const had = Object.getOwnPropertyDescriptor(obj, method);
+    try {
+      // A locked-down prototype's tamed setter throws when the target is the prototype itself.
+      if (Reflect.set(obj, method, stand) && (obj as Record<string, unknown>)[method] === stand) {
+        findings.push(`replaced ${name}.${method}`);
+        if (had) Object.defineProperty(obj, method, had);
+        else Reflect.deleteProperty(obj, method);
+      }
+    } catch { /* refused */ }
+  }
+  if (Reflect.defineProperty(globalThis, '__l0NewGlobal', { value: 1, configurable: true })) {
+    findings.push('added a global');
+    Reflect.deleteProperty(globalThis, '__l0NewGlobal');
+  }
+  if (Reflect.defineProperty(globalThis, 'navigator', { get: () => 'l0', configurable: true })) findings.push('redefined the global navigator');
+  try {
+    new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    findings.push('compiled a WebAssembly module');
+  } catch { /* refused */ }
+  return findings;
+}
+
+/** What ctypes / dlsym / a side module would reach of Emscripten's JS library (the main module's export table). */
+function emscriptenProbes(module: unknown): string[] {
+  const findings: string[] = [];
+  const m = module as { LDSO?: { loadedLibsByName?: Record<string, { exports?: Record<string, unknown> }> }; stringToNewUTF8?(s: string): number } | undefined;
+  const exports = m?.LDSO?.loadedLibsByName?.__main__?.exports;
+  if (!exports) return findings;
+  for (const name of ['emscripten_vibrate', 'emscripten_exit_pointerlock', 'emscripten_get_element_css_size']) {
+    const f = exports[name];
+    if (typeof f === 'function' && /\b(navigator|document|JSEvents|findEventTarget)\b/.test(Function.prototype.toString.call(f))) findings.push(`dlsym reaches ${name}, which reads browser globals`);
+  }
+  try {
+    const run = exports.emscripten_run_script_int as ((p: number) => number) | undefined;
+    if (run && m?.stringToNewUTF8 && run(m.stringToNewUTF8('6 * 7')) === 42) findings.push("dlsym reaches emscripten_run_script_int, which evaluated code");
+  } catch { /* refused */ }
   return findings;
 }

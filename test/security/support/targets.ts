@@ -23,7 +23,15 @@ export interface Target {
   run(code: string, timeoutMs?: number): Promise<RunOutcome>;
   close(): Promise<void>;
   /** What hardenWorkerScope reported (bare hardened worker only). */
-  report?: { removed: string[]; overwritten: string[]; kept: string[]; pythonGuard: boolean };
+  report?: {
+    removed: string[];
+    overwritten: string[];
+    kept: string[];
+    pythonGuard: boolean;
+    builtinsRemoved?: string[];
+    emscriptenStubbed?: string[];
+    lockdown?: { frozen: number; failed: string[]; ms: number };
+  };
 }
 
 let protoWorkerJs: Promise<string> | undefined;

@@ -1,13 +1,15 @@
-// The Python side of the sandbox, kept as a TS string module so it loads the same way under Vite
-// (browser worker) and under plain Node/tsx (worker_threads): no `?raw` import needed.
-//
-// It is executed once into a private module `_l0_runtime` (not the user namespace). The host
-// functions it calls come from the JS module `_l0_host` (see core.ts):
-//   stream(name, text)            -> None      batched stdout/stderr for live display
-//   call_tool(name, args_json)    -> str       blocking tool call (SharedArrayBuffer + Atomics)
-//   call_tool_async(name, args)   -> Promise   tool call awaited through JSPI (pyodide.ffi.run_sync)
-//   tool_bridge                   -> 'jspi' | 'atomics' | 'none'
-export const RUNTIME_PY = String.raw`
+"""The notebook runtime: the Python side of the l0 sandbox.
+
+Executed once into the private module `_l0_runtime` (not the user namespace) by load_runtime.py.
+The host functions it calls come from the JS module `_l0_host` (registered in core.ts):
+  stream(name, text)            -> None      batched stdout/stderr for live display
+  call_tool(name, args_json)    -> str       blocking tool call (SharedArrayBuffer + Atomics)
+  call_tool_async(name, args)   -> Promise   tool call awaited through JSPI (pyodide.ffi.run_sync)
+  tool_bridge                   -> 'jspi' | 'atomics' | 'none'
+  can_load_packages             -> bool
+The notepad, output capture and traceback formatting are plain Python: test/python/ runs them in
+CPython with a stand-in `_l0_host` (no Pyodide needed).
+"""
 import ast
 import asyncio
 import builtins
@@ -21,7 +23,11 @@ import traceback
 import types
 
 import _l0_host
-from pyodide.code import CodeRunner
+
+try:
+    from pyodide.code import CodeRunner
+except ImportError:  # CPython, where test/python/ runs the pure-Python parts
+    CodeRunner = None
 
 _MODULE_NAME = "_l0_runtime"
 _STREAM_FLUSH_CHARS = 4096
@@ -56,10 +62,10 @@ def _as_items(items, what):
     return out
 
 
-def _find_todo(key):
+def _find_todo(key, method="mark_done"):
     todos = _notepad_state["todos"]
     if isinstance(key, bool):
-        raise TypeError("mark_done expects an index (int) or the text of a todo item")
+        raise TypeError(f"{method} expects an index (int) or the text of a todo item")
     if isinstance(key, int):
         idx = key if key >= 0 else len(todos) + key
         if 0 <= idx < len(todos):
@@ -75,7 +81,42 @@ def _find_todo(key):
             if low and (low in t["text"].lower()):
                 return i
         raise ValueError(f"no todo item matches {key!r}")
-    raise TypeError("mark_done expects an index (int) or the text of a todo item")
+    raise TypeError(f"{method} expects an index (int) or the text of a todo item")
+
+
+# Status words a model may pass to the todo aliases (update_todo(i, status="done") and friends).
+_DONE_WORDS = {"done", "complete", "completed", "finished", "resolved", "checked", "x", "[x]", "true", "yes", "✓", "✅"}
+_OPEN_WORDS = {"todo", "to do", "open", "pending", "not done", "not_done", "undone", "incomplete", "in progress",
+               "in_progress", "doing", "unchecked", "[ ]", "false", "no"}
+
+
+def _status_done(status, method):
+    if isinstance(status, bool):
+        return status
+    word = str(status).strip().lower()
+    if word in _DONE_WORDS:
+        return True
+    if word in _OPEN_WORDS:
+        return False
+    raise ValueError(
+        f"{method}: unknown status {status!r}; use 'done' or 'pending' "
+        "(or notepad.mark_done(index_or_text) to tick an item)"
+    )
+
+
+def _tick(index_or_text, done=True, method="mark_done"):
+    keys = index_or_text if isinstance(index_or_text, (list, tuple)) else [index_or_text]
+    for k in keys:
+        _notepad_state["todos"][_find_todo(k, method)]["done"] = done
+
+
+_METHODS = (
+    "add_todo(items)",
+    "mark_done(index_or_text)",
+    "add_facts(items)",
+    "write_draft(text)",
+)
+_ALIASES = "update_todo(index_or_text, status='done'), complete_todo(...), mark_todo_done(...)"
 
 
 class Notepad:
@@ -90,9 +131,7 @@ class Notepad:
 
     def mark_done(self, index_or_text):
         """Mark a todo done by its 0-based index or by (part of) its text; a list marks several."""
-        keys = index_or_text if isinstance(index_or_text, (list, tuple)) else [index_or_text]
-        for k in keys:
-            _notepad_state["todos"][_find_todo(k)]["done"] = True
+        _tick(index_or_text)
 
     def add_facts(self, items):
         """Add one fact (a string) or several (a list of strings)."""
@@ -101,6 +140,30 @@ class Notepad:
     def write_draft(self, text):
         """Replace the draft answer."""
         _notepad_state["draft"] = text if isinstance(text, str) else str(text)
+
+    # Aliases a trained model may use to tick a todo (its checkpoint may know another name).
+
+    def complete_todo(self, index_or_text):
+        """Alias of mark_done."""
+        _tick(index_or_text, method="complete_todo")
+
+    def mark_todo_done(self, index_or_text):
+        """Alias of mark_done."""
+        _tick(index_or_text, method="mark_todo_done")
+
+    def update_todo(self, index_or_text, status=None, *, done=None, completed=None, text=None):
+        """Set a todo's status ('done' / 'pending', or done=True/False) and/or its text."""
+        idx = _find_todo(index_or_text, "update_todo")
+        flag = next((v for v in (status, done, completed) if v is not None), None)
+        if flag is None and text is None:
+            flag = True  # update_todo(i) is how a model says "this one is done"
+        if flag is not None:
+            _notepad_state["todos"][idx]["done"] = _status_done(flag, "update_todo")
+        if text is not None:
+            new = _as_items(text, "update_todo")
+            if len(new) != 1:
+                raise ValueError("update_todo: text must be one non-empty string")
+            _notepad_state["todos"][idx]["text"] = new[0]
 
     @property
     def todos(self):
@@ -114,28 +177,44 @@ class Notepad:
     def draft(self):
         return _notepad_state["draft"]
 
+    def __getattr__(self, name):
+        # Only reached for names the class does not have: say which ones it does.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"'Notepad' object has no attribute {name!r}. Its methods are "
+            + ", ".join(f"notepad.{m}" for m in _METHODS)
+            + f" (also {_ALIASES}); its attributes: todos, facts, draft."
+        )
+
     def __repr__(self):
-        return render_notepad()
+        return render_notepad(_notepad_state)
 
     __str__ = __repr__
 
 
-def render_notepad():
-    s = _notepad_state
-    lines = ["Notepad", "Todo:"]
-    if s["todos"]:
-        for i, t in enumerate(s["todos"]):
-            lines.append(f"  {i}. [{'x' if t['done'] else ' '}] {t['text']}")
-    else:
-        lines.append("  (empty)")
-    lines.append("Facts:")
-    if s["facts"]:
-        lines.extend(f"  - {f}" for f in s["facts"])
-    else:
-        lines.append("  (none)")
-    lines.append("Draft:")
-    lines.append("  " + s["draft"].replace("\n", "\n  ") if s["draft"] else "  (empty)")
-    return "\n".join(lines)
+# JavaScript's String.prototype.trim() whitespace: the notepad text the model is shown is made by
+# renderNotepad() in src/agent/notepad-render.ts, and repr(notepad) must be that very text.
+_JS_SPACE = frozenset("\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                      "\u2028\u2029\u202f\u205f\u3000\ufeff")
+
+
+def _js_blank(s):
+    return all(c in _JS_SPACE for c in s)
+
+
+def render_notepad(state):
+    """The notepad as the model sees it: the same text as renderNotepad() in notepad-render.ts."""
+    todos = state["todos"]
+    facts = state["facts"]
+    draft = state["draft"]
+    todo_text = (
+        "\n".join(f"{i}. [{'x' if t['done'] else ' '}] {t['text']}" for i, t in enumerate(todos))
+        if todos else "(empty: make a plan with notepad.add_todo([...]))"
+    )
+    fact_text = "\n".join(f"- {f}" for f in facts) if facts else "(none yet)"
+    draft_text = draft if not _js_blank(draft) else "(empty)"
+    return f"<notepad>\n## Todo\n{todo_text}\n## Facts\n{fact_text}\n## Draft\n{draft_text}\n</notepad>"
 
 
 notepad = Notepad()
@@ -393,6 +472,35 @@ def format_error(e):
     return {"ename": ename, "evalue": evalue, "traceback": lines}
 
 
+def _cap_text(text, limit):
+    if len(text) <= limit:
+        return text
+    return text[:limit] + _marker(len(text) - limit, limit).rstrip("\n")
+
+
+def _cap_error(error, limit):
+    """An error is output too: a huge message (raise ValueError("x" * 10**6)) is cut like a huge
+    print, so it reaches the host (whose channel refuses oversized fields) and the model as text."""
+    lines = [_cap_text(line, limit) for line in error["traceback"]]
+    if sum(map(len, lines)) > limit or len(lines) > 200:
+        # Keep the head (where it started) and the tail (the exception line), drop the middle.
+        head, tail, used = [], [], 0
+        for line in lines:
+            if used + len(line) > limit // 2 or len(head) >= 100:
+                break
+            head.append(line)
+            used += len(line)
+        used = 0
+        for line in reversed(lines[len(head):]):
+            if (used + len(line) > limit // 2 or len(tail) >= 100) and tail:
+                break
+            tail.insert(0, line)
+            used += len(line)
+        cut = len(lines) - len(head) - len(tail)
+        lines = head + ([f"[... {cut:,} traceback lines cut ...]"] if cut else []) + tail
+    return {"ename": error["ename"][:200], "evalue": _cap_text(error["evalue"], limit), "traceback": lines}
+
+
 # ---------------------------------------------------------------------------------------------
 # Running a cell
 # ---------------------------------------------------------------------------------------------
@@ -445,7 +553,7 @@ async def run_cell(code, limit):
             if value is not None:
                 result = _safe_repr(value)
         except BaseException as e:  # KeyboardInterrupt (interrupt/timeout) included: it is data too
-            error = format_error(e)
+            error = _cap_error(format_error(e), cap.limit)
             e.__traceback__ = None
             del e
     finally:
@@ -487,4 +595,3 @@ def python_version():
 
 
 reset_namespace()
-`;
