@@ -64,18 +64,8 @@ export function createCellView(stepNumber: number, maxSteps?: number, actions?: 
   const output = h('div', { class: 'cell-output-wrap' }, tools, outputPre, showAll, traceback, tracebackMore);
 
   const stats = h('p', { class: 'cell-stats', hidden: true });
-  const rerunPre = h('pre', { class: 'cell-output rerun-output', tabindex: 0, 'aria-label': `Output of step ${stepNumber}, run again` });
-  const rerunMore = showAllButton();
-  const rerunTraceback = h('pre', { class: 'traceback', hidden: true, role: 'group', 'aria-label': 'Error traceback of the run again' });
-  const rerunStatus = h('span', { class: 'rerun-status' });
-  const rerun = h(
-    'section',
-    { class: 'cell-rerun', hidden: true, 'aria-label': `Step ${stepNumber} run again` },
-    h('p', { class: 'rerun-head' }, h('strong', {}, 'Ran again '), rerunStatus, h('span', { class: 'hint' }, ' · in the live Python, not shown to the model')),
-    rerunPre,
-    rerunMore,
-    rerunTraceback,
-  );
+  // The output of "Run this cell again", made on the first re-run (a cell has one output box until then).
+  let rerun: ReturnType<typeof createRerunBox> | undefined;
   const stepButtons: HTMLButtonElement[] = [];
   const stepButton = (text: string, run: (step: number) => void) => {
     const b = h('button', { type: 'button', class: 'small-button step-action', onclick: () => run(stepNumber) }, text);
@@ -92,7 +82,7 @@ export function createCellView(stepNumber: number, maxSteps?: number, actions?: 
     actions?.rerunFrom ? stepButton('Re-run from this step', actions.rerunFrom) : null,
   );
 
-  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, stats, think, codeBlock, codeMore, formatNote, output, rerun, actionRow);
+  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, stats, think, codeBlock, codeMore, formatNote, output, actionRow);
 
   // Everything here is model-written: texts are cut at a preview with "Show all" (long-content.ts),
   // streamed deltas cost O(delta), and no method throws (a failed render must not end the run's view).
@@ -100,8 +90,6 @@ export function createCellView(stepNumber: number, maxSteps?: number, actions?: 
   const codeView = createLongText({ container: codeEl, button: codeMore, preview: TEXT_PREVIEW_CHARS });
   const outputView = createLongText({ container: outputPre, button: showAll, preview: OUTPUT_PREVIEW_CHARS });
   const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
-  const rerunView = createLongText({ container: rerunPre, button: rerunMore, preview: OUTPUT_PREVIEW_CHARS });
-  const rerunTracebackView = createLongText({ container: rerunTraceback, button: showAllButton(), preview: TEXT_PREVIEW_CHARS });
   let live = true;
   let fullCode = '';
 
@@ -214,22 +202,9 @@ export function createCellView(stepNumber: number, maxSteps?: number, actions?: 
       }
     },
     showRerun(chunk, result) {
-      rerun.hidden = false;
       safely(() => {
-        if (!chunk && !result) {
-          rerunStatus.textContent = 'running…';
-          rerunView.set('');
-          rerunTraceback.hidden = true;
-        }
-        if (chunk) rerunView.append(chunk.text);
-        if (result) {
-          const shown = cellText(result, rerunView.text);
-          rerunView.set(shown.output);
-          rerunTraceback.hidden = shown.traceback === undefined;
-          rerunTracebackView.set(shown.traceback ?? '');
-          rerunStatus.textContent = result.status === 'ok' ? `done in ${formatMs(result.durationMs)}` : String(result.status);
-        }
-        rerunPre.hidden = !rerunView.text;
+        if (!rerun) actionRow.before((rerun = createRerunBox(stepNumber)).el);
+        rerun.show(chunk, result);
       }, ignore);
     },
     setBusy(busy) {
@@ -246,6 +221,46 @@ export function createCellView(stepNumber: number, maxSteps?: number, actions?: 
 
 function showAllButton(): HTMLButtonElement {
   return h('button', { type: 'button', class: 'link-button show-all', hidden: true });
+}
+
+/** The output of a step's cell run again: streamed, then its result (error line once), with its status. */
+function createRerunBox(stepNumber: number) {
+  const pre = h('pre', { class: 'cell-output rerun-output', tabindex: 0, 'aria-label': `Output of step ${stepNumber}, run again` });
+  const more = showAllButton();
+  const traceback = h('pre', { class: 'traceback', hidden: true, role: 'group', 'aria-label': 'Error traceback of the run again' });
+  const tracebackMore = showAllButton();
+  const status = h('span', { class: 'rerun-status' });
+  const el = h(
+    'section',
+    { class: 'cell-rerun', 'aria-label': `Step ${stepNumber} run again` },
+    h('p', { class: 'rerun-head' }, h('strong', {}, 'Ran again '), status, h('span', { class: 'hint' }, ' · in the live Python, not shown to the model')),
+    pre,
+    more,
+    traceback,
+    tracebackMore,
+  );
+  const output = createLongText({ container: pre, button: more, preview: OUTPUT_PREVIEW_CHARS });
+  const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
+  return {
+    el,
+    /** A new run (neither given), a streamed chunk, or the result. */
+    show(chunk?: StreamChunk, result?: CellResult): void {
+      if (!chunk && !result) {
+        status.textContent = 'running…';
+        output.set('');
+        traceback.hidden = true;
+      }
+      if (chunk) output.append(chunk.text);
+      if (result) {
+        const shown = cellText(result, output.text);
+        output.set(shown.output);
+        traceback.hidden = shown.traceback === undefined;
+        tracebackView.set(shown.traceback ?? '');
+        status.textContent = result.status === 'ok' ? `done in ${formatMs(result.durationMs)}` : String(result.status);
+      }
+      pre.hidden = !output.text;
+    },
+  };
 }
 
 function clip(text: string, max: number): string {
