@@ -205,6 +205,8 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     });
   }
   function keepScrolled(): void {
+    // The welcome card has nothing to follow: it is read from its top (under the sticky task box).
+    if (!firstRun.hidden) return;
     const s = scroller();
     if (pinned && s.scrollHeight > s.clientHeight) s.scrollTop = s.scrollHeight;
   }

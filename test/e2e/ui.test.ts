@@ -13,6 +13,10 @@ describe('notebook page', () => {
   it('1+2. runs the one-click replay demo end to end: cells, highlighted code, traceback, live notepad, answer', async () => {
     const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     await page.locator('.first-run').waitFor({ state: 'visible' });
+    await waitForPython(page);
+    // The welcome card is read from its top: its heading is not scrolled under the sticky task box.
+    const form = (await page.locator('.task-form').boundingBox())!;
+    expect((await page.locator('#first-run-heading').boundingBox())!.y).toBeGreaterThanOrEqual(form.y + form.height);
     await page.screenshot({ path: `${SCREENSHOTS}/first-run.png` });
 
     await page.getByRole('button', { name: /Watch the demo/ }).click();
