@@ -2,83 +2,28 @@
 // the engine and Python held as cached promises, run / stop / continue / new / open session,
 // agent events turned into view state, the status line, errors as data. No DOM: the views
 // subscribe to the state and to the notebook's changes, and call these actions.
-import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool, type Trajectory } from '../protocols';
+import { EMPTY_NOTEPAD, newSessionId, toErrorData, type ErrorData, type LLM, type SessionStore, type Tool } from '../protocols';
 import { nextAction } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import { pruneSessions } from '../store/retention';
-import type { FetchDecision } from '../tools/fetch-approval';
 import { createApprovals } from './approvals';
+import { testEndpoint } from './endpoint';
 import { createEngineSlot, engineKey } from './engines';
-import { DEMO_ENGINE, isDemo, sessionStatus, shortChoice } from './labels';
+import { DEMO_ENGINE, explainEngineError, isDemo, sessionStatus, shortChoice } from './labels';
+import { createPace, pacedLLM } from './pace';
 import { createPythonSlot } from './python';
-import { emptyRunState, executeRun } from './run';
-import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, settingsFromSaved, type AppSettings } from './settings';
+import { forkAt, runCellAgain } from './rerun';
+import { abortable, emptyRunState, executeRun } from './run';
+import { DEFAULT_SETTINGS, ENGINE_KEY, SETTINGS_KEY, engineFromSaved, engineToSave, keyRemembered, settingsFromSaved, type AppSettings } from './settings';
+import { createSessionBrowser } from './sessions';
 import { emitter, observable } from './state';
-import type { AppControllerOptions, AppState, AttachableFile, NotebookChange, RunOptions, RunOutcome } from './types';
+import type { AppController, AppControllerOptions, AppState, NotebookChange, RunOptions, RunOutcome } from './types';
+
+export type { AppController } from './types';
 import { createAppWorkspace } from './workspace';
 
-export interface AppController {
-  readonly state: AppState;
-  subscribe(listener: (state: AppState) => void): () => void;
-  onNotebook(listener: (change: NotebookChange) => void): () => void;
-  /** Settled once saved settings are read and the start-up work (Python, preload) has begun. Never rejects. */
-  readonly ready: Promise<void>;
-  /** Runs a task; a run in progress must be stopped first. */
-  run(task: string, options?: RunOptions): Promise<RunOutcome>;
-  /** Runs the bundled demo with its own task. */
-  runDemo(): Promise<RunOutcome>;
-  /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
-  stop(): Promise<void>;
-  /**
-   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
-   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
-   * cells first. An answered session is returned unchanged: ask a follow-up instead.
-   */
-  continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
-  /**
-   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
-   * Python keeps its variables when it last ran this session (no reset, restart or other session
-   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
-   */
-  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
-  openSession(id: string): Promise<void>;
-  newSession(): void;
-  /** Selects an engine and loads it; on failure the last working engine comes back. True when it loaded. */
-  chooseEngine(choice: EngineChoice): Promise<boolean>;
-  saveSettings(settings: AppSettings): Promise<void>;
-  /** Enables tools that just became available (e.g. the corpus tools after an upload). */
-  enableTools(names: string[]): Promise<void>;
-  /** Disposes Python and starts a new one (after it failed to start or died). */
-  restartPython(): Promise<void>;
-  refreshSessions(): Promise<void>;
-  /** Renames a saved session; the error, if it failed (for the view to show where the user acted). */
-  renameSession(id: string, title: string): Promise<ErrorData | undefined>;
-  /** Deletes a saved session (the one shown gives way to a new one); the error, if it failed. */
-  deleteSession(id: string): Promise<ErrorData | undefined>;
-  /** Imports an exported session and opens it; undefined (and the error shown) when it failed. */
-  importSession(text: string): Promise<string | undefined>;
-  /** Deletes every saved session but a running one, and clears the notebook. */
-  clearHistory(): Promise<void>;
-  /** Shows an error that happened outside the controller (e.g. a download in the view). */
-  showError(error: ErrorData | undefined): void;
-  /**
-   * Attaches files to the next question (the first of a new session or a follow-up): they are
-   * written into Python's /workspace when it is asked, listed for the model and saved with the
-   * session. Names are made flat and safe; a file over the limit (50 MB) is refused. The refusals,
-   * if any (also shown as the error); the other files are attached.
-   */
-  attach(files: readonly AttachableFile[]): ErrorData | undefined;
-  /** Takes a file off the next question. */
-  removeAttachment(name: string): void;
-  /** A file of the session shown (for Download and previews): from Python, or its saved copy. */
-  readFile(name: string): Promise<Blob>;
-  /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
-  resolveApproval(id: number, decision: FetchDecision): void;
-  dispose(): Promise<void>;
-}
-
 const LONG_SESSION_STEPS = 5;
-const DEMO_ONLY = 'The demo model replays a recorded run and can only answer its own task. Choose a model to run your own task.';
+const DEMO_ONLY = 'The demo model replays recorded runs and can only answer their tasks (the examples). Choose a model to run your own task.';
 const isLLM = (e: unknown): e is LLM => typeof e === 'object' && e !== null && typeof (e as LLM).generate === 'function';
 const refuse = (message: string, kind: ErrorData['kind'] = 'internal'): RunOutcome => ({ error: { kind, message } });
 
@@ -94,6 +39,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
     notepad: EMPTY_NOTEPAD,
     engine: fixedLLM ? undefined : (options.engine as EngineChoice | undefined),
     engineStatus: {},
+    keyRemembered: false,
+    demoPlaying: false,
     python: { state: 'off', message: '' },
     settings,
     sessions: [],
@@ -108,6 +55,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
   let lastWorking: EngineChoice | undefined;
   let waiting: 'engine' | 'python' | undefined;
   let persistenceAsked = false;
+  let pace: ReturnType<typeof createPace> | undefined;
 
   const engines = createEngineSlot(services.createEngine, (p) => {
     state.set({ engineStatus: { progress: p.phase === 'ready' ? undefined : p } });
@@ -168,7 +116,7 @@ export function createAppController(options: AppControllerOptions): AppControlle
       state.set({ engineStatus: {} });
       return llm;
     } catch (e) {
-      const err = toErrorData(e);
+      const err = explainEngineError(toErrorData(e), choice);
       const selected = state.get().engine;
       if (err.kind === 'aborted' || !selected || engineKey(selected) !== engineKey(choice)) {
         state.set({ engineStatus: err.kind === 'aborted' ? {} : { error: `${err.kind}: ${err.message}` } });
@@ -187,31 +135,29 @@ export function createAppController(options: AppControllerOptions): AppControlle
     await loadEngine(choice, false).catch(() => undefined); // the model panel shows why
   }
 
+  const sessions = createSessionBrowser({ state, notebook: (c) => notebook.emit(c), workspace, store, listSessions: !!options.listSessions, tabRun: services.tabRun, busy: () => !!active });
+  const refreshSessions = () => sessions.refresh();
+
   const ready = (async () => {
     try {
       if (options.persistSettings) {
         const s = await store();
         const saved = await s.getSetting(SETTINGS_KEY).catch(() => undefined);
         if (saved) state.set({ settings: settingsFromSaved(saved, settings) });
-        const engine = engineFromSaved(await s.getSetting(ENGINE_KEY).catch(() => undefined));
-        if (engine) state.set({ engine });
+        const savedEngine = await s.getSetting(ENGINE_KEY).catch(() => undefined);
+        const engine = engineFromSaved(savedEngine);
+        if (engine) state.set({ engine, keyRemembered: keyRemembered(savedEngine) });
       }
-      if (options.engineOverride) state.set({ engine: options.engineOverride });
+      if (options.engineOverride) state.set({ engine: options.engineOverride, keyRemembered: false });
       state.set({ maxSteps: state.get().settings.maxSteps });
       // Python starts now, in parallel with everything else: the first run should not wait for it.
       if (options.startPython) void enabledTools().then((t) => python.get(t)).catch(() => undefined);
-      if (options.listSessions) void refreshSessions();
+      if (options.listSessions) void sessions.refresh().then(() => sessions.reopenAfterReload());
       void preloadCachedModel();
     } catch (e) {
       state.set({ error: toErrorData(e, 'storage') });
     }
   })();
-
-  async function refreshSessions(): Promise<void> {
-    if (!options.listSessions) return;
-    const sessions = await store().then((s) => s.listSessions()).catch(() => undefined);
-    if (sessions) state.set({ sessions });
-  }
 
   async function afterRun(sessionId: string): Promise<void> {
     const limit = options.keepSessions;
@@ -237,23 +183,29 @@ export function createAppController(options: AppControllerOptions): AppControlle
       await ready;
       const choice = ro.engine ?? state.get().engine;
       if (!choice && !fixedLLM) return fail({ kind: 'internal', message: options.noEngineMessage ?? 'No engine chosen.' });
-      // The demo replays one recorded run: it cannot answer another task, nor a follow-up.
-      const demoRefuses = ro.followUp !== undefined || (!ro.resumeFrom && (await options.demoTask?.().catch(() => undefined)) !== task);
-      if (isDemo(choice) && !ro.engine && demoRefuses) {
-        return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
-      }
+      // The demo model answers the tasks it has recordings of, at a reading pace; never a follow-up.
+      const demo = isDemo(choice) && !ro.resumeFrom ? options.demos?.find((d) => d.task === task) : undefined;
+      if (isDemo(choice) && (ro.followUp !== undefined || (!ro.resumeFrom && !demo))) return fail({ kind: 'internal', message: DEMO_ONLY, detail: { reason: 'choose-engine' } });
+      const paced = demo && createPace();
+      pace = paced;
       approvals.newRun();
       sessionId = ro.resumeFrom?.sessionId ?? newSessionId();
+      services.tabRun?.set(sessionId);
       if (!ro.resumeFrom) notebook.emit({ type: 'clear' });
       state.set({
         ...(ro.resumeFrom ? { error: undefined, interrupted: undefined } : { ...emptyRunState(), files: [] }),
-        phase: 'running', sessionId, task, startedAt: Date.now(), maxSteps: state.get().settings.maxSteps,
+        phase: 'running', sessionId, task, startedAt: Date.now(), maxSteps: state.get().settings.maxSteps, demoPlaying: !!paced,
       });
       outcome = await executeRun(
         {
           state, services, python, workspace, promptExtra: options.promptExtra,
           notebook: (c) => notebook.emit(c),
-          engine: () => (fixedLLM ? Promise.resolve(fixedLLM) : loadEngine(choice!, true)),
+          engine: () =>
+            fixedLLM
+              ? Promise.resolve(fixedLLM)
+              : demo && paced
+                ? loadEngine({ kind: 'replay', scriptUrl: demo.script, tokenDelayMs: 0 }, true).then((llm) => pacedLLM(llm, paced))
+                : loadEngine(choice!, true),
           tools: enabledTools,
           store,
           waitingFor: (part) => (waiting = part),
@@ -264,14 +216,23 @@ export function createAppController(options: AppControllerOptions): AppControlle
         },
         { task, sessionId, signal: abort.signal, resumeFrom: ro.resumeFrom, followUp: ro.followUp, restoreCells: ro.restoreCells },
       );
+      const shown = state.get().error;
+      const explained = shown && explainEngineError(shown, choice);
+      if (explained && explained !== shown) state.set({ error: explained });
       // Set before the run counts as ended, so a follow-up asked right after stop() continues it.
       if (outcome.trajectory) state.set({ trajectory: outcome.trajectory });
     } finally {
+      if (sessionId) services.tabRun?.set(undefined);
       approvals.cancelAll();
       active = undefined;
-      if (state.get().phase !== 'idle') state.set({ phase: 'idle' });
+      pace = undefined;
+      if (state.get().phase !== 'idle' || state.get().demoPlaying) state.set({ phase: 'idle', demoPlaying: false });
       ended();
     }
+    // A new run that failed or was stopped before its first step finished saved nothing worth
+    // keeping: it leaves no "error · 0 steps" session behind (its error is on screen).
+    const t = outcome.trajectory;
+    if (!ro.resumeFrom && (!t || (t.steps.length === 0 && (t.status === 'error' || t.status === 'aborted')))) await sessions.discard(sessionId);
     await afterRun(sessionId);
     return outcome;
   }
@@ -279,23 +240,6 @@ export function createAppController(options: AppControllerOptions): AppControlle
   function fail(error: ErrorData): RunOutcome {
     state.set({ error, status: '' });
     return { error };
-  }
-
-  async function loadSession(id: string): Promise<Trajectory | undefined> {
-    const t = await store().then((s) => s.loadSession(id)).catch(() => undefined);
-    if (!t) state.set({ error: { kind: 'storage', message: 'That session could not be loaded.' } });
-    return t;
-  }
-
-  function show(t: Trajectory): void {
-    notebook.emit({ type: 'load', trajectory: t });
-    void workspace.show(t);
-    const last = t.steps.at(-1);
-    state.set({
-      sessionId: t.sessionId, task: t.task, answer: t.finalAnswer, notepad: last?.notepad ?? EMPTY_NOTEPAD, notepadStep: last?.index,
-      step: undefined, startedAt: undefined, status: sessionStatus(t), error: t.error, interrupted: t.status === 'interrupted' ? t : undefined, trajectory: t,
-      maxSteps: t.settings.maxSteps || state.get().settings.maxSteps,
-    });
   }
 
   const controller: AppController = {
@@ -307,12 +251,13 @@ export function createAppController(options: AppControllerOptions): AppControlle
     ready,
     run,
     async runDemo() {
-      const task = await options.demoTask?.().catch((e: unknown) => {
-        state.set({ error: { ...toErrorData(e, 'network'), message: `The demo could not be loaded: ${toErrorData(e, 'network').message}` } });
-        return undefined;
-      });
-      if (task === undefined) return { error: state.get().error };
-      return run(task, { engine: DEMO_ENGINE });
+      const demo = options.demos?.[0];
+      if (!demo) return refuse('There is no demo.');
+      return run(demo.task, { engine: DEMO_ENGINE });
+    },
+    skipDemo() {
+      pace?.skip();
+      state.set({ demoPlaying: false });
     },
     stop() {
       const current = active;
@@ -330,9 +275,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
     },
     async continueSession(id, restoreCells = false) {
       if (active) return refuse('A run is in progress: stop it first.');
-      const t = await loadSession(id);
+      const t = await sessions.load(id);
       if (!t) return { error: state.get().error };
-      show(t);
+      sessions.show(t);
       // An answered question has nothing to continue (the agent would return it as is): nothing
       // runs, and Python keeps whatever session it holds. The view offers the follow-up box.
       if (nextAction(t) === 'ask') {
@@ -350,14 +295,14 @@ export function createAppController(options: AppControllerOptions): AppControlle
         return refuse('The follow-up question is empty.');
       }
       const { sessionId, trajectory } = state.get();
-      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await loadSession(sessionId) : undefined;
+      const t = trajectory?.sessionId === sessionId ? trajectory : sessionId ? await sessions.load(sessionId) : undefined;
       if (!t) return sessionId ? { error: state.get().error } : refuse('There is no session to follow up: run a task first.');
       return run(t.task, { resumeFrom: t, followUp: question, restoreCells });
     },
     async openSession(id) {
       if (active) return;
-      const t = await loadSession(id);
-      if (t) show(t);
+      const t = await sessions.load(id);
+      if (t) sessions.show(t);
     },
     newSession() {
       if (active) return;
@@ -365,9 +310,20 @@ export function createAppController(options: AppControllerOptions): AppControlle
       state.set({ ...emptyRunState(), sessionId: undefined, task: '', status: '', startedAt: undefined });
       void workspace.show(undefined);
     },
-    async chooseEngine(choice) {
-      state.set({ engine: choice, engineStatus: {} });
-      void persist(ENGINE_KEY, engineToSave(choice));
+    async chooseEngine(asked, co = {}) {
+      let choice = asked;
+      if (!co.untested && choice.kind === 'openai' && services.listEndpointModels) {
+        state.set({ engineStatus: { checking: true } });
+        const tested = await testEndpoint(choice, services.listEndpointModels);
+        if ('status' in tested) {
+          state.set({ engineStatus: tested.status });
+          return false;
+        }
+        choice = tested.take;
+      }
+      const remember = choice.kind === 'openai' && !!co.rememberKey && !!choice.apiKey;
+      state.set({ engine: choice, engineStatus: {}, keyRemembered: remember });
+      void persist(ENGINE_KEY, engineToSave(choice, remember));
       if (active) return true; // the run keeps its engine; the new one loads for the next run
       // WebLLM models are big: the download starts as soon as one is picked, with progress shown.
       return loadEngine(choice, false).then(
@@ -420,6 +376,48 @@ export function createAppController(options: AppControllerOptions): AppControlle
         .catch((e: unknown) => state.set({ error: toErrorData(e, 'storage') }));
       controller.newSession();
       await refreshSessions();
+    },
+    async rerunCell(step) {
+      const t = active ? undefined : await sessions.shown();
+      const code = t?.steps.find((s) => s.index === step)?.code;
+      if (active) return refuse('A run is in progress: stop it first.');
+      if (!code?.trim()) return refuse('That step has no code to run.');
+      const abort = new AbortController();
+      let ended!: () => void;
+      active = { abort, done: new Promise<void>((r) => (ended = r)) };
+      state.set({ phase: 'running', status: `Running the cell of step ${step} again…`, error: undefined, step: undefined, startedAt: Date.now() });
+      try {
+        const sandbox = await abortable(enabledTools().then((tools) => python.live(tools, state.get().sessionId)), abort.signal);
+        const { result, error } = await runCellAgain(sandbox, step, code, abort.signal, (c) => notebook.emit(c));
+        if (error) python.failed(error);
+        const how = result ? (result.status === 'ok' ? 'done' : String(result.status)) : 'failed';
+        state.set({ status: `The cell of step ${step} ran again: ${how}. The model does not see this run.`, ...(error && { error }) });
+        return { error };
+      } catch (e) {
+        const error = toErrorData(e, 'sandbox');
+        state.set(error.kind === 'aborted' ? { status: 'Stopped.' } : { status: '', error });
+        return { error };
+      } finally {
+        active = undefined;
+        state.set({ phase: 'idle' });
+        ended();
+      }
+    },
+    async rerunFrom(step, taskText) {
+      if (active) return refuse('A run is in progress: stop it first.');
+      if (isDemo(state.get().engine)) return fail({ kind: 'internal', message: 'The demo model replays whole recorded runs: choose a model to re-run from a step.', detail: { reason: 'choose-engine' } });
+      const t = await sessions.shown();
+      if (!t) return { error: state.get().error };
+      const task = taskText.trim() || t.task;
+      if (!t.steps.some((s) => s.index < step)) return run(task);
+      let id: string;
+      try {
+        id = await (await store()).importSession(JSON.stringify(forkAt(t, step, task)));
+      } catch (e) {
+        return fail({ ...toErrorData(e, 'storage'), message: `The new session could not be saved: ${toErrorData(e, 'storage').message}` });
+      }
+      await refreshSessions();
+      return controller.continueSession(id, true);
     },
     showError(error) {
       state.set({ error });

@@ -1,12 +1,25 @@
 // Words for engines and runs, shared by the page and the widget (and the controller's messages).
-import { turnsOf, type Trajectory } from '../protocols';
+import { turnsOf, type ErrorData, type Trajectory, type TrajectoryStep } from '../protocols';
 import type { EngineChoice } from '../llm/engine-spec';
 
-/** The bundled replay demo of the page (relative to the page). */
-export const DEMO_SCRIPT = 'demo/primes.json';
+/** A recorded run bundled with the page: its task and its replay script (relative to the page). */
+export interface Demo {
+  task: string;
+  script: string;
+}
+
+/** The bundled demos, one per example task (public/demo/; a unit test checks the files' tasks). */
+export const DEMOS: readonly Demo[] = Object.freeze([
+  { task: 'How many prime numbers are there below 10,000, and what is the largest gap between two consecutive ones?', script: 'demo/primes.json' },
+  { task: 'What is the 50th Fibonacci number, and how many of its digits are even?', script: 'demo/fibonacci.json' },
+  { task: 'Find all integer solutions of x² + y² = 2025 with 0 ≤ x ≤ y.', script: 'demo/squares.json' },
+]);
+
+/** The demo model (its first recording stands for all of them). */
+export const DEMO_SCRIPT = DEMOS[0]!.script;
 export const DEMO_ENGINE: EngineChoice = Object.freeze({ kind: 'replay', scriptUrl: DEMO_SCRIPT });
 
-export const isDemo = (c: EngineChoice | undefined): boolean => c?.kind === 'replay' && c.scriptUrl === DEMO_SCRIPT && !c.turns;
+export const isDemo = (c: EngineChoice | undefined): boolean => c?.kind === 'replay' && !c.turns && DEMOS.some((d) => d.script === c.scriptUrl);
 
 export function describeChoice(c: EngineChoice): string {
   switch (c.kind) {
@@ -54,4 +67,40 @@ export function endedStatus(t: Trajectory): string {
 export function sessionStatus(t: Trajectory): string {
   const questions = turnsOf(t).length;
   return `Session: ${t.status} · ${questions > 1 ? `${questions} questions · ` : ''}${steps(t.steps.length)}`;
+}
+
+/**
+ * An error of an endpoint, with what the user can do about it: a 401/403 with no key sent says that
+ * keys are not kept across reloads (unless remembered on this device).
+ */
+export function explainEngineError(error: ErrorData, choice: EngineChoice | undefined): ErrorData {
+  const status = (error.detail as { status?: unknown } | undefined)?.status;
+  if (error.kind !== 'http' || (status !== 401 && status !== 403) || choice?.kind !== 'openai' || choice.apiKey) return error;
+  return {
+    ...error,
+    message: `${error.message} No API key was sent: API keys are not kept across reloads unless “Remember the key on this device” is ticked. Enter the key again in Model.`,
+  };
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * A step's token figures, when its engine reported them (prompt tokens above 0: an engine that sends
+ * no usage is counted in chunks, not tokens, and shows nothing): generation speed over the whole
+ * generation (prefill included), tokens generated, prompt tokens and how many of them came from a
+ * reused prefix (KV cache), e.g. "31 tokens/s · 120 generated · 1,234 prompt tokens (1,100 reused)".
+ */
+export function stepStats(step: Pick<TrajectoryStep, 'usage' | 'timings'>): string | undefined {
+  const u = step.usage;
+  if (!u || !(u.promptTokens > 0) || !(u.completionTokens > 0)) return undefined;
+  const parts: string[] = [];
+  const ms = step.timings?.generateMs ?? 0;
+  if (ms > 0) {
+    const rate = u.completionTokens / (ms / 1000);
+    parts.push(`${rate < 10 ? rate.toFixed(1) : Math.round(rate)} tokens/s`);
+  }
+  parts.push(`${count(u.completionTokens)} generated`);
+  const reused = typeof u.prefillTokens === 'number' ? Math.max(0, u.promptTokens - u.prefillTokens) : undefined;
+  parts.push(`${count(u.promptTokens)} prompt tokens${reused !== undefined ? ` (${count(reused)} reused)` : ''}`);
+  return parts.join(' · ');
 }

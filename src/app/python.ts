@@ -37,6 +37,12 @@ export interface PythonSlot {
   forRun(tools: Tool[], session: { id?: string; notepad?: NotepadState }): Promise<SandboxForRun>;
   /** Records that the interpreter now holds the namespace of session `id` (its run got going). */
   holds(id: string): void;
+  /**
+   * The sandbox as the last run left it (its variables), to run a cell of session `id` again. When
+   * the interpreter holds another session's namespace, that session no longer counts as held (the
+   * cell may have changed its variables): its next run gets a fresh namespace.
+   */
+  live(tools: Tool[], id: string | undefined): Promise<Sandbox>;
   /** Replaces the sandbox by a new one (the old one is disposed). */
   restart(tools: Tool[]): Promise<Sandbox>;
   /** Marks the sandbox as dead (a run found it broken): the next get() starts a new one. */
@@ -115,6 +121,12 @@ export function createPythonSlot(create: CreateSandbox, report: (s: PythonStatus
     },
     holds(id) {
       if (entry && !entry.dead) setSession(entry, id);
+    },
+    live(tools, id) {
+      const e = current(tools);
+      if (e.session !== id) setSession(e, undefined);
+      e.used = true;
+      return e.promise;
     },
     restart(tools) {
       return start(tools).promise;

@@ -41,7 +41,7 @@ export interface RunDeps {
 }
 
 /** Rejects with an AbortError as soon as `signal` aborts; the work itself goes on (it may be shared). */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(new DOMException('Stopped', 'AbortError'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new DOMException('Stopped', 'AbortError'));

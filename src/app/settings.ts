@@ -45,7 +45,8 @@ export function settingsFromSaved(saved: unknown, defaults: AppSettings = DEFAUL
 
 /**
  * An engine choice saved by this version or an earlier one (`{kind:'demo'}`, `{kind:'webllm',
- * modelId}`); undefined when the record is not one. An API key is never saved, so none is read.
+ * modelId}`); undefined when the record is not one. An API key is read only from a record saved
+ * with `rememberKey` (the user asked to keep it on this device).
  */
 export function engineFromSaved(saved: unknown): EngineChoice | undefined {
   if (!saved || typeof saved !== 'object') return undefined;
@@ -63,7 +64,8 @@ export function engineFromSaved(saved: unknown): EngineChoice | undefined {
     case 'openai': {
       const baseUrl = str('baseUrl');
       const model = str('model');
-      return baseUrl && model ? { kind: 'openai', baseUrl, model, ...ctx } : undefined;
+      const apiKey = keyRemembered(saved) ? str('apiKey') : undefined;
+      return baseUrl && model ? { kind: 'openai', baseUrl, model, ...ctx, ...(apiKey && { apiKey }) } : undefined;
     }
     case 'replay': {
       const scriptUrl = str('scriptUrl');
@@ -74,10 +76,18 @@ export function engineFromSaved(saved: unknown): EngineChoice | undefined {
   }
 }
 
-/** What is saved of an engine choice: never an API key. */
-export function engineToSave(choice: EngineChoice): EngineChoice {
+/** True for a saved engine record that keeps its API key (saved with `rememberKey`). */
+export function keyRemembered(saved: unknown): boolean {
+  const v = saved as { kind?: unknown; rememberKey?: unknown; apiKey?: unknown } | undefined;
+  return v?.kind === 'openai' && v.rememberKey === true && typeof v.apiKey === 'string' && v.apiKey !== '';
+}
+
+/**
+ * What is saved of an engine choice: an API key only when the user asked to remember it on this
+ * device (then unencrypted, in the app's IndexedDB settings, marked `rememberKey`).
+ */
+export function engineToSave(choice: EngineChoice, rememberKey = false): EngineChoice & { rememberKey?: true } {
   if (choice.kind !== 'openai') return choice;
-  const { apiKey: _key, ...rest } = choice;
-  void _key;
-  return rest;
+  const { apiKey, ...rest } = choice;
+  return rememberKey && apiKey ? { ...rest, apiKey, rememberKey: true } : rest;
 }

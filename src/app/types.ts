@@ -5,8 +5,9 @@ import type { AgentRun, RunAgentOptions } from '../agent/index';
 import type { EngineChoice } from '../llm/engine-spec';
 import type { CreateEngine } from './engines';
 import type { CreateSandbox, PythonStatus } from './python';
+import type { Demo } from './labels';
 import type { AppSettings } from './settings';
-import type { FetchApprovalRequest } from '../tools/fetch-approval';
+import type { FetchApprovalRequest, FetchDecision } from '../tools/fetch-approval';
 
 export interface AppServices {
   /** The session store (the widget creates it on its first run). */
@@ -25,6 +26,17 @@ export interface AppServices {
   requestPersistence?(): Promise<unknown>;
   /** Hears the store's warning when it falls back to memory (IndexedDB blocked or full). */
   onStoreWarning?(listener: (warning: ErrorData) => void): void;
+  /**
+   * The models an OpenAI-compatible server serves (GET /models): the connection test before an
+   * endpoint is taken. Rejects with the reason (cors, network, http 401...). Without it, endpoints
+   * are taken untested.
+   */
+  listEndpointModels?(endpoint: { baseUrl: string; apiKey?: string }): Promise<string[]>;
+  /**
+   * This tab's note of the session it is running (the page: sessionStorage, which a reload keeps
+   * and a new tab does not): after a reload mid-run, that session opens again, as interrupted.
+   */
+  tabRun?: { get(): string | undefined; set(id: string | undefined): void };
 }
 
 export interface AppControllerOptions {
@@ -48,17 +60,28 @@ export interface AppControllerOptions {
   keepSessions?: number;
   /** Appended to the system prompt. */
   promptExtra?: string;
-  /** The task of the bundled replay demo (DEMO_ENGINE): it can answer only that one. */
-  demoTask?(): Promise<string | undefined>;
+  /** The bundled recorded runs: the demo model (DEMO_ENGINE) answers their tasks, and only those. */
+  demos?: readonly Demo[];
 }
 
-type RunPhase = 'idle' | 'running' | 'stopping';
+export type RunPhase = 'idle' | 'running' | 'stopping';
 
-interface EngineStatus {
+export interface EngineStatus {
   /** Load progress of the current choice while it loads. */
   progress?: import('../protocols').LoadProgress;
-  /** Why the last choice could not be loaded ("kind: message. Back to …"). */
+  /** Why the last choice could not be loaded or tested ("kind: message. Back to …"). */
   error?: string;
+  /** An endpoint's connection is being tested (GET /models) before it is taken. */
+  checking?: boolean;
+  /** The models an endpoint serves, offered when none or another one was asked for (not taken yet). */
+  endpointModels?: { baseUrl: string; models: string[]; requested?: string };
+}
+
+export interface ChooseOptions {
+  /** Keep the endpoint's API key in the store (on this device) across reloads. Default false. */
+  rememberKey?: boolean;
+  /** Take the endpoint without testing it (the user picked a model from its list, or insisted). */
+  untested?: boolean;
 }
 
 export interface AppState {
@@ -91,6 +114,10 @@ export interface AppState {
   trajectory?: Trajectory;
   /** The engine chosen (undefined when the widget was given an LLM object, or none). */
   engine?: EngineChoice;
+  /** The chosen endpoint's API key is stored on this device (the user asked for it). */
+  keyRemembered: boolean;
+  /** A demo plays at a reading pace ("Skip to the end" is offered). */
+  demoPlaying: boolean;
   engineStatus: EngineStatus;
   python: PythonStatus;
   settings: AppSettings;
@@ -144,7 +171,9 @@ export type NotebookChange =
   /** A step that never showed anything (its generation failed or was stopped at once): remove its cell. */
   | { type: 'discard'; step: number }
   /** The run ended: live cells stop their clocks. */
-  | { type: 'ended' };
+  | { type: 'ended' }
+  /** A step's cell runs again in the live Python (not part of the run): started, streaming, or done. */
+  | { type: 'rerun'; step: number; chunk?: import('../protocols').StreamChunk; result?: import('../protocols').CellResult };
 
 export interface RunOptions {
   /** Use this engine for this run only (the demo). */
@@ -166,4 +195,81 @@ export interface RunOutcome {
   error?: ErrorData;
 }
 
-;
+
+/** The app core's actions and state (see controller.ts). Actions never reject: errors are in the state and the outcome. */
+export interface AppController {
+  readonly state: AppState;
+  subscribe(listener: (state: AppState) => void): () => void;
+  onNotebook(listener: (change: NotebookChange) => void): () => void;
+  /** Settled once saved settings are read and the start-up work (Python, preload) has begun. Never rejects. */
+  readonly ready: Promise<void>;
+  /** Runs a task; a run in progress must be stopped first. */
+  run(task: string, options?: RunOptions): Promise<RunOutcome>;
+  /** Runs the first bundled demo with its own task. */
+  runDemo(): Promise<RunOutcome>;
+  /** Lets a paced demo play the rest at once ("Skip to the end"). */
+  skipDemo(): void;
+  /** Stops the run (generation aborted, the running cell interrupted); resolves once it ended. */
+  stop(): Promise<void>;
+  /**
+   * Continues a saved session's latest question where it stopped (reload, Stop, error, step
+   * limit). `restoreCells`: when Python no longer holds the session's variables, re-run its saved
+   * cells first. An answered session is returned unchanged: ask a follow-up instead.
+   */
+  continueSession(id: string, restoreCells?: boolean): Promise<RunOutcome>;
+  /**
+   * Asks a follow-up question in the session shown: same notebook, notepad and conversation.
+   * Python keeps its variables when it last ran this session (no reset, restart or other session
+   * since); otherwise the model is told they are gone, or `restoreCells` re-runs the saved cells.
+   */
+  ask(question: string, restoreCells?: boolean): Promise<RunOutcome>;
+  openSession(id: string): Promise<void>;
+  newSession(): void;
+  /**
+   * Selects an engine and loads it; on failure the last working engine comes back. An endpoint's
+   * connection is tested first (its models listed): one that fails, or that does not list the model
+   * asked for, is not taken (`engineStatus` says why, or offers its models). True when it loaded.
+   */
+  chooseEngine(choice: EngineChoice, options?: ChooseOptions): Promise<boolean>;
+  saveSettings(settings: AppSettings): Promise<void>;
+  /** Enables tools that just became available (e.g. the corpus tools after an upload). */
+  enableTools(names: string[]): Promise<void>;
+  /** Disposes Python and starts a new one (after it failed to start or died). */
+  restartPython(): Promise<void>;
+  refreshSessions(): Promise<void>;
+  /** Renames a saved session; the error, if it failed (for the view to show where the user acted). */
+  renameSession(id: string, title: string): Promise<ErrorData | undefined>;
+  /** Deletes a saved session (the one shown gives way to a new one); the error, if it failed. */
+  deleteSession(id: string): Promise<ErrorData | undefined>;
+  /** Imports an exported session and opens it; undefined (and the error shown) when it failed. */
+  importSession(text: string): Promise<string | undefined>;
+  /** Deletes every saved session but a running one, and clears the notebook. */
+  clearHistory(): Promise<void>;
+  /**
+   * Runs the code of step `step` of the session shown again, in the live Python, and shows the new
+   * output under the cell. The session is not changed and the model never sees it. Stop ends it.
+   */
+  rerunCell(step: number): Promise<RunOutcome>;
+  /**
+   * Starts a new session from the one shown: its steps before `step` are kept (their cells run
+   * again to restore the variables) and the model goes on from `step` with `task` (edited or not).
+   */
+  rerunFrom(step: number, task: string): Promise<RunOutcome>;
+  /** Shows an error that happened outside the controller (e.g. a download in the view). */
+  showError(error: ErrorData | undefined): void;
+  /**
+   * Attaches files to the next question (the first of a new session or a follow-up): they are
+   * written into Python's /workspace when it is asked, listed for the model and saved with the
+   * session. Names are made flat and safe; a file over the limit (50 MB) is refused. The refusals,
+   * if any (also shown as the error); the other files are attached.
+   */
+  attach(files: readonly AttachableFile[]): ErrorData | undefined;
+  /** Takes a file off the next question. */
+  removeAttachment(name: string): void;
+  /** A file of the session shown (for Download and previews): from Python, or its saved copy. */
+  readFile(name: string): Promise<Blob>;
+  /** Answers a question of `state.approvals`: allow once, allow the host for this run, or deny. */
+  resolveApproval(id: number, decision: FetchDecision): void;
+  dispose(): Promise<void>;
+}
+

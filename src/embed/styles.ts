@@ -77,6 +77,13 @@ ul.tool-calls code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
 .hljs-number { color: var(--hl-number); }
 .hljs-comment { color: var(--hl-comment); font-style: italic; }
 .hljs-title, .hljs-title.function_ { color: var(--hl-title); }
+.cell-stats { margin: 2px 0; font-size: 11px; color: var(--muted); text-align: right; }
+.cell-actions { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-end; margin-top: 4px; }
+.cell-actions button, .answer-head button { font-size: 12px; font-weight: 500; padding: 2px 8px; background: transparent; color: var(--accent); }
+.copy-button.copied { border-color: var(--ok); color: var(--ok); }
+.cell-rerun { border-top: 1px dashed var(--border); margin-top: 4px; padding-top: 4px; }
+.rerun-head { margin: 0; font-size: 12px; }
+.answer-head { display: flex; align-items: baseline; justify-content: space-between; gap: 8px; }
 /* Follow-up questions (ui/question-view.ts, ui/follow-up-box.ts). */
 .question { border-left: 3px solid var(--accent); padding: 2px 0 2px 8px; }
 .question h2 { margin: 0; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--accent); }

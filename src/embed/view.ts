@@ -10,6 +10,7 @@ import { createFilesPanel } from '../ui/files-panel';
 import { createFollowUpBox, followUpOf } from '../ui/follow-up-box';
 import { createNotebookView } from '../ui/notebook-view';
 import { createNotepadPanel } from '../ui/notepad-panel';
+import { stopOnEscape, updateRunButtons } from '../ui/run-buttons';
 import { compactStatus, showNotice } from '../ui/status-line';
 import TOKENS_CSS from '../ui/tokens.css?inline';
 import type { EmbedTheme } from './options';
@@ -41,7 +42,7 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   const attach = createAttachControl({ attach: (files) => void app.attach(files), remove: (name) => app.removeAttachment(name) });
   const form = h('form', { class: 'ask' }, task, h('div', { class: 'buttons' }, runBtn, stopBtn), attach.el);
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Ready.');
-  const notebook = createNotebookView({ answerClass: 'answer', cellsAttrs: { 'aria-label': 'Steps', role: 'log' } });
+  const notebook = createNotebookView({ answerClass: 'answer', cellsAttrs: { 'aria-label': 'Steps', role: 'log' }, actions: { rerunCell: (step) => void app.rerunCell(step) } });
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const notepad = createNotepadPanel();
   const notepadBox = h('details', { class: 'notepad-box' }, h('summary', {}, 'Notepad'), notepad.el);
@@ -76,9 +77,9 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
   let last: Partial<AppState> = {};
   const render = (s: AppState) => {
     const running = s.phase !== 'idle';
-    runBtn.disabled = running;
-    stopBtn.disabled = !running || s.phase === 'stopping';
+    updateRunButtons(runBtn, stopBtn, s.phase);
     task.readOnly = running;
+    notebook.setBusy(running);
     root.classList.toggle('running', running);
     if (s.task !== last.task && s.task) task.value = s.task;
     status.textContent = compactStatus(s) || 'Ready.';
@@ -98,6 +99,8 @@ export function createCompactView(shadow: ShadowRoot, title: string, app: AppCon
     last = s;
   };
   const unsubscribe = [
+    // Esc inside the widget stops its run; the host page's own Esc stays the host's.
+    stopOnEscape(root, app, () => false),
     app.subscribe(render),
     app.onNotebook((change) => {
       notebook.apply(change);

@@ -4,23 +4,12 @@ export {
   qaReward,
   formatReward,
   codeExecutionReward,
-  
   combinedReward,
-  
-  
-  
   QA_REWARD_WEIGHTS,
   COMBINED_QA_WEIGHTS,
   REWARD_WEIGHTS,
-  
-  
-  
-  
-  
 } from './rewards';
 export { parseDataset, type EvalItem } from './dataset';
-export { runEval, scoreTrajectory,  type EvalOptions, type EvalRecord,    } from './runner';
-;
-;
-export { summarize, formatSummaryTable,  type EvalSummary,  } from './summary';
-export { exportRLJsonl, toRLRecord, toRLRecords,  type RLRecord,   } from './rl-export';
+export { runEval, scoreTrajectory, type EvalOptions, type EvalRecord } from './runner';
+export { summarize, formatSummaryTable, type EvalSummary } from './summary';
+export { exportRLJsonl, toRLRecord, toRLRecords, type RLRecord } from './rl-export';

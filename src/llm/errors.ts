@@ -40,9 +40,11 @@ export function httpError(status: number, statusText: string, body: string, url:
       : status === 404
         ? ' Check the base URL (it should point at the server, e.g. http://localhost:8000/v1) and the model name.'
         : '';
+  const said = `The server answered ${status}${statusText ? ' ' + statusText : ''}${msg ? ': ' + msg : ''}`;
   return new L0Error({
     kind: 'http',
-    message: `The server answered ${status}${statusText ? ' ' + statusText : ''}${msg ? ': ' + msg : ''}.${hint}`,
+    // The server's own sentence may end with its full stop already.
+    message: `${said}${/[.!?…]$/.test(said) ? '' : '.'}${hint}`,
     detail: { status, url, serverMessage: msg },
     retryable: isRetryableStatus(status),
   });
@@ -56,6 +58,35 @@ const CORS_MESSAGE =
   'The browser blocked the response: the server must send CORS headers (Access-Control-Allow-Origin) ' +
   'for this page to call it. Start the server with CORS enabled (e.g. vLLM/SGLang: --allowed-origins \'["*"]\', ' +
   'llama.cpp server: allows all origins by default, Ollama: OLLAMA_ORIGINS=*).';
+
+/** The page's origin, where there is one (a page or a worker). */
+function pageOrigin(): string | undefined {
+  const here = (globalThis as { location?: { origin?: string } }).location?.origin;
+  return here && here !== 'null' ? here : undefined;
+}
+
+/**
+ * The message for an OpenAI-compatible server that answered without CORS headers: how to allow this
+ * page's origin on the servers people run (the flags as those servers document them).
+ */
+function endpointCorsMessage(url: string, origin = pageOrigin() ?? '<this page\'s origin>'): string {
+  return (
+    `${originOf(url)} answered, but without CORS headers, so the browser kept its answer from this page ` +
+    `(the server must send CORS headers (Access-Control-Allow-Origin) for this page to call it). ` +
+    `Allow ${origin} on the server, then try again:\n` +
+    `• vLLM: --allowed-origins '["${origin}"]'\n` +
+    `• Ollama: OLLAMA_ORIGINS=${origin} ollama serve\n` +
+    `• llama.cpp llama-server: --cors-origins ${origin} (older builds allow every origin)\n` +
+    `• LM Studio: lms server start --cors (or Enable CORS in its server settings)\n` +
+    `• anything else: a reverse proxy that adds Access-Control-Allow-Origin.`
+  );
+}
+
+/** An error of a call to an OpenAI-compatible server: a CORS failure gets the servers' fixes. */
+export function forEndpoint(e: L0Error, url: string): L0Error {
+  if (e.kind !== 'cors') return e;
+  return new L0Error({ ...e.toJSON(), message: endpointCorsMessage(url) });
+}
 
 /** True in a page or worker whose origin differs from `url`'s (where CORS applies). */
 function isCrossOrigin(url: string): boolean {
@@ -71,7 +102,11 @@ function isCrossOrigin(url: string): boolean {
 /**
  * Classifies a failed `fetch` (it threw, no response). In a browser a CORS rejection and an
  * unreachable server both surface as the same TypeError, so for a cross-origin URL we send an
- * opaque `no-cors` probe: if that succeeds the server is up and the failure was CORS.
+ * opaque `no-cors` probe: if that succeeds, the server is up and the failure was CORS. On a page
+ * with COEP require-corp (ours: crossOriginIsolated) the probe fails too when the server sends no
+ * Cross-Origin-Resource-Policy header, but the browser then files a COEP report naming the URL,
+ * which it only does for a response it received: a report means the server answered. A closed port
+ * gets no report. (Timing cannot tell the two apart: both fail within milliseconds on localhost.)
  */
 export async function classifyFetchFailure(
   e: unknown,
@@ -84,16 +119,18 @@ export async function classifyFetchFailure(
   const base = err?.message ?? String(e);
   const cause = err?.cause?.code ?? err?.cause?.message;
   const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined' || isWorkerScope();
+  let conclusive = false;
   if (inBrowser && isCrossOrigin(url)) {
-    const reachable = await probeNoCors(url, fetchImpl);
-    if (reachable) {
-      return new L0Error({ kind: 'cors', message: CORS_MESSAGE, detail: { url, error: base } });
+    const probe = await probeNoCors(url, fetchImpl);
+    if (probe.answered) {
+      return new L0Error({ kind: 'cors', message: CORS_MESSAGE, detail: { url, error: base, seenBy: probe.seenBy } });
     }
+    conclusive = probe.conclusive;
   }
   return new L0Error({
     kind: 'network',
-    message: `Could not reach ${originOf(url)}: ${cause ? `${base} (${cause})` : base}. Is the server running and the URL right?` +
-      (inBrowser && isCrossOrigin(url) ? ' (If it is running, it may also be missing CORS headers.)' : ''),
+    message: `Could not reach ${originOf(url)}: nothing answered (${cause ? `${base}, ${cause}` : base}). Is the server running, and are the address and port right?` +
+      (inBrowser && isCrossOrigin(url) && !conclusive ? ' (If it is running, it may also be missing CORS headers.)' : ''),
     detail: { url, error: base, ...(cause ? { cause } : {}) },
     retryable: true,
   });
@@ -104,17 +141,61 @@ function isWorkerScope(): boolean {
   return typeof g.WorkerGlobalScope !== 'undefined' && typeof g.importScripts === 'function';
 }
 
-async function probeNoCors(url: string, fetchImpl: typeof fetch): Promise<boolean> {
+/** How long a failed probe waits for the browser's COEP report (it comes within milliseconds). */
+const COEP_REPORT_WAIT_MS = 1000;
+
+interface ProbeResult {
+  answered: boolean;
+  /** How the answer was seen: the opaque response itself, or the COEP report about it. */
+  seenBy?: 'no-cors-probe' | 'coep-report';
+  /** False when a silent failure proves nothing (no COEP reports to look at). */
+  conclusive: boolean;
+}
+
+interface CoepReport {
+  type: string;
+  /** Chromium exposes the COEP report's fields through toJSON() only. */
+  body?: { blockedURL?: string; toJSON?(): { blockedURL?: unknown } } | null;
+}
+
+function blockedUrl(r: CoepReport): string | undefined {
+  const body = typeof r.body?.toJSON === 'function' ? r.body.toJSON() : r.body;
+  return typeof body?.blockedURL === 'string' ? body.blockedURL : undefined;
+}
+type ReportingObserverCtor = new (cb: (reports: CoepReport[]) => void, opts: { types: string[]; buffered?: boolean }) => { observe(): void; disconnect(): void; takeRecords(): CoepReport[] };
+
+async function probeNoCors(url: string, fetchImpl: typeof fetch): Promise<ProbeResult> {
+  const g = globalThis as { ReportingObserver?: ReportingObserverCtor; crossOriginIsolated?: boolean };
+  const isolated = g.crossOriginIsolated === true && typeof g.ReportingObserver === 'function';
+  let reported!: () => void;
+  const report = new Promise<void>((r) => (reported = r));
+  const matches = (rs: CoepReport[]) => rs.some((r) => r.type === 'coep' && sameResource(blockedUrl(r) ?? '', url));
+  const observer = isolated ? new g.ReportingObserver!((rs) => matches(rs) && reported(), { types: ['coep'] }) : undefined;
+  observer?.observe();
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 5000);
   try {
     // An opaque response (status 0) still proves the server answered.
     await fetchImpl(url, { method: 'GET', mode: 'no-cors', cache: 'no-store', signal: ctl.signal });
-    return true;
+    return { answered: true, seenBy: 'no-cors-probe', conclusive: true };
   } catch {
-    return false;
+    if (!observer) return { answered: false, conclusive: false };
+    if (matches(observer.takeRecords())) reported();
+    const seen = await Promise.race([report.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), COEP_REPORT_WAIT_MS))]);
+    return seen ? { answered: true, seenBy: 'coep-report', conclusive: true } : { answered: false, conclusive: !ctl.signal.aborted };
   } finally {
     clearTimeout(timer);
+    observer?.disconnect();
+  }
+}
+
+function sameResource(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.origin === y.origin && x.pathname === y.pathname;
+  } catch {
+    return false;
   }
 }
 

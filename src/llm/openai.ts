@@ -11,7 +11,7 @@ import {
   type LLM,
   type Usage,
 } from '../protocols';
-import { badResponse, classifyFetchFailure, httpError } from './errors';
+import { badResponse, classifyFetchFailure, forEndpoint, httpError } from './errors';
 import { StopStringFilter } from './stop';
 
 export interface OpenAICompatibleOptions {
@@ -92,7 +92,7 @@ export class OpenAICompatibleLLM implements LLM {
           });
         } catch (e) {
           if (signal?.aborted) return aborted();
-          throw await classifyFetchFailure(e, this.url, fetchImpl);
+          throw forEndpoint(await classifyFetchFailure(e, this.url, fetchImpl), this.url);
         }
         if (!res.ok) {
           const body = await res.text().catch(() => '');
@@ -310,7 +310,7 @@ export async function listServerModels(opts: { baseUrl: string; apiKey?: string;
   try {
     res = await fetchImpl(url, { headers: opts.apiKey ? { Authorization: `Bearer ${opts.apiKey}` } : {}, signal: opts.signal });
   } catch (e) {
-    throw await classifyFetchFailure(e, url, fetchImpl);
+    throw forEndpoint(await classifyFetchFailure(e, url, fetchImpl), url);
   }
   const body = await res.text().catch(() => '');
   if (!res.ok) throw httpError(res.status, res.statusText, body, url);

@@ -4,21 +4,17 @@ import { browserPlatform } from './browser-host';
 import { PyodideSandbox, type PyodideSandboxOptions, type SandboxPlatform } from './host';
 
 export { FakeSandbox, type FakeCellScript, type FakeSandboxOptions } from './fake';
-;
-;
-export {    RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
+export { RESTART_MESSAGE, type PyodideSandboxOptions } from './host';
 export { readSnapshotInfo, clearSnapshot, type SnapshotInfo } from './snapshot';
 export {
   OFFICIAL_PACKAGE_SOURCE,
   PYODIDE_VERSION,
-  
   clearPackageCache,
   listCachedPackages,
   packageBaseUrl,
   type CachedPackageFile,
   type PackageCache,
 } from './package-source';
-;
 
 function runningInNode(): boolean {
   const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown; WorkerGlobalScope?: unknown };

@@ -1,7 +1,7 @@
 // The notebook page: a view over the app controller (src/app/). It lays out the page's parts
 // (sessions, task box, status line, notebook, notepad and files, model and settings dialogs), renders the
 // controller's state and notebook changes, and turns clicks and keys into controller actions.
-import { createAppController, DEMO_ENGINE, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
+import { createAppController, DEMO_ENGINE, DEMOS, describeChoice, shortChoice, type AppController, type AppState } from '../app/index';
 import { L0Error, toErrorData, type ErrorData } from '../protocols';
 import { h, setChildren } from './dom';
 import { createApprovalPrompts } from './approval-prompt';
@@ -13,6 +13,7 @@ import { createModelPanel } from './model-panel';
 import { createNotebookView } from './notebook-view';
 import { createNotepadPanel } from './notepad-panel';
 import { createResumeNotice } from './resume-notice';
+import { stopOnEscape, updateRunButtons } from './run-buttons';
 import { createSessionsSidebar } from './sessions-sidebar';
 import { createSettingsPanel } from './settings-panel';
 import { createStatusLine, showNotice } from './status-line';
@@ -45,7 +46,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     persistSettings: true,
     startPython: true,
     listSessions: true,
-    demoTask: () => services.demoTask(),
+    demos: DEMOS,
   });
   if (fromUrl.warning) app.showError({ kind: 'internal', message: fromUrl.warning });
   let theme: Theme = initialTheme();
@@ -53,13 +54,23 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   // ---- parts -------------------------------------------------------------------------------
   const container = h('div', { class: 'l0-app', 'data-theme': theme });
   const notepad = createNotepadPanel();
-  const notebook = createNotebookView({ answerClass: 'final-answer' });
+  const notebook = createNotebookView({
+    answerClass: 'final-answer',
+    actions: {
+      rerunCell: (step) => void app.rerunCell(step),
+      // From a step on, with the task as the box has it now (edited or not).
+      rerunFrom: (step) =>
+        void app.rerunFrom(step, taskInput.value).then((outcome) => {
+          if (outcome.error?.detail?.reason === 'choose-engine') openDialog(modelDialog);
+        }),
+    },
+  });
   const approvals = createApprovalPrompts({ cellFor: (step) => (step ? notebook.cellElement(step) : undefined), fallback: notebook.cells, decide: (id, d) => app.resolveApproval(id, d) });
   const status = createStatusLine(() => void app.restartPython());
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   const modelPanel = createModelPanel({
-    choose: (choice) =>
-      void app.chooseEngine(choice).then((ok) => {
+    choose: (choice, options) =>
+      void app.chooseEngine(choice, options).then((ok) => {
         // A WebLLM model keeps the panel open: its progress shows there.
         if (ok && choice.kind !== 'webllm' && modelDialog.open) modelDialog.close();
       }),
@@ -138,13 +149,14 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   // One "Attach files" control: in the task box, or in the follow-up box while that one shows.
   const attach = createAttachControl({ attach: (files) => void app.attach(files), remove: (name) => app.removeAttachment(name) });
   const files = createFilesPanel({ read: (name) => app.readFile(name), onError: (e) => app.showError(e) });
+  const skipButton = h('button', { type: 'button', class: 'skip-button', hidden: true, onclick: () => skipDemo() }, 'Skip to the end');
   const taskForm = h(
     'form',
     { class: 'task-form', 'aria-label': 'New task' },
     h('label', { for: 'l0-task', class: 'task-label' }, 'Task'),
     taskInput,
     attach.el,
-    h('div', { class: 'task-actions' }, h('span', { id: 'l0-task-hint', class: 'hint' }, 'Ctrl+Enter runs · Esc stops'), runButton, stopButton),
+    h('div', { class: 'task-actions' }, h('span', { id: 'l0-task-hint', class: 'hint' }, 'Ctrl+Enter runs · Esc stops'), skipButton, runButton, stopButton),
   );
   taskForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -188,18 +200,16 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   // Files dropped anywhere on the page, or pasted, are attached to the next question.
   acceptFileDrops(container, (dropped) => void app.attach(dropped));
 
-  // Escape stops a run from anywhere in the app (dialogs handle their own Escape).
+  // Esc closes the phone's sessions drawer first; otherwise it stops a run from anywhere on the
+  // page, focus or not (dialogs handle their own Esc).
   container.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && container.classList.contains('sidebar-open')) {
-      toggleSidebar(); // the phone's sessions drawer closes first
-      sessionsToggle.focus();
-      return;
-    }
-    if (e.key === 'Escape' && app.state.phase !== 'idle' && !(e.target as Element).closest?.('dialog')) {
+    if (e.key === 'Escape' && !e.defaultPrevented && container.classList.contains('sidebar-open')) {
       e.preventDefault();
-      void app.stop();
+      toggleSidebar();
+      sessionsToggle.focus();
     }
   });
+  const offEscape = stopOnEscape(doc, app, () => !!container.querySelector('dialog[open]'));
 
   // Follow the newest output only while the reader is at the bottom; never yank them back up.
   // On wide screens the notebook column scrolls; on phones the whole column layout does.
@@ -212,6 +222,8 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     });
   }
   function keepScrolled(): void {
+    // The welcome card has nothing to follow: it is read from its top (under the sticky task box).
+    if (!firstRun.hidden) return;
     const s = scroller();
     if (pinned && s.scrollHeight > s.clientHeight) s.scrollTop = s.scrollHeight;
   }
@@ -221,9 +233,10 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   let last: Partial<AppState> = {};
   function render(s: AppState): void {
     const running = s.phase !== 'idle';
-    runButton.disabled = running;
-    stopButton.disabled = !running || s.phase === 'stopping';
+    updateRunButtons(runButton, stopButton, s.phase);
+    skipButton.hidden = !s.demoPlaying;
     taskInput.readOnly = running;
+    notebook.setBusy(running);
     container.classList.toggle('is-running', running);
     if (s.task !== last.task) taskInput.value = s.task;
     status.update(s);
@@ -231,8 +244,11 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (s.notepad !== last.notepad || s.notepadStep !== last.notepadStep) notepad.update(s.notepad, s.notepadStep);
     notebook.setAnswer(s.answer);
     if (s.approvals !== last.approvals) approvals.update(s.approvals);
-    if (s.interrupted && !running) resumeNotice.show(s.interrupted);
-    else resumeNotice.hide();
+    if (s.interrupted && !running) {
+      const appearing = resumeNotice.el.hidden;
+      resumeNotice.show(s.interrupted);
+      if (appearing) resumeNotice.el.scrollIntoView({ block: 'nearest' }); // Continue in view, however long the session
+    } else resumeNotice.hide();
     const followUp = followUpOf(s);
     followUpBox.update(followUp);
     placeAttach(followUp ? followUpBox.el : taskForm);
@@ -246,7 +262,9 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     if (s.engineStatus !== last.engineStatus) {
       modelPanel.setProgress(s.engineStatus.progress);
       modelPanel.setError(s.engineStatus.error);
+      modelPanel.setEndpoint(s.engineStatus);
     }
+    if (s.keyRemembered !== last.keyRemembered) modelPanel.setKeyRemembered(s.keyRemembered);
     if (s.sessions !== last.sessions || s.sessionId !== last.sessionId) sidebar.render(s.sessions, s.sessionId);
     if (running || s.sessionId) showFirstRun = false;
     firstRun.hidden = !(showFirstRun || (!s.sessionId && !running && notebook.size === 0 && s.sessions.length === 0));
@@ -271,6 +289,12 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   }
 
   // ---- actions -----------------------------------------------------------------------------
+  function skipDemo(): void {
+    // The button goes away under the keyboard's focus: Stop takes it while the rest plays.
+    if (doc.activeElement === skipButton) stopButton.focus();
+    app.skipDemo();
+  }
+
   function run(): void {
     if (app.state.phase !== 'idle') return;
     void app.run(taskInput.value).then((outcome) => {
@@ -327,7 +351,13 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
   }
 
   function dialog(title: string, body: HTMLElement): HTMLDialogElement {
-    const d = h('dialog', { class: 'panel-dialog', 'aria-label': title }, h('div', { class: 'dialog-head' }, h('button', { type: 'button', class: 'icon-button close', onclick: () => d.close() }, '✕', h('span', { class: 'visually-hidden' }, `Close ${title}`))), body);
+    // The head stays put and the body scrolls: nothing in the body can slide under the head.
+    const d = h(
+      'dialog',
+      { class: 'panel-dialog', 'aria-label': title },
+      h('div', { class: 'dialog-head' }, h('button', { type: 'button', class: 'icon-button close', onclick: () => d.close() }, '✕', h('span', { class: 'visually-hidden' }, `Close ${title}`))),
+      h('div', { class: 'dialog-body' }, body),
+    );
     d.addEventListener('click', (e) => {
       if (e.target === d) d.close(); // click on the backdrop
     });
@@ -360,6 +390,7 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
     controller: app,
     ready: app.ready,
     async dispose() {
+      offEscape();
       status.dispose();
       await app.dispose();
       container.remove();

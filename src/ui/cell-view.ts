@@ -1,11 +1,15 @@
 // One agent step as a notebook cell: thinking (streamed, collapsible), code (highlighted),
 // packages loading, output (streamed, truncated with "Show all"), rich outputs (rich-output.ts),
-// tracebacks, tool calls, timing. All of it is model-written, rendered as text (never HTML) or
-// through the sanitiser, and bounded.
+// tracebacks, tool calls, timing and token figures, Copy buttons, and (when the view offers them)
+// "Run this cell again" and "Re-run from this step". All of it is model-written, rendered as text
+// (never HTML) or through the sanitiser, and bounded.
+import { cellText } from '../app/cell-text';
+import { stepStats } from '../app/labels';
 import type { AgentEvent, CellResult, PackageProgress, StreamChunk, ToolCallRecord, TrajectoryStep } from '../protocols';
 import { h, formatMs } from './dom';
 import { CELL_BATCH, HIGHLIGHT_MAX_CHARS, ITEM_PREVIEW_CHARS, TEXT_PREVIEW_CHARS } from './display-limits';
 import { highlightPython } from './highlight';
+import { copyButton } from './copy-button';
 import { createLongText, measureRender, nextTask, safely } from './long-content';
 import { renderRichOutputs } from './rich-output';
 
@@ -25,9 +29,21 @@ export interface CellView {
   finish(step: TrajectoryStep): void;
   /** Marks the cell as stopped (user pressed Stop while it was live). */
   markStopped(): void;
+  /** The cell's code runs again: a new run (with `result` undefined) or its streamed output or result. */
+  showRerun(chunk?: StreamChunk, result?: CellResult): void;
+  /** While the app is busy (a run), the step actions wait. */
+  setBusy(busy: boolean): void;
 }
 
-export function createCellView(stepNumber: number, maxSteps?: number): CellView {
+/** What a finished cell offers besides copying (the view decides: the widget has no sessions to fork). */
+export interface CellActions {
+  rerunCell?(step: number): void;
+  rerunFrom?(step: number): void;
+  /** True while a run goes on (actions are disabled then). */
+  busy(): boolean;
+}
+
+export function createCellView(stepNumber: number, maxSteps?: number, actions?: CellActions): CellView {
   const startedAt = performance.now();
   const label = h('span', { class: 'cell-step' }, `Step ${stepNumber}${maxSteps ? ` / ${maxSteps}` : ''}`);
   const status = h('span', { class: 'cell-status', role: 'status' }, 'thinking…');
@@ -39,7 +55,8 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const think = h('details', { class: 'cell-think', open: true }, h('summary', {}, 'Thinking'), thinkText, thinkMore);
 
   const codeEl = h('code', { class: 'language-python' });
-  const codeBlock = h('pre', { class: 'cell-code', tabindex: 0, 'aria-label': `Code of step ${stepNumber}` }, codeEl);
+  // Shown once code arrives: a cell that is still thinking has no empty code box.
+  const codeBlock = h('pre', { class: 'cell-code', tabindex: 0, 'aria-label': `Code of step ${stepNumber}`, hidden: true }, codeEl);
   const codeMore = showAllButton();
   const formatNote = h('div', { class: 'format-errors', hidden: true });
 
@@ -52,7 +69,26 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
   const tracebackMore = showAllButton();
   const output = h('div', { class: 'cell-output-wrap' }, packageLine, tools, outputPre, showAll, rich, traceback, tracebackMore);
 
-  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, think, codeBlock, codeMore, formatNote, output);
+  const stats = h('p', { class: 'cell-stats', hidden: true });
+  // The output of "Run this cell again", made on the first re-run (a cell has one output box until then).
+  let rerun: ReturnType<typeof createRerunBox> | undefined;
+  const stepButtons: HTMLButtonElement[] = [];
+  const stepButton = (text: string, run: (step: number) => void) => {
+    const b = h('button', { type: 'button', class: 'small-button step-action', onclick: () => run(stepNumber) }, text);
+    stepButtons.push(b);
+    return b;
+  };
+  const copyOutput = copyButton('Copy output', () => [outputView.text, tracebackView.text].filter(Boolean).join('\n'));
+  const actionRow = h(
+    'div',
+    { class: 'cell-actions', hidden: true },
+    copyButton('Copy code', () => fullCode),
+    copyOutput,
+    actions?.rerunCell ? stepButton('Run this cell again', actions.rerunCell) : null,
+    actions?.rerunFrom ? stepButton('Re-run from this step', actions.rerunFrom) : null,
+  );
+
+  const el = h('article', { class: 'cell running', 'aria-label': `Step ${stepNumber}` }, header, stats, think, codeBlock, codeMore, formatNote, output, actionRow);
 
   // Everything here is model-written: texts are cut at a preview with "Show all" (long-content.ts),
   // streamed deltas cost O(delta), and no method throws (a failed render must not end the run's view).
@@ -68,10 +104,28 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     packageLine.hidden = lines.length === 0;
     packageLine.textContent = lines.join(' · ');
   };
+  let fullCode = '';
+
+  // The output box follows its newest line while the reader is at its bottom; scrolling up in it
+  // stops that until they scroll back down. (Scroll events say where the reader is, so a streamed
+  // chunk costs no layout read; the scroll itself waits for the next frame, once per frame.)
+  let followOutput = true;
+  let followFrame = 0;
+  outputPre.addEventListener('scroll', () => {
+    followOutput = outputPre.scrollHeight - outputPre.scrollTop - outputPre.clientHeight < 8;
+  });
+  function followNewest(): void {
+    if (!followOutput || followFrame) return;
+    followFrame = requestAnimationFrame(() => {
+      followFrame = 0;
+      if (followOutput) outputPre.scrollTop = outputPre.scrollHeight;
+    });
+  }
 
   function setOutput(text: string): void {
     outputPre.hidden = !text;
     outputView.set(text);
+    followNewest();
   }
 
   function tick(): void {
@@ -91,10 +145,13 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     },
     appendCode(delta) {
       if (status.textContent === 'thinking…') status.textContent = 'writing code…';
+      codeBlock.hidden = false;
       safely(() => codeView.append(delta), ignore);
     },
     setCode(finalCode, formatErrors) {
       status.textContent = 'running…';
+      codeBlock.hidden = false;
+      fullCode = String(finalCode ?? '');
       const code = finalCode || '# (no code)';
       safely(
         () => {
@@ -116,6 +173,7 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     appendOutput(chunk) {
       outputPre.hidden = false;
       safely(() => outputView.append(chunk.text), ignore);
+      followNewest();
     },
     setPackage(progress) {
       safely(() => {
@@ -126,22 +184,17 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
     },
     setResult(result) {
       safely(() => {
-        // The streamed text is replaced by the final (possibly truncated) result so reopened sessions look the same.
-        let text = String(result.stdout ?? '') + String(result.stderr ?? '');
+        // The streamed text gives way to the final (possibly truncated) result, so a reopened
+        // session looks the same; a stopped cell keeps what it printed, and the error is said once.
+        const shown = cellText(result, outputView.text);
+        setOutput(shown.output);
         const outputs = Array.isArray(result.outputs) ? result.outputs : [];
-        // A last value with a rich form (a DataFrame's table) is shown as that, like Jupyter does.
-        const richResult = outputs.some((o) => o?.type === 'execute_result');
-        if (result.result !== undefined && !richResult) text += (text && !text.endsWith('\n') ? '\n' : '') + result.result;
-        if (result.truncated) text += '\n[output truncated by the sandbox]';
-        if (result.restarted) text += '\n[Python was restarted: variables were lost]';
-        setOutput(text);
         showPackages((p) => p.phase === 'failed');
         rich.hidden = outputs.length === 0;
         rich.replaceChildren(...renderRichOutputs(outputs));
-        if (result.error) {
+        if (shown.traceback !== undefined) {
           traceback.hidden = false;
-          const tb = Array.isArray(result.error.traceback) ? result.error.traceback : [];
-          tracebackView.set([...tb, `${result.error.ename}: ${result.error.evalue}`].join('\n'));
+          tracebackView.set(shown.traceback);
         }
       }, ignore);
       status.textContent = result.status === 'ok' ? 'done' : String(result.status);
@@ -159,6 +212,27 @@ export function createCellView(stepNumber: number, maxSteps?: number): CellView 
       el.classList.remove('running');
       if (!step.cell) status.textContent = step.finishReason === 'abort' ? 'stopped' : 'no code ran';
       timing.textContent = `generate ${formatMs(step.timings?.generateMs ?? 0)} · run ${formatMs(step.timings?.cellMs ?? 0)}`;
+      safely(() => {
+        const figures = stepStats(step);
+        stats.hidden = !figures;
+        stats.textContent = figures ?? '';
+      }, ignore);
+      // A finished step can be copied, and run again or forked when it has code.
+      actionRow.hidden = false;
+      copyOutput.hidden = !outputView.text && !tracebackView.text;
+      for (const b of stepButtons) {
+        b.hidden = !fullCode.trim();
+        b.disabled = actions?.busy() ?? false;
+      }
+    },
+    showRerun(chunk, result) {
+      safely(() => {
+        if (!rerun) actionRow.before((rerun = createRerunBox(stepNumber)).el);
+        rerun.show(chunk, result);
+      }, ignore);
+    },
+    setBusy(busy) {
+      for (const b of stepButtons) b.disabled = busy;
     },
     markStopped() {
       if (!live) return;
@@ -173,13 +247,53 @@ function showAllButton(): HTMLButtonElement {
   return h('button', { type: 'button', class: 'link-button show-all', hidden: true });
 }
 
+/** The output of a step's cell run again: streamed, then its result (error line once), with its status. */
+function createRerunBox(stepNumber: number) {
+  const pre = h('pre', { class: 'cell-output rerun-output', tabindex: 0, 'aria-label': `Output of step ${stepNumber}, run again` });
+  const more = showAllButton();
+  const traceback = h('pre', { class: 'traceback', hidden: true, role: 'group', 'aria-label': 'Error traceback of the run again' });
+  const tracebackMore = showAllButton();
+  const status = h('span', { class: 'rerun-status' });
+  const el = h(
+    'section',
+    { class: 'cell-rerun', 'aria-label': `Step ${stepNumber} run again` },
+    h('p', { class: 'rerun-head' }, h('strong', {}, 'Ran again '), status, h('span', { class: 'hint' }, ' · in the live Python, not shown to the model')),
+    pre,
+    more,
+    traceback,
+    tracebackMore,
+  );
+  const output = createLongText({ container: pre, button: more, preview: OUTPUT_PREVIEW_CHARS });
+  const tracebackView = createLongText({ container: traceback, button: tracebackMore, preview: TEXT_PREVIEW_CHARS });
+  return {
+    el,
+    /** A new run (neither given), a streamed chunk, or the result. */
+    show(chunk?: StreamChunk, result?: CellResult): void {
+      if (!chunk && !result) {
+        status.textContent = 'running…';
+        output.set('');
+        traceback.hidden = true;
+      }
+      if (chunk) output.append(chunk.text);
+      if (result) {
+        const shown = cellText(result, output.text);
+        output.set(shown.output);
+        traceback.hidden = shown.traceback === undefined;
+        tracebackView.set(shown.traceback ?? '');
+        status.textContent = result.status === 'ok' ? `done in ${formatMs(result.durationMs)}` : String(result.status);
+      }
+      pre.hidden = !output.text;
+    },
+  };
+}
+
 function clip(text: string, max: number): string {
   return text.length > max ? text.slice(0, max) + '…' : text;
 }
 
 /** Renders a saved step (a reopened session) as a finished cell. */
-function renderSavedStep(step: TrajectoryStep, maxSteps?: number): CellView {
-  const view = createCellView(step.index, maxSteps);
+function renderSavedStep(step: TrajectoryStep, maxSteps?: number, actions?: CellActions): CellView {
+  const view = createCellView(step.index, maxSteps, actions);
   view.appendThink(String(step.think ?? ''));
   view.setCode(String(step.code ?? ''), Array.isArray(step.formatErrors) ? step.formatErrors : []);
   for (const call of (step.cell?.toolCalls ?? []).slice(0, MAX_TOOL_CALLS_SHOWN)) view.addToolCall(call);
@@ -197,7 +311,7 @@ const MAX_TOOL_CALLS_SHOWN = 200;
  * order, before an anchor that stays in place so cells of a resumed run follow them. Stops when
  * the container is cleared. `onCell` receives each view as it is made.
  */
-export function renderSavedSteps(container: HTMLElement, steps: readonly TrajectoryStep[], maxSteps: number | undefined, onCell: (step: TrajectoryStep, view: CellView) => void): void {
+export function renderSavedSteps(container: HTMLElement, steps: readonly TrajectoryStep[], maxSteps: number | undefined, onCell: (step: TrajectoryStep, view: CellView) => void, actions?: CellActions): void {
   const start = performance.now();
   const anchor = document.createComment('saved cells');
   container.append(anchor);
@@ -207,7 +321,7 @@ export function renderSavedSteps(container: HTMLElement, steps: readonly Traject
     for (let i = from; i < end; i++) {
       const step = steps[i]!;
       let view: CellView | undefined;
-      safely(() => (view = renderSavedStep(step, maxSteps)), () => els.push(h('p', { class: 'render-note' }, `Step ${i + 1} could not be shown.`)));
+      safely(() => (view = renderSavedStep(step, maxSteps, actions)), () => els.push(h('p', { class: 'render-note' }, `Step ${i + 1} could not be shown.`)));
       if (!view) continue;
       onCell(step, view);
       els.push(view.el);

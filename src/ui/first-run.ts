@@ -1,11 +1,9 @@
 // First run: what this is, example tasks, and the one-click replay demo (works without a GPU).
+import { DEMOS } from '../app/index';
 import { h } from './dom';
 
-const EXAMPLE_TASKS = [
-  'How many prime numbers are there below 10,000, and what is the largest gap between two consecutive ones?',
-  'What is the 50th Fibonacci number, and how many of its digits are even?',
-  'Find all integer solutions of x² + y² = 2025 with 0 ≤ x ≤ y.',
-];
+/** The example tasks: the demo model has a recording of each, so all of them run without a model. */
+const EXAMPLE_TASKS = DEMOS.map((d) => d.task);
 
 export interface FirstRunActions {
   runDemo(): void;
@@ -21,10 +19,15 @@ export function createFirstRun(actions: FirstRunActions): HTMLElement {
     h(
       'p',
       {},
-      'Give it a task. At each step the model thinks, writes a Python cell, and reads the output — the cell runs in Pyodide right here, in a Web Worker. It keeps a plan, facts and a draft in its notepad (right), saved in this browser, and ends by submitting an answer.',
+      'Give it a task. At each step the model thinks, writes a Python cell, and reads the output — the cell runs in Pyodide right here, in a Web Worker. It keeps a plan, facts and a draft in its notepad ',
+      // The notepad is the right-hand column on wide screens and comes after the cells on a phone.
+      h('span', { class: 'wide-only' }, '(right)'),
+      h('span', { class: 'narrow-only' }, '(below)'),
+      ', saved in this browser, and ends by submitting an answer.',
     ),
     h('div', { class: 'demo-cta' }, h('button', { type: 'button', class: 'primary big', onclick: () => actions.runDemo() }, '▶ Watch the demo'), h('span', { class: 'hint' }, 'A recorded model run, executed live in Python. No GPU or download needed.')),
     h('h3', {}, 'Or try a task'),
+    h('p', { class: 'hint' }, 'The demo model has a recorded run of each; with your own model they are ordinary tasks.'),
     h('ul', { class: 'examples' }, EXAMPLE_TASKS.map((t) => h('li', {}, h('button', { type: 'button', class: 'example', onclick: () => actions.useExample(t) }, t)))),
     h('p', { class: 'hint' }, 'To run your own tasks, pick a model: one that runs on your GPU (WebGPU), or any OpenAI-compatible server. ', h('button', { type: 'button', class: 'link-button', onclick: () => actions.openModelPanel() }, 'Choose a model')),
   );

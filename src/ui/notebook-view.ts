@@ -4,7 +4,8 @@
 // (src/app/). Shared by the page (app.ts) and the widget (embed/view.ts).
 import type { NotebookChange } from '../app/index';
 import { turnsOf, type Trajectory, type TurnAttachment, type TurnView } from '../protocols';
-import { applyCellEvent, createCellView, renderSavedSteps, type CellView } from './cell-view';
+import { applyCellEvent, createCellView, renderSavedSteps, type CellActions, type CellView } from './cell-view';
+import { copyButton } from './copy-button';
 import { h, uid } from './dom';
 import { safely } from './long-content';
 import { renderMarkdown } from './markdown';
@@ -16,6 +17,8 @@ export interface NotebookViewOptions {
   answerClass: string;
   /** Attributes of the cells container (the widget makes it a labelled log). */
   cellsAttrs?: Record<string, string>;
+  /** What a finished step offers: run its cell again, re-run the session from it. */
+  actions?: Omit<CellActions, 'busy'>;
 }
 
 export interface NotebookView {
@@ -28,16 +31,27 @@ export interface NotebookView {
   cellElement(step: number): HTMLElement | undefined;
   /** Shows the final answer (Markdown), or hides it. */
   setAnswer(text: string | undefined): void;
+  /** While a run goes on, the step actions wait. */
+  setBusy(busy: boolean): void;
 }
 
 export function createNotebookView(options: NotebookViewOptions): NotebookView {
   const cells = h('div', { class: 'cells', ...options.cellsAttrs });
   const headingId = uid('answer-heading');
   const answerBody = h('div', { class: 'markdown answer-body' });
-  const answer = h('section', { class: options.answerClass, hidden: true, 'aria-labelledby': headingId }, h('h2', { id: headingId }, 'Answer'), answerBody);
+  const answer = h(
+    'section',
+    { class: options.answerClass, hidden: true, 'aria-labelledby': headingId },
+    h('div', { class: 'answer-head' }, h('h2', { id: headingId }, 'Answer'), copyButton('Copy answer', () => shownAnswer ?? '')),
+    answerBody,
+  );
   const views = new Map<number, CellView>();
+  let busy = false;
+  const actions: CellActions | undefined = options.actions && { ...options.actions, busy: () => busy };
   let maxSteps: number | undefined;
   let shownAnswer: string | undefined;
+  /** The step an interrupted session was in when the page went away (nothing of it was saved). */
+  let inFlight: HTMLElement | undefined;
   /** The session's latest question as it ended (a follow-up shows its answer above the new question). */
   let lastQuestion: TurnView | undefined;
   /** The files of the session's first question (its heading shows them once there are several). */
@@ -52,7 +66,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   const cellFor = (step: number): CellView => {
     let view = views.get(step);
     if (!view) {
-      view = createCellView(step, maxSteps);
+      view = createCellView(step, maxSteps, actions);
       views.set(step, view);
       cells.append(view.el);
     }
@@ -60,6 +74,7 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
   };
 
   function clear(): void {
+    inFlight = undefined;
     for (const v of views.values()) v.markStopped();
     views.clear();
     cells.replaceChildren();
@@ -77,12 +92,17 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
     // In batches, so a session of any length opens without freezing the page.
     if (turns.length === 1) {
       showFirstFiles(turns[0]?.attachments);
-      return renderSavedSteps(cells, t.steps, limit, onCell);
+      renderSavedSteps(cells, t.steps, limit, onCell, actions);
+    } else {
+      for (const turn of turns) {
+        cells.append(questionHeading(turn.index, turn.question, turn.attachments));
+        renderSavedSteps(cells, turn.steps, limit && turn.firstStep - 1 + limit, onCell, actions);
+        if (turn !== lastQuestion) cells.append(questionEnding(turn));
+      }
     }
-    for (const turn of turns) {
-      cells.append(questionHeading(turn.index, turn.question, turn.attachments));
-      renderSavedSteps(cells, turn.steps, limit && turn.firstStep - 1 + limit, onCell);
-      if (turn !== lastQuestion) cells.append(questionEnding(turn));
+    if (t.status === 'interrupted') {
+      const first = turns.length > 1 ? (lastQuestion?.firstStep ?? 1) : 1;
+      cells.append((inFlight = interruptedStep((t.steps.at(-1)?.index ?? 0) + 1, limit && first - 1 + limit)));
     }
   }
 
@@ -108,11 +128,14 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
         case 'clear':
           clear();
           break;
-        case 'load':
+        case 'load': {
           clear();
           load(change.trajectory);
           break;
+        }
         case 'event': {
+          inFlight?.remove(); // the run goes on: the step is run again, for real
+          inFlight = undefined;
           maxSteps = change.maxSteps;
           const ev = change.event;
           // A render error never ends the view of a run: the event is skipped, the run goes on.
@@ -140,7 +163,15 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
         case 'ended':
           for (const v of views.values()) v.markStopped();
           break;
+        case 'rerun':
+          safely(() => views.get(change.step)?.showRerun(change.chunk, change.result), () => undefined);
+          break;
       }
+    },
+    setBusy(next) {
+      if (next === busy) return;
+      busy = next;
+      for (const v of views.values()) v.setBusy(busy);
     },
     setAnswer(text) {
       if (text === shownAnswer) return;
@@ -150,4 +181,14 @@ export function createNotebookView(options: NotebookViewOptions): NotebookView {
       else renderMarkdown(answerBody, text);
     },
   };
+}
+
+/** The step a closed or reloaded page was in: shown as interrupted (what it streamed was not saved). */
+function interruptedStep(step: number, maxSteps: number | undefined): HTMLElement {
+  return h(
+    'article',
+    { class: 'cell interrupted-step', 'aria-label': `Step ${step}` },
+    h('div', { class: 'cell-header' }, h('span', { class: 'cell-step' }, `Step ${step}${maxSteps ? ` / ${maxSteps}` : ''}`), h('span', { class: 'cell-status' }, 'interrupted')),
+    h('p', { class: 'render-note' }, 'The page was closed or reloaded while this step ran: what it had written or printed was not saved. Continue runs it again.'),
+  );
 }

@@ -3,17 +3,18 @@
 // code is not part of the first load.
 import type { EngineChoice } from '../llm/engine-spec';
 import { runAgent } from '../agent/index';
-import { DEMO_SCRIPT } from '../app/index';
 import { clearPackageCache, clearSnapshot, createPyodideSandbox, listCachedPackages, OFFICIAL_PACKAGE_SOURCE, packageBaseUrl, readSnapshotInfo } from '../sandbox/index';
 import { createResilientStore, requestPersistentStorage, storageEstimate } from '../store/index';
 import { createCorpus, defaultTools, parseCorpusFile, type CorpusDocument } from '../tools/index';
 import { createEngine, parseEngineSpec } from '../llm/engine-spec';
 import { findModel, listModels, type RegistryOptions } from '../llm/models';
+import { listServerModels } from '../llm/openai';
 import { checkWeights } from '../llm/weights-check';
 import { detectWebGPU } from '../llm/webgpu';
 import type { CachedModel, GpuStatus, ModelCard, PackageSourceChoice, PageServices } from './types';
 
 const CORPUS_KEY = 'ui.corpus';
+const RUNNING_KEY = 'l0.running-session';
 /** Weights folders the user set for L0 records, by model id, as typed (relative to the page or absolute). */
 const WEIGHTS_KEY = 'ui.weightsUrls';
 /** The package source set in Settings (a URL as typed; absent: the default). */
@@ -96,14 +97,29 @@ export function createPageServices(): PageServices {
       await weightsReady;
       return createEngine(choice.kind === 'replay' && choice.scriptUrl ? { ...choice, scriptUrl: absolute(choice.scriptUrl) } : choice, { ...opts, registry: registry() });
     },
+    listEndpointModels: (endpoint) => listServerModels(endpoint),
+    tabRun: {
+      // sessionStorage: kept by a reload of this tab, not shared with other tabs. Blocked storage costs only this.
+      get: () => {
+        try {
+          return sessionStorage.getItem(RUNNING_KEY) ?? undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      set: (id) => {
+        try {
+          if (id) sessionStorage.setItem(RUNNING_KEY, id);
+          else sessionStorage.removeItem(RUNNING_KEY);
+        } catch {
+          // the session is still listed as interrupted
+        }
+      },
+    },
     async isCached(choice) {
       return choice.kind === 'webllm' && (await cachedModels(registry())).some((m) => m.id === choice.model);
     },
     engineFromUrl: () => engineChoiceFromUrl(new URL(location.href)),
-    demoTask: () =>
-      fetch(absolute(DEMO_SCRIPT))
-        .then((r) => r.json())
-        .then((j: { task?: unknown }) => (typeof j.task === 'string' ? j.task : undefined)),
     listCachedModels: () => cachedModels(registry()),
     async deleteCachedModel(id) {
       const { deleteCachedModel } = await import('../llm/cache');

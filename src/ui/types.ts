@@ -74,8 +74,6 @@ export interface PageServices extends AppServices {
   addCorpusFiles(files: File[]): Promise<number>;
   /** The engine the page URL names (`?engine=...`), or why the link's engine was ignored. */
   engineFromUrl(): { choice?: EngineChoice; warning?: string };
-  /** The task of the bundled demo. */
-  demoTask(): Promise<string | undefined>;
   models(): ModelCard[];
   detectGpu(): Promise<GpuStatus>;
   /**

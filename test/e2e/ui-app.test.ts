@@ -71,7 +71,7 @@ describe('the page over the app controller', () => {
   });
 
   it('a failed run shows its error once: no banner and status line both saying it, no empty cell', async () => {
-    const server = await startOpenAIServer({ respond: () => 'never', fault: () => ({ status: 400, body: JSON.stringify({ error: { message: 'model "nope" does not exist' } }) }) });
+    const server = await startOpenAIServer({ model: 'nope', respond: () => 'never', fault: () => ({ status: 400, body: JSON.stringify({ error: { message: 'model "nope" does not exist' } }) }) });
     try {
       const { context, page, errors } = await openApp(app.browser, app.site.url);
       await useOpenAIEndpoint(page, server.url, 'nope');

@@ -191,11 +191,13 @@ describe('follow-up questions', () => {
         await page.locator('.session-list .session-open').first().click();
         const notice = page.getByRole('region', { name: 'Interrupted' });
         await notice.waitFor({ state: 'visible' });
-        // The interrupted question is shown above its saved step, after the first question and its answer.
-        await expect.poll(() => page.locator('.cell').count()).toBe(3);
-        expect(await page.locator('.cells > *').evaluateAll((els) => els.map((e) => e.className.split(' ')[0]))).toEqual(['question', 'cell', 'cell', 'question-answer', 'question', 'cell']);
+        // The interrupted question is shown above its saved step, after the first question and its
+        // answer; the step that was in flight follows, marked interrupted (issue 22, item 9).
+        await expect.poll(() => page.locator('.cell:not(.interrupted-step)').count()).toBe(3);
+        expect(await page.locator('.cells > *').evaluateAll((els) => els.map((e) => (e.classList.contains('interrupted-step') ? 'interrupted-step' : e.className.split(' ')[0])))).toEqual(['question', 'cell', 'cell', 'question-answer', 'question', 'cell', 'interrupted-step']);
+        expect(await page.locator('.cell.interrupted-step').innerText()).toMatch(/Step 4[\s\S]*interrupted/);
         expect(await page.locator('.question').last().innerText()).toContain(DOUBLE);
-        expect(await page.locator('.cell').last().innerText()).toMatch(/y = x \* 2[\s\S]*42/);
+        expect(await page.locator('.cell:not(.interrupted-step)').last().innerText()).toMatch(/y = x \* 2[\s\S]*42/);
         expect(await page.getByLabel('Follow-up question').isVisible()).toBe(false); // Continue, not a new question
         await waitForPython(page);
         if (rerun) await page.screenshot({ path: `${SCREENSHOTS}/follow-up-interrupted.png` });

@@ -13,7 +13,7 @@ export async function openApp(browser: Browser, url: string, contextOptions: Par
   const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => errors.push(e.message || e.stack || String(e)));
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
@@ -43,10 +43,16 @@ export async function waitForPython(page: Page): Promise<void> {
   }
 }
 
-/** Runs the bundled replay demo from the first-run card and waits for the answer. */
+/** Runs the bundled replay demo from the first-run card, skips its reading pace, and waits for the answer. */
 export async function runDemo(page: Page): Promise<void> {
   await page.getByRole('button', { name: /Watch the demo/ }).click();
+  await skipDemo(page);
   await waitForAnswer(page);
+}
+
+/** "Skip to the end" of a paced demo (it shows once the demo started). */
+export async function skipDemo(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Skip to the end' }).click({ timeout: 60_000 });
 }
 
 export async function waitForAnswer(page: Page): Promise<string> {

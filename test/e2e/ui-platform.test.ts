@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { useBuiltApp } from '../support/built-app';
 import { startStaticServer } from '../support/static-server';
-import { SCREENSHOTS, openApp, runDemo, seriousViolations, waitForIdle, waitForPython, webllmChunks } from './ui-helpers';
+import { SCREENSHOTS, openApp, runDemo, seriousViolations, skipDemo, waitForIdle, waitForPython, webllmChunks } from './ui-helpers';
 
 const app = useBuiltApp();
 
@@ -115,6 +115,7 @@ describe('notebook page as a web app', () => {
     // Keyboard: type a task and start the demo without a mouse.
     await page.locator('.first-run').getByRole('button', { name: /Watch the demo/ }).focus();
     await page.keyboard.press('Enter');
+    await skipDemo(page);
     await page.waitForSelector('.final-answer:not([hidden])', { timeout: 90_000 });
     await waitForIdle(page);
     expect(await seriousViolations(page)).toEqual([]);

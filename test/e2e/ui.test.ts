@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { useBuiltApp } from '../support/built-app';
 import { startOpenAIServer } from '../support/openai-server';
 import type { Page } from 'playwright-core';
-import { SCREENSHOTS, lastOutput, openApp, runTask, seriousViolations, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
+import { SCREENSHOTS, lastOutput, openApp, runTask, seriousViolations, skipDemo, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
 
 const app = useBuiltApp();
 
@@ -13,6 +13,10 @@ describe('notebook page', () => {
   it('1+2. runs the one-click replay demo end to end: cells, highlighted code, traceback, live notepad, answer', async () => {
     const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     await page.locator('.first-run').waitFor({ state: 'visible' });
+    await waitForPython(page);
+    // The welcome card is read from its top: its heading is not scrolled under the sticky task box.
+    const form = (await page.locator('.task-form').boundingBox())!;
+    expect((await page.locator('#first-run-heading').boundingBox())!.y).toBeGreaterThanOrEqual(form.y + form.height);
     await page.screenshot({ path: `${SCREENSHOTS}/first-run.png` });
 
     await page.getByRole('button', { name: /Watch the demo/ }).click();
@@ -21,6 +25,7 @@ describe('notebook page', () => {
     expect(await page.locator('.final-answer').isHidden()).toBe(true);
     await page.waitForSelector('.cell:nth-child(3)');
     await page.screenshot({ path: `${SCREENSHOTS}/running.png` });
+    await skipDemo(page); // the demo plays at a reading pace; the rest at once
 
     const answer = await waitForAnswer(page);
     expect(answer).toContain('1229');

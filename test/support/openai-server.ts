@@ -53,8 +53,14 @@ export interface OpenAIServerOptions {
   finishReason?: string;
   /** Model name reported by /v1/models and in chunks (default 'test-model'). */
   model?: string;
+  /** Every model /v1/models lists (default: just `model`). */
+  models?: string[];
   /** `max_model_len` reported by /v1/models, as vLLM and SGLang do (default: not reported). */
   maxModelLen?: number;
+  /** Answer 401 (on /v1/models and chat) unless the request carries `Authorization: Bearer <key>`. */
+  requireKey?: string;
+  /** Usage to report instead of the word count (e.g. to test the token figures a page shows). */
+  usage?: (messages: ChatRequestMessage[], completionChunks: number) => { prompt_tokens: number; completion_tokens: number; cached_tokens?: number };
 }
 
 export interface OpenAIServer {
@@ -111,9 +117,14 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
       res.writeHead(204, { ...base, 'Access-Control-Max-Age': '600' }).end();
       return;
     }
+    if (opts.requireKey !== undefined && path.startsWith('/v1/') && req.headers.authorization !== `Bearer ${opts.requireKey}`) {
+      res.writeHead(401, { ...base, 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'Invalid API key.', type: 'invalid_request_error' } }));
+      return;
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       res.writeHead(200, { ...base, 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', ...(opts.maxModelLen ? { max_model_len: opts.maxModelLen } : {}) }] }));
+      res.end(JSON.stringify({ object: 'list', data: (opts.models ?? [model]).map((id) => ({ id, object: 'model', ...(opts.maxModelLen ? { max_model_len: opts.maxModelLen } : {}) })) }));
       return;
     }
     if (!(req.method === 'POST' && path === '/v1/chat/completions')) {
@@ -163,7 +174,15 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
       finish = 'length';
     }
     const promptTokens = messages.reduce((n, m) => n + countWords(m.content ?? ''), 0);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: chunks.length, total_tokens: promptTokens + chunks.length };
+    const custom = opts.usage?.(messages, chunks.length);
+    const usage = custom
+      ? {
+          prompt_tokens: custom.prompt_tokens,
+          completion_tokens: custom.completion_tokens,
+          total_tokens: custom.prompt_tokens + custom.completion_tokens,
+          ...(custom.cached_tokens !== undefined && { prompt_tokens_details: { cached_tokens: custom.cached_tokens } }),
+        }
+      : { prompt_tokens: promptTokens, completion_tokens: chunks.length, total_tokens: promptTokens + chunks.length };
     const id = `chatcmpl-${record.callIndex}`;
     const created = Math.floor(Date.now() / 1000);
 

@@ -4,7 +4,7 @@
 // variables matter; FakeSandbox where only the calls do.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runAgent, type RunAgentOptions } from '../../src/agent/index';
-import { createAppController, DEMO_ENGINE, followUpTarget, type AppController, type AppServices, type NotebookChange } from '../../src/app/index';
+import { createAppController, DEMO_ENGINE, DEMO_SCRIPT, followUpTarget, type AppController, type AppServices, type Demo, type NotebookChange } from '../../src/app/index';
 import { ScriptedLLM } from '../../src/llm/scripted';
 import { L0Error, type AgentEvent, type ChatMessage, type LLM, type Sandbox } from '../../src/protocols';
 import { FakeSandbox } from '../../src/sandbox/fake';
@@ -50,7 +50,7 @@ afterAll(async () => {
   await Promise.all(apps.map((a) => a.dispose()));
 });
 
-function harness(opts: { store?: MemoryStore; realPython?: boolean; llm?: LLM; engine?: Parameters<typeof createAppController>[0]['engine']; services?: Partial<AppServices>; maxSteps?: number; keepSessions?: number } = {}): Harness {
+function harness(opts: { store?: MemoryStore; realPython?: boolean; llm?: LLM; engine?: Parameters<typeof createAppController>[0]['engine']; services?: Partial<AppServices>; maxSteps?: number; keepSessions?: number; demos?: readonly Demo[] } = {}): Harness {
   const store = opts.store ?? new MemoryStore();
   const llm = new ScriptedLLM(reactiveModel);
   const sandboxes: Sandbox[] = [];
@@ -76,6 +76,7 @@ function harness(opts: { store?: MemoryStore; realPython?: boolean; llm?: LLM; e
     settings: { maxSteps: opts.maxSteps ?? 4 },
     listSessions: true,
     keepSessions: opts.keepSessions,
+    demos: opts.demos,
   });
   app.onNotebook((c) => changes.push(c));
   apps.push(app);
@@ -260,8 +261,8 @@ describe('ask() and the Python slot (FakeSandbox)', () => {
     await slow.app.stop();
     await running;
 
-    // The demo replays one recorded run: a follow-up would replay it again.
-    const demo = harness({ engine: DEMO_ENGINE, services: { createEngine: async () => new ScriptedLLM(reactiveModel) } });
+    // The demo replays recorded runs (here FIRST's): a follow-up would replay it again.
+    const demo = harness({ engine: DEMO_ENGINE, demos: [{ task: FIRST, script: DEMO_SCRIPT }], services: { createEngine: async () => new ScriptedLLM(reactiveModel) } });
     await demo.app.run(FIRST, { engine: DEMO_ENGINE });
     const refused = await demo.app.ask(DOUBLE);
     expect(refused.error).toMatchObject({ detail: { reason: 'choose-engine' } });

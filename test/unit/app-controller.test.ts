@@ -1,24 +1,13 @@
 // The app controller (src/app/) in Node, with the real agent loop, ScriptedLLM, MemoryStore and
 // FakeSandbox (the sandbox is not the point here; app-python.test.ts runs the real Pyodide).
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runAgent } from '../../src/agent/index';
-import { createAppController, DEMO_ENGINE, REPLAY_TOKEN_DELAY_MS, type AppController, type AppServices, type NotebookChange } from '../../src/app/index';
+import { DEMO_ENGINE, REPLAY_TOKEN_DELAY_MS } from '../../src/app/index';
 import type { EngineChoice } from '../../src/llm/engine-spec';
 import { ScriptedLLM } from '../../src/llm/scripted';
-import { L0Error, type LLM, type Sandbox, type Tool } from '../../src/protocols';
-import { FakeSandbox, type FakeCellScript } from '../../src/sandbox/fake';
+import { L0Error, type LLM } from '../../src/protocols';
+import { FakeSandbox } from '../../src/sandbox/fake';
 import { MemoryStore } from '../../src/store/index';
-
-const turn = (code: string, think = 'Work it out.') => `<think>${think}</think>\n<code>\n${code}\n</code><end_code>`;
-
-/** The few Python lines these tests' models write, as FakeSandbox answers (the real Python is in app-python.test.ts). */
-const fakePython: FakeCellScript = (code, notepad) => ({
-  stdout: [...code.matchAll(/print\((\d+)\)/g)].map((m) => `${m[1]}\n`).join(''),
-  notepad: { ...notepad, facts: [...notepad.facts, ...[...code.matchAll(/add_facts\(\["([^"]*)"\]\)/g)].map((m) => m[1]!)] },
-  ...(/submit_final_answer\("([^"]*)"\)/.exec(code) && { finalAnswer: /submit_final_answer\("([^"]*)"\)/.exec(code)![1] }),
-});
-const fakeSandbox = () => new FakeSandbox({ fallback: fakePython });
-const ANSWER = turn('submit_final_answer("42")');
+import { ANSWER, deferred, fakeSandbox, harness, turn } from './app-support';
 
 /** Every promise rejection nobody handled while these tests ran (there must be none). */
 const unhandled: unknown[] = [];
@@ -27,58 +16,6 @@ beforeAll(() => void process.on('unhandledRejection', onUnhandled));
 afterAll(() => {
   process.off('unhandledRejection', onUnhandled);
 });
-
-interface Harness {
-  app: AppController;
-  store: MemoryStore;
-  engineLoads: EngineChoice[];
-  sandboxes: FakeSandbox[];
-  changes: NotebookChange[];
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((ok, ko) => ((resolve = ok), (reject = ko)));
-  return { promise, resolve, reject };
-}
-
-function harness(opts: {
-  engine?: EngineChoice | LLM;
-  llm?: (choice: EngineChoice) => Promise<LLM> | LLM;
-  sandbox?: () => Promise<Sandbox> | Sandbox;
-  store?: MemoryStore;
-  tools?: Tool[];
-  services?: Partial<AppServices>;
-  options?: Partial<Parameters<typeof createAppController>[0]>;
-} = {}): Harness {
-  const store = opts.store ?? new MemoryStore();
-  const engineLoads: EngineChoice[] = [];
-  const sandboxes: FakeSandbox[] = [];
-  const changes: NotebookChange[] = [];
-  const app = createAppController({
-    services: {
-      store: () => store,
-      tools: () => opts.tools ?? [],
-      createSandbox: async () => {
-        if (opts.sandbox) return opts.sandbox();
-        const s = fakeSandbox();
-        sandboxes.push(s);
-        return s;
-      },
-      createEngine: async (choice) => {
-        engineLoads.push(choice);
-        return opts.llm ? opts.llm(choice) : new ScriptedLLM(() => ANSWER);
-      },
-      runAgent,
-      ...opts.services,
-    },
-    engine: opts.engine ?? { kind: 'openai', baseUrl: 'http://model.test/v1', model: 'm' },
-    ...opts.options,
-  });
-  app.onNotebook((c) => changes.push(c));
-  return { app, store, engineLoads, sandboxes, changes };
-}
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -279,11 +216,11 @@ describe('engines', () => {
     ]);
   });
 
-  it('the demo answers only its own task; runDemo runs it with that task', async () => {
-    const h = harness({ engine: DEMO_ENGINE, options: { demoTask: async () => 'The demo task.' } });
+  it('the demo answers only the tasks it has recordings of; runDemo runs the first', async () => {
+    const h = harness({ engine: DEMO_ENGINE, options: { demos: [{ task: 'The demo task.', script: DEMO_ENGINE.kind === 'replay' ? DEMO_ENGINE.scriptUrl! : '' }] } });
     const refused = await h.app.run('My own task.');
     expect(refused.error).toMatchObject({ detail: { reason: 'choose-engine' } });
-    expect(h.app.state.error?.message).toMatch(/can only answer its own task/);
+    expect(h.app.state.error?.message).toMatch(/can only answer their tasks \(the examples\)/);
     expect(h.engineLoads).toHaveLength(0);
     expect((await h.app.runDemo()).trajectory?.task).toBe('The demo task.');
   });

@@ -1,7 +1,7 @@
 // Bugs of the sandbox's stop/restart paths (issue 17, point 4), against the real Node sandbox:
 // a tool call that arrives between stop() and the interrupt, a failed background restart, the
 // "Restart Python" action, and one interrupt grace period for the sandbox and the agent.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PyodideSandbox } from '../../src/sandbox/host';
 import { nodePlatform } from '../../src/sandbox/node-host';
 import { executeCell, type Run } from '../../src/agent/run-state';
@@ -61,7 +61,10 @@ function platformFailingSpawns(failing: Set<number>) {
 // Each test boots three or four interpreters: allow for a loaded machine.
 describe('restarts', { timeout: 180_000 }, () => {
   it('a failed background restart is retried by the next cell instead of leaving Python dead', async () => {
-    // Spawn 1 starts; the restart after the kill (spawn 2) and its one retry (spawn 3) fail.
+    // Spawn 1 starts; the restart after the kill (spawn 2) and its one retry (spawn 3) fail. The
+    // sandbox warns about the failed start ("l0 sandbox: …; starting a fresh worker"): captured and
+    // checked here, so `npm test` does not print a failure that is meant.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const { platform, counter } = platformFailingSpawns(new Set([2, 3]));
     const sb = await PyodideSandbox.start(platform, {});
     try {
@@ -71,7 +74,9 @@ describe('restarts', { timeout: 180_000 }, () => {
       const r = await sb.runCell('6 * 7');
       expect(r).toMatchObject({ status: 'ok', result: '42' });
       expect(counter.spawned).toBeGreaterThanOrEqual(4);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^l0 sandbox: The Python sandbox failed to start: .*; starting a fresh worker$/));
     } finally {
+      warn.mockRestore();
       await sb.dispose();
     }
   });
@@ -93,6 +98,7 @@ describe('restarts', { timeout: 180_000 }, () => {
   });
 
   it('restart() after a failed background restart starts Python again', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined); // the meant failure's warning, checked below
     const { platform, counter } = platformFailingSpawns(new Set([2, 3]));
     const sb = await PyodideSandbox.start(platform, {});
     try {
@@ -100,7 +106,9 @@ describe('restarts', { timeout: 180_000 }, () => {
       await expect.poll(() => counter.failed, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
       await sb.restart();
       expect((await sb.runCell('"ok"')).result).toBe("'ok'");
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^l0 sandbox: The Python sandbox failed to start: .*; starting a fresh worker$/));
     } finally {
+      warn.mockRestore();
       await sb.dispose();
     }
   });
