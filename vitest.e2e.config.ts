@@ -7,7 +7,10 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    fileParallelism: false,
+    // Two files at a time: most of a browser test is waiting (Python starting, a page loading),
+    // so two keep both cores busy; npm test stays within its time budget on 2 cores.
+    fileParallelism: true,
+    maxWorkers: 2,
     globalSetup: ['test/support/e2e-global-setup.ts'],
   },
 });

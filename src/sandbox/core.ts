@@ -147,8 +147,9 @@ export async function installRuntime(
     },
     async cancelCell(id: number): Promise<void> {
       if (id !== cellId) return;
-      // This message is only handled while Python is idle (parked on an await), so the host's SIGINT
-      // is not needed and would otherwise fire inside cancel_current() itself.
+      // Taken while the cell is parked on an await, or suspended in a blocking call (time.sleep
+      // through JSPI). A pending SIGINT would be handled inside cancel_current(), where the runtime
+      // ignores it: cleared, so the host's next one (it re-sends every 150 ms) finds the cell.
       if (init.interruptBuffer) Atomics.store(new Int32Array(init.interruptBuffer), 0, 0);
       rt.cancel_current();
     },

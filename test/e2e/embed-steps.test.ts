@@ -2,7 +2,6 @@
 // library build (dist-lib/) on a plain host page: Esc inside the widget stops its run (Esc on the
 // host page stays the host's) and focus moves to Stop; Copy buttons; "Run this cell again" in the
 // widget's live Python; a Python error's line shown once.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -40,8 +39,7 @@ let browser: Browser;
 let site: StaticServer;
 
 beforeAll(async () => {
-  // The library build is what embedders get (about two seconds).
-  execFileSync('npx', ['vite', 'build', '-c', 'vite.lib.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  // dist-lib/: the library build embedders get (made once for all E2E files by the global setup).
   if (!existsSync(join(LIB, 'embed.js'))) throw new Error('the library build is incomplete');
   browser = await launchChromium();
   site = await startStaticServer({

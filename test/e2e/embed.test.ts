@@ -79,8 +79,7 @@ function shadowText(page: Page, selector: string, index = 0): Promise<string> {
 }
 
 beforeAll(() => {
-  // The library build is what embedders get; it takes about two seconds.
-  execFileSync('npx', ['vite', 'build', '-c', 'vite.lib.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  // dist-lib/: the library build embedders get (made once for all E2E files by the global setup).
   if (!existsSync(join(LIB, 'l0-agent.js')) || !existsSync(join(LIB, 'pyodide/pyodide.asm.wasm'))) throw new Error('the library build is incomplete');
   mkdirSync(SHOTS, { recursive: true });
 }, 180_000);

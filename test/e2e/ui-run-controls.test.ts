@@ -82,8 +82,10 @@ describe('stopping and watching a run', () => {
       // traceback box, once (and after a restart it is nowhere else: not in the output box too).
       const shown = await cell.locator('.cell-output-wrap').innerText();
       const errorLine = (await cell.locator('.traceback').innerText()).trim().split('\n').at(-1)!;
-      // (A Stop during time.sleep now and then kills the worker instead: a sandbox race, reported
-      // separately; what was printed is kept and the error said once either way.)
+      // (Under heavy load a cell in time.sleep(0.05) may still be asleep when the interrupt's grace
+      // period ends, and its worker is replaced: what was printed is kept and the error said once
+      // either way. The SIGINTs the worker takes while the cell sleeps are not raised outside it:
+      // no uncaught error, checked below.)
       expect(errorLine).toMatch(/^(KeyboardInterrupt|SandboxCrash)\b/);
       const tb = await cell.locator('.traceback').innerText();
       expect(tb.split(errorLine)).toHaveLength(2);

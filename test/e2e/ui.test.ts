@@ -133,7 +133,8 @@ describe('notebook page', () => {
       // The cell would run forever: the run ended only because Stop interrupted it.
       expect(stopMs).toBeLessThan(5000);
       expect(await page.locator('.run-status .status-text').innerText()).toMatch(/Stopped/);
-      expect(await page.locator('.cell .cell-status').first().innerText()).toMatch(/interrupted|stopped/);
+      const cellText = await page.locator('.cell').first().innerText();
+      expect(await page.locator('.cell .cell-status').first().innerText(), cellText).toMatch(/interrupted|stopped/);
       expect(await page.getByRole('button', { name: 'Run', exact: true }).isEnabled()).toBe(true);
       console.log(`stop latency: ${stopMs} ms`);
       await context.close();

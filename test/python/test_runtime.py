@@ -203,6 +203,23 @@ class LateInterruptTest(unittest.TestCase):
         finally:
             stop.set()
 
+    def test_sigint_outside_the_cells_code_is_not_raised(self):
+        """While a cell is suspended (time.sleep through JSPI) the worker runs other Python: the
+        event loop's callbacks, cancel_current(). SIGINT must not raise there."""
+        rt, _host = load_runtime()
+        rt._interrupts_reach_code(True)  # as while a cell runs
+        raised = False
+        try:
+            for _ in range(50):
+                signal.raise_signal(signal.SIGINT)  # handled right here: no cell frame on the stack
+                rt.cancel_current()
+        except KeyboardInterrupt:
+            raised = True
+        self.assertFalse(raised)
+        # In the cell's own code it is raised.
+        with self.assertRaises(KeyboardInterrupt):
+            exec(compile("import signal\nsignal.raise_signal(signal.SIGINT)\n", "<cell-7>", "exec"), {})
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

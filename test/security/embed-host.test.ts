@@ -4,7 +4,6 @@
 // the unfixed library the chain ran the host's Function and read and overwrote all of that; now
 // nothing of the host may be read or changed, its DOM stays as it was, and the canary server gets
 // no request. L0_LIB=<folder> runs it against another library build (how the unfixed one was checked).
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -101,7 +100,7 @@ let canary: CanaryServer;
 const servers: StaticServer[] = [];
 
 beforeAll(async () => {
-  if (!process.env.L0_LIB) execFileSync('npx', ['vite', 'build', '-c', 'vite.lib.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  // dist-lib/ is made once for all E2E files by the global setup; L0_LIB points at another build.
   if (!existsSync(join(LIB, 'l0-agent.js'))) throw new Error(`no library build in ${LIB}`);
   browser = await launchChromium();
   canary = await startCanaryServer();

@@ -4,7 +4,6 @@
 // running cell; Deny sends nothing anywhere and the model reads that it was refused; Allow once
 // sends exactly one request; a host on the allowlist is fetched without a question. The page reads
 // other sites through a reader proxy that works like Jina Reader (test/support/reader-proxy.ts).
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -187,8 +186,7 @@ describe('the <l0-agent> widget, default on', () => {
   let server: StaticServer;
 
   beforeAll(async () => {
-    // The library build is what embedders get.
-    execFileSync('npx', ['vite', 'build', '-c', 'vite.lib.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    // dist-lib/: the library build embedders get (made once for all E2E files by the global setup).
     if (!existsSync(join(ROOT, 'dist-lib/index.js'))) throw new Error('the library build is incomplete');
     server = await startStaticServer({
       root: join(ROOT, 'dist-lib'),

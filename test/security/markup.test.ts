@@ -3,7 +3,6 @@
 // todos, facts, draft and final answer. In the page (under its CSP) and in the <l0-agent> widget
 // (a host page with no CSP: the sanitiser alone), the canary server must get no request, nothing
 // outside the allowlist may be rendered, and the layout around the content must not change.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -150,7 +149,15 @@ describe('model markup in the page', () => {
     const site = await startStaticServer({ root: 'dist' });
     closers.push(() => site.close());
     const markup = hostileMarkup(canary.url);
-    const model = await startOpenAIServer({ respond: (_m, req) => hostileTurns(markup)[Math.min(req.callIndex ?? 0, 1)]! });
+    // 'Say hello.' is the control run: an answered session changes the page by itself (the follow-up
+    // box appears, the attach control moves there), so the layout to keep is the one it leaves.
+    let hostileCalls = 0;
+    const model = await startOpenAIServer({
+      respond: (messages) => {
+        if (/Say hello/.test(String(messages[1]?.content))) return turn('Greet.', "submit_final_answer('hello')");
+        return hostileTurns(markup)[Math.min(hostileCalls++, 1)]!;
+      },
+    });
     closers.push(() => model.close());
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -170,6 +177,10 @@ describe('model markup in the page', () => {
     await useOpenAIEndpoint(page, model.url, 'test-model');
 
     const watched = ['.run-button', '#l0-task', '.topbar', '.engine-chip', '.task-form'];
+    await runTask(page, 'Say hello.');
+    expect(await waitForAnswer(page)).toContain('hello');
+    await waitForIdle(page);
+    await page.evaluate(() => document.getElementById('l0-main')!.scrollTo(0, 0));
     const before = await layout(page, watched);
     const stateBefore = await pageState(page);
     for (const sel of watched) expect(before[sel]).toMatchObject({ onTop: true, visible: true });
@@ -213,38 +224,50 @@ describe('model markup in the page', () => {
 });
 
 /** The host page: no CSP, its own content around the widget, the widget mounted with a replay model. */
-function hostPage(turns: string[]): string {
+function hostPage(turns: string[], namespace = 'markup'): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
 <style>body { margin: 0; font: 16px serif; } #slot { width: 480px; height: 640px; margin: 20px; }</style></head>
 <body><h1 id="host-title">Host site</h1><button id="host-button">Host button</button><div id="slot"></div><p id="host-after">Host text after the widget</p>
 <script type="module">
 import { mount } from '/l0/embed.js';
-window.agent = mount(document.getElementById('slot'), { namespace: 'markup', engine: { kind: 'replay', turns: ${JSON.stringify(turns)} }, task: 'Summarise the page.' });
+window.agent = mount(document.getElementById('slot'), { namespace: '${namespace}', engine: { kind: 'replay', turns: ${JSON.stringify(turns)} }, task: 'Summarise the page.' });
 window.ready = true;
 </script></body></html>`;
 }
 
 describe('model markup in the <l0-agent> widget on a host page without a CSP', () => {
   beforeAll(() => {
-    // The library build is what embedders get (a couple of seconds).
-    execFileSync('npx', ['vite', 'build', '-c', 'vite.lib.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    // dist-lib/: the library build embedders get (made once for all E2E files by the global setup).
     if (!existsSync(join(ROOT, 'dist-lib/embed.js'))) throw new Error('the library build is incomplete');
   }, 180_000);
 
   it('loads nothing, renders only allowed elements, and changes neither the host page nor the widget frame', async () => {
     const markup = hostileMarkup(canary.url);
     const html = hostPage(hostileTurns(markup));
+    // The control: the same widget answering without markup. An answered widget changes by itself
+    // (the follow-up box appears, the attach control moves there): its layout is the one to keep.
+    const control = hostPage([turn('Answer.', "submit_final_answer('hello')")], 'markup-control');
     const server: StaticServer = await startStaticServer({
       root: join(ROOT, 'dist-lib'),
       basePath: '/l0/',
       isolation: false,
       handle: (req, res) => {
-        if (new URL(req.url ?? '/', 'http://x').pathname !== '/host.html') return false;
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        if (path !== '/host.html' && path !== '/control.html') return false;
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(path === '/host.html' ? html : control);
         return true;
       },
     });
     closers.push(() => server.close());
+    const widgetWatched = ['button.run', 'textarea.task', 'header', 'form.ask'];
+    const controlPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await controlPage.goto(server.origin + '/control.html');
+    await controlPage.waitForFunction(() => (window as any).ready === true);
+    expect(await controlPage.evaluate(() => (window as any).agent.run().then((t: { status: string }) => t.status))).toBe('answered');
+    await controlPage.evaluate(() => document.querySelector('#slot')!.shadowRoot!.querySelector('.body')!.scrollTo(0, 0));
+    const widgetAnswered = await layout(controlPage, widgetWatched, '#slot');
+    await controlPage.close();
+
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -252,7 +275,6 @@ describe('model markup in the <l0-agent> widget on a host page without a CSP', (
     await page.waitForFunction(() => (window as any).ready === true);
 
     const hostWatched = ['#host-title', '#host-button', '#host-after', '#slot'];
-    const widgetWatched = ['button.run', 'textarea.task', 'header', 'form.ask'];
     const hostBefore = await layout(page, hostWatched.filter((s) => s !== '#slot'));
     const slotBefore = await page.locator('#slot').boundingBox();
     const widgetBefore = await layout(page, widgetWatched, '#slot');
@@ -275,9 +297,10 @@ describe('model markup in the <l0-agent> widget on a host page without a CSP', (
     expect(await pageState(page)).toEqual(stateBefore);
     expect(await page.evaluate(() => getComputedStyle(document.getElementById('slot')!).position)).toBe('static');
     await page.locator('#host-button').click({ trial: true, timeout: 2000 });
-    // Inside the widget: the task box and Run keep their places (scrolled back to the top).
+    // Inside the widget: the task box and Run are where an answer without markup leaves them
+    // (scrolled back to the top).
     await page.evaluate(() => document.querySelector('#slot')!.shadowRoot!.querySelector('.body')!.scrollTo(0, 0));
-    expect(await layout(page, widgetWatched, '#slot')).toEqual(widgetBefore);
+    expect(await layout(page, widgetWatched, '#slot')).toEqual(widgetAnswered);
     expect(errors).toEqual([]);
     await page.close();
   });

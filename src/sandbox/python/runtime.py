@@ -514,9 +514,18 @@ _current_task = None
 
 
 def cancel_current():
-    """Cancels the running cell when it waits on an await (the interrupt buffer only acts while Python runs)."""
-    if _current_task is not None and not _current_task.done():
-        _current_task.cancel()
+    """Cancels the running cell when it is parked on an await (SIGINT only acts while Python runs).
+
+    A cell suspended inside a blocking call (time.sleep through JSPI lets the worker take this very
+    message meanwhile) is still running, not awaiting: cancelling its task would discard the cell's
+    result when it returns. SIGINT reaches it as soon as it runs again.
+    """
+    task = _current_task
+    if task is None or task.done():
+        return
+    if getattr(task.get_coro(), "cr_running", False):
+        return
+    task.cancel()
 
 
 def _late_interrupt(signum, frame):
@@ -529,8 +538,23 @@ def _late_interrupt(signum, frame):
     """
 
 
+def _interrupt_the_cell(signum, frame):
+    """SIGINT while a cell runs: KeyboardInterrupt, if Python is running the cell at that moment.
+
+    While the cell is suspended in a blocking call (time.sleep through JSPI), the worker goes on
+    running other Python: the event loop's callbacks, cancel_current(). A KeyboardInterrupt raised
+    there would escape into JavaScript as an uncaught error and never reach the cell; ignored
+    instead, the host's next SIGINT (150 ms later) finds the cell running.
+    """
+    f = frame
+    while f is not None:
+        if f.f_code.co_filename.startswith("<cell-") or (f.f_code.co_name == "run_cell" and f.f_code.co_filename == "<l0-runtime>"):
+            raise KeyboardInterrupt
+        f = f.f_back
+
+
 def _interrupts_reach_code(on):
-    signal.signal(signal.SIGINT, signal.default_int_handler if on else _late_interrupt)
+    signal.signal(signal.SIGINT, _interrupt_the_cell if on else _late_interrupt)
 
 
 async def run_cell(code, limit):
@@ -554,7 +578,7 @@ async def run_cell(code, limit):
         _current_task = None
     try:
         try:
-            _interrupts_reach_code(True)  # (the cell's code may have replaced the handler)
+            _interrupts_reach_code(True)  # (also undoes a handler the last cell's code installed)
             runner = CodeRunner(
                 code,
                 return_mode="last_expr",
