@@ -76,7 +76,7 @@ function endpointCorsMessage(url: string, origin = pageOrigin() ?? '<this page\'
     `Allow ${origin} on the server, then try again:\n` +
     `• vLLM: --allowed-origins '["${origin}"]'\n` +
     `• Ollama: OLLAMA_ORIGINS=${origin} ollama serve\n` +
-    `• llama.cpp llama-server: --cors-origins ${origin} (older builds allow every origin)\n` +
+    `• llama.cpp llama-server: allows every origin by default; behind a proxy, the proxy must pass its CORS headers on\n` +
     `• LM Studio: lms server start --cors (or Enable CORS in its server settings)\n` +
     `• anything else: a reverse proxy that adds Access-Control-Allow-Origin.`
   );

@@ -48,7 +48,7 @@ describe('the endpoint form', () => {
       const cors = await panelError(page).innerText();
       expect(cors).toMatch(/^cors: /);
       expect(cors).toContain(new URL(app.site.url).origin); // the origin to allow
-      for (const fix of ['--allowed-origins', 'OLLAMA_ORIGINS', '--cors-origins', 'lms server start --cors']) expect(cors).toContain(fix);
+      for (const fix of ['--allowed-origins', 'OLLAMA_ORIGINS', 'llama-server', 'lms server start --cors']) expect(cors).toContain(fix);
       expect(cors).not.toMatch(/Could not reach|nothing answered/);
       expect(noCors.requests.some((r) => r.path === '/v1/models')).toBe(true); // it did answer
       await page.getByRole('dialog', { name: 'Model' }).screenshot({ path: `${SCREENSHOTS}/model-cors-error.png` });
