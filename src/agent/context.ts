@@ -33,6 +33,7 @@
  */
 import {
   EMPTY_NOTEPAD,
+  formatFileSize,
   shownMime,
   turnsOf,
   type CellOutput,
@@ -58,20 +59,6 @@ function followUpText(question: string, attachments?: readonly TurnAttachment[])
   return `Follow-up question: ${withFiles(question, attachments)}`;
 }
 
-/** '35 B', '1.2 KB', '3.4 MB': sizes as the model reads them. */
-function sizeText(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '? B';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
 /** Longest first line of an attached text file the model is shown. */
 const FIRST_LINE_CHARS = 200;
 /** At most this many attached files are listed one per line; the rest are counted. */
@@ -84,7 +71,7 @@ const LISTED_ATTACHMENTS = 50;
  */
 function attachmentsText(attachments: readonly TurnAttachment[]): string {
   const lines = attachments.slice(0, LISTED_ATTACHMENTS).map((a) => {
-    const facts = [sizeText(Number(a.size)), ...(typeof a.type === 'string' && a.type ? [a.type] : [])].join(', ');
+    const facts = [formatFileSize(Number(a.size)), ...(typeof a.type === 'string' && a.type ? [a.type] : [])].join(', ');
     const first = typeof a.firstLine === 'string' ? `; first line: ${JSON.stringify(a.firstLine.slice(0, FIRST_LINE_CHARS))}` : '';
     return `- ${String(a.name)} (${facts})${first}`;
   });
@@ -348,7 +335,7 @@ const NOTED_FILES = 5;
 function newFilesNote(files: readonly WorkspaceFile[], output: string): string | undefined {
   const unnamed = files.filter((f) => !output.includes(f.name.split('/').pop() ?? f.name));
   if (!unnamed.length) return undefined;
-  const named = unnamed.slice(0, NOTED_FILES).map((f) => `${f.name} (${sizeText(f.size)})`);
+  const named = unnamed.slice(0, NOTED_FILES).map((f) => `${f.name} (${formatFileSize(f.size)})`);
   const more = unnamed.length > NOTED_FILES ? ` and ${unnamed.length - NOTED_FILES} more` : '';
   return `[New in the working directory: ${named.join(', ')}${more}]`;
 }

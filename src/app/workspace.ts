@@ -3,8 +3,8 @@
 // listing becomes the Files panel's state, and files that changed are saved (size-capped) and
 // files that went are deleted; a fresh sandbox (reload, another session, Restart Python) gets the
 // session's saved files back before the next run. What could not be kept is said, per file.
-import { isSessionFileStore, L0Error, toErrorData, type CellResult, type ErrorData, type Sandbox, type SavedFileInfo, type SessionFileStore, type SessionStore, type Trajectory, type TurnAttachment, type WorkspaceFile } from '../protocols';
-import { DEFAULT_MAX_FILE_BYTES, formatFileSize, MAX_LISTED_FILES, sanitizeFileName } from '../sandbox/workspace-names';
+import { formatFileSize, isSessionFileStore, L0Error, toErrorData, type CellResult, type ErrorData, type Sandbox, type SavedFileInfo, type SessionFileStore, type SessionStore, type Trajectory, type TurnAttachment, type WorkspaceFile } from '../protocols';
+import { DEFAULT_MAX_FILE_BYTES, MAX_LISTED_FILES, sanitizeFileName } from '../sandbox/workspace-names';
 import type { Observable } from './state';
 import type { AppState, AttachableFile, FileEntry, PendingAttachment } from './types';
 

@@ -1,8 +1,8 @@
 // A working directory in memory with the real sandbox's rules (names, size limit, listing order,
 // errors): the file half of FakeSandbox and of other test sandboxes, so code above the Sandbox
 // interface (the agent, the app) is tested against the same behaviour as PyodideSandbox.
-import { L0Error, type Sandbox, type WorkspaceFile, type WorkspaceUpload } from '../protocols';
-import { DEFAULT_MAX_FILE_BYTES, formatFileSize, MAX_LISTED_FILES, uploadsProblem, workspacePathProblem, WORKSPACE_DIR } from './workspace-names';
+import { formatFileSize, L0Error, type Sandbox, type WorkspaceFile, type WorkspaceUpload } from '../protocols';
+import { DEFAULT_MAX_FILE_BYTES, MAX_LISTED_FILES, uploadsProblem, workspacePathProblem, WORKSPACE_DIR } from './workspace-names';
 
 type WorkspaceMethods = Pick<Sandbox, 'writeFiles' | 'listFiles' | 'readFile' | 'clearFiles'>;
 

@@ -7,6 +7,7 @@
 // Refused: absolute paths, '.' and '..' parts, empty parts ('a//b', a trailing '/'), backslashes,
 // NUL and other control characters, a part over 255 UTF-8 bytes (a file system's NAME_MAX), a
 // path over 1,024 characters or 8 levels deep.
+import { formatFileSize } from '../protocols';
 
 /** Python's working directory in the sandbox. */
 export const WORKSPACE_DIR = '/workspace';
@@ -73,20 +74,6 @@ export function sanitizeFileName(raw: string): string | undefined {
     name = cutUtf8(name.slice(0, name.length - ext.length), MAX_NAME_PART_BYTES - utf8Length(ext)) + ext;
   }
   return workspacePathProblem(name) ? undefined : name;
-}
-
-/** '1.2 KB'-style sizes for messages (the same text for the page, the widget and the model). */
-export function formatFileSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '?';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // pastes onto an element. File names are user text: always text nodes, never markup.
 import type { AttachableFile, PendingAttachment } from '../app/index';
 import type { TurnAttachment } from '../protocols';
-import { formatFileSize } from '../sandbox/workspace-names';
+import { formatFileSize } from '../protocols';
 import { h, setChildren, uid } from './dom';
 
 /** Read-only chips of a question's files ("data.csv · 1.2 KB"), in a labelled list. */

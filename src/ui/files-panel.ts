@@ -7,7 +7,7 @@
 // them and never renders them.
 import type { FileEntry } from '../app/index';
 import { toErrorData, type ErrorData } from '../protocols';
-import { formatFileSize } from '../sandbox/workspace-names';
+import { formatFileSize } from '../protocols';
 import { TEXT_PREVIEW_CHARS } from './display-limits';
 import { h, setChildren, uid } from './dom';
 import { createLongList, longTextBlock, safely } from './long-content';
