@@ -206,6 +206,9 @@ describe('rich outputs and packages in the notebook page', () => {
     expect((await cell.locator('pre.cell-output').innerText()).trim()).toBe('answer 42');
     expect(await cell.locator('.rich-output[data-mime="text/html"] table').last().innerText()).toContain('alpha');
     expect(packages.requests.length).toBe(online);
+    // Tall enough that the cell is shown whole below the task box (which stays on top when scrolled).
+    await page.setViewportSize({ width: 1280, height: 1800 });
+    await page.evaluate(() => document.getElementById('l0-main')?.scrollTo(0, 0));
     await cell.screenshot({ path: `${SCREENSHOTS}/rich-output.png` });
     const saved = JSON.parse(await exportLatest(page, 'Export JSON')) as { trajectory: { systemPrompt: string } };
     // Offline, only what is in this browser is offered, by name.
