@@ -557,6 +557,10 @@ def _interrupts_reach_code(on):
     signal.signal(signal.SIGINT, _interrupt_the_cell if on else _late_interrupt)
 
 
+# Until the first cell runs (the package step before it included), as between any two cells.
+_interrupts_reach_code(False)
+
+
 async def run_cell(code, limit):
     global _counter, _final_answer, _current_task
     _counter += 1
