@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { assistantContent, messagesForStep, renderNotepad, runAgent } from '../src/agent';
 import { ScriptedLLM } from '../src/llm/scripted';
-import { EMPTY_NOTEPAD, type CellResult, type ChatMessage, type NotepadState, type NotepadStore, type Sandbox, type Trajectory, type WorkspaceUpload } from '../src/protocols';
-import { memoryWorkspace } from '../src/sandbox/memory-workspace';
+import { EMPTY_NOTEPAD, type CellResult, type ChatMessage, type NotepadState, type NotepadStore, type Sandbox, type Trajectory } from '../src/protocols';
+import { MemoryFilesSandbox } from '../src/sandbox/memory-workspace';
 import { createPyodideSandbox } from '../src/sandbox';
 
 const CHARS_PER_TOKEN = 4;
@@ -83,7 +83,7 @@ async function prefixReuse(sandbox: Sandbox) {
   };
 }
 
-class InstantSandbox implements Sandbox {
+class InstantSandbox extends MemoryFilesSandbox implements Sandbox {
   readonly info = { interrupt: 'restart', toolBridge: 'none', pyodideVersion: '-', pythonVersion: '-' } as const;
   private notepad: NotepadState = EMPTY_NOTEPAD;
   async runCell(code: string): Promise<CellResult> {
@@ -98,20 +98,6 @@ class InstantSandbox implements Sandbox {
   }
   async setNotepad(s: NotepadState) {
     this.notepad = s;
-  }
-  /** The working directory, in memory (the real sandbox's rules). */
-  readonly workspace = memoryWorkspace();
-  writeFiles(files: WorkspaceUpload[]) {
-    return this.workspace.writeFiles(files);
-  }
-  listFiles() {
-    return this.workspace.listFiles();
-  }
-  readFile(name: string) {
-    return this.workspace.readFile(name);
-  }
-  clearFiles() {
-    return this.workspace.clearFiles();
   }
   async dispose() {}
 }

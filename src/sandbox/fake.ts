@@ -1,6 +1,6 @@
 // A scriptable Sandbox for tests of code that only needs the interface (agent loop, UI).
-import { EMPTY_NOTEPAD, type CellResult, type NotepadState, type RunCellOptions, type Sandbox, type SandboxInfo, type WorkspaceUpload } from '../protocols';
-import { memoryWorkspace, type MemoryWorkspace } from './memory-workspace';
+import { EMPTY_NOTEPAD, type CellResult, type NotepadState, type RunCellOptions, type Sandbox, type SandboxInfo } from '../protocols';
+import { MemoryFilesSandbox } from './memory-workspace';
 
 /** A scripted answer to one cell: a fixed partial result, or a function of the code and notepad. */
 export type FakeCellScript =
@@ -17,7 +17,7 @@ export interface FakeSandboxOptions {
   maxFileBytes?: number;
 }
 
-export class FakeSandbox implements Sandbox {
+export class FakeSandbox extends MemoryFilesSandbox implements Sandbox {
   readonly info: SandboxInfo;
   /** Every cell's code, in order. */
   readonly cells: string[] = [];
@@ -26,13 +26,11 @@ export class FakeSandbox implements Sandbox {
   restarts = 0;
   interrupts = 0;
   disposed = false;
-  /** The working directory, in memory: a scripted cell "writes" a file with `workspace.files.set(...)`. */
-  readonly workspace: MemoryWorkspace;
   private notepad: NotepadState;
   private readonly script: FakeCellScript[];
 
   constructor(private readonly options: FakeSandboxOptions = {}) {
-    this.workspace = memoryWorkspace(options.maxFileBytes);
+    super(options.maxFileBytes);
     this.script = [...(options.script ?? [])];
     this.notepad = structuredClone(options.notepad ?? EMPTY_NOTEPAD);
     this.info = { interrupt: 'interrupt-buffer', toolBridge: 'none', pyodideVersion: 'fake', pythonVersion: 'fake', ...options.info };
@@ -82,22 +80,6 @@ export class FakeSandbox implements Sandbox {
 
   async setNotepad(state: NotepadState): Promise<void> {
     this.notepad = structuredClone(state);
-  }
-
-  writeFiles(files: WorkspaceUpload[]) {
-    return this.workspace.writeFiles(files);
-  }
-
-  listFiles() {
-    return this.workspace.listFiles();
-  }
-
-  readFile(name: string) {
-    return this.workspace.readFile(name);
-  }
-
-  clearFiles() {
-    return this.workspace.clearFiles();
   }
 
   async dispose(): Promise<void> {

@@ -15,7 +15,7 @@ export interface MemoryWorkspace extends WorkspaceMethods {
 
 const fileError = (message: string) => new L0Error({ kind: 'file', message });
 
-export function memoryWorkspace(maxFileBytes = DEFAULT_MAX_FILE_BYTES, now: () => number = Date.now): MemoryWorkspace {
+function memoryWorkspace(maxFileBytes = DEFAULT_MAX_FILE_BYTES, now: () => number = Date.now): MemoryWorkspace {
   const files = new Map<string, { data: Uint8Array; mtime: number }>();
   const listing = (): WorkspaceFile[] =>
     [...files.entries()]
@@ -46,4 +46,33 @@ export function memoryWorkspace(maxFileBytes = DEFAULT_MAX_FILE_BYTES, now: () =
       files.clear();
     },
   };
+}
+
+/**
+ * The file half of a Sandbox made for tests and benchmarks: a working directory in memory and the
+ * four file methods on it (FakeSandbox, the agent tests' and the benchmark's sandboxes extend it).
+ */
+export abstract class MemoryFilesSandbox implements WorkspaceMethods {
+  /** The working directory: a scripted cell "writes" a file with `workspace.files.set(...)`. */
+  readonly workspace: MemoryWorkspace;
+
+  constructor(maxFileBytes?: number) {
+    this.workspace = memoryWorkspace(maxFileBytes);
+  }
+
+  writeFiles(files: WorkspaceUpload[]) {
+    return this.workspace.writeFiles(files);
+  }
+
+  listFiles() {
+    return this.workspace.listFiles();
+  }
+
+  readFile(name: string) {
+    return this.workspace.readFile(name);
+  }
+
+  clearFiles() {
+    return this.workspace.clearFiles();
+  }
 }

@@ -1,6 +1,6 @@
 // Shared helpers for the agent tests (not a test file).
-import type { AgentEvent, CellResult, NotepadState, NotepadStore, RunCellOptions, Sandbox, Tool, Trajectory, TrajectoryStep, WorkspaceUpload } from '../../src/protocols';
-import { memoryWorkspace } from '../../src/sandbox/memory-workspace';
+import type { AgentEvent, CellResult, NotepadState, NotepadStore, RunCellOptions, Sandbox, Tool, Trajectory, TrajectoryStep } from '../../src/protocols';
+import { MemoryFilesSandbox } from '../../src/sandbox/memory-workspace';
 import { EMPTY_NOTEPAD } from '../../src/protocols';
 
 /** A NotepadStore in memory that records every save, in order. */
@@ -32,13 +32,15 @@ export class RecordingStore implements NotepadStore {
  * A sandbox whose cells are answered by a function: for testing how the loop copes with sandbox
  * behaviour a real interpreter cannot be made to show on demand (a hung interrupt, a restart).
  */
-export class FunctionSandbox implements Sandbox {
+export class FunctionSandbox extends MemoryFilesSandbox implements Sandbox {
   readonly info = { interrupt: 'restart', toolBridge: 'none', pyodideVersion: 'fake', pythonVersion: 'fake' } as const;
   notepad: NotepadState = EMPTY_NOTEPAD;
   interrupts = 0;
   cells: string[] = [];
   private pendingInterrupt?: () => void;
-  constructor(private readonly answer: (code: string, self: FunctionSandbox, options?: RunCellOptions) => Partial<CellResult> | Promise<Partial<CellResult>>) {}
+  constructor(private readonly answer: (code: string, self: FunctionSandbox, options?: RunCellOptions) => Partial<CellResult> | Promise<Partial<CellResult>>) {
+    super();
+  }
   async runCell(code: string, options?: RunCellOptions): Promise<CellResult> {
     this.cells.push(code);
     const r = await this.answer(code, this, options);
@@ -59,20 +61,6 @@ export class FunctionSandbox implements Sandbox {
   }
   async setNotepad(state: NotepadState) {
     this.notepad = structuredClone(state);
-  }
-  /** The working directory, in memory (the real sandbox's rules). */
-  readonly workspace = memoryWorkspace();
-  writeFiles(files: WorkspaceUpload[]) {
-    return this.workspace.writeFiles(files);
-  }
-  listFiles() {
-    return this.workspace.listFiles();
-  }
-  readFile(name: string) {
-    return this.workspace.readFile(name);
-  }
-  clearFiles() {
-    return this.workspace.clearFiles();
   }
   async dispose() {}
 }
