@@ -395,8 +395,9 @@ describe('style isolation', () => {
       await page.evaluate(() => document.querySelector('l0-agent')!.run());
       await page.locator('l0-agent .answer').waitFor({ state: 'visible' });
       await page.locator('l0-agent details.notepad-box summary').click();
-      // Freeze the live parts (timers) so both renderings are comparable.
-      await page.evaluate(() => document.querySelector('l0-agent')!.shadowRoot!.querySelectorAll('.cell-timing').forEach((e) => (e.textContent = '')));
+      // Freeze the live parts (timers, and the token rates measured from them) so both renderings
+      // are comparable.
+      await page.evaluate(() => document.querySelector('l0-agent')!.shadowRoot!.querySelectorAll('.cell-timing, .cell-stats').forEach((e) => (e.textContent = '')));
       styles[name] = await widgetStyles(page);
       // The widget's box, inset past its rounded corners (where the host's own background shows).
       const box = (await page.locator('l0-agent .l0-embed').boundingBox())!;
