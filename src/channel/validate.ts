@@ -82,6 +82,16 @@ export const num =
     return v;
   };
 
+/**
+ * A measured rate or duration: a number, kept when finite and dropped (undefined) otherwise. A
+ * runtime divides by zero where nothing was measured (a one-token reply has no decode step), and
+ * a figure we only display must not cost the reply it comes with.
+ */
+export const measurement: Check<number | undefined> = (v, _ctx, path) => {
+  if (typeof v !== 'number') reject(path, 'expected a number');
+  return Number.isFinite(v) ? v : undefined;
+};
+
 /** Bytes (see plainBytes), at most `max` of them, returned as a fresh copy nobody else holds. */
 export const bytes =
   (max: number): Check<Uint8Array> =>

@@ -5,7 +5,7 @@
 // on the page. Nothing here imports `@mlc-ai/web-llm` at run time (types only).
 import type { ChatCompletionChunk, InitProgressReport } from '@mlc-ai/web-llm';
 import { openChannel, type ChannelStats, type WorkerEndpoint } from '../channel/channel';
-import { arrayOf, bool, int, none, nullable, num, object, optional, str, type Check } from '../channel/validate';
+import { arrayOf, bool, int, measurement, none, nullable, num, object, optional, str, type Check } from '../channel/validate';
 import { L0Error } from '../protocols';
 import type { WebLLMAppConfig } from './models';
 import type { StreamingChatRequest, WebLLMWorkerApi, WebLLMWorkerEvents } from './webllm-worker-api';
@@ -63,11 +63,11 @@ const chunk = object({
       total_tokens: optional(int(0)),
       extra: optional(
         object({
-          prefill_tokens_per_s: optional(num()),
-          decode_tokens_per_s: optional(num()),
-          time_to_first_token_s: optional(num()),
-          time_per_output_token_s: optional(num()),
-          e2e_latency_s: optional(num()),
+          prefill_tokens_per_s: optional(measurement),
+          decode_tokens_per_s: optional(measurement),
+          time_to_first_token_s: optional(measurement),
+          time_per_output_token_s: optional(measurement),
+          e2e_latency_s: optional(measurement),
         }),
       ),
     }),

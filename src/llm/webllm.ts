@@ -305,11 +305,13 @@ export class WebLLMEngine implements LLM {
       text = finalText;
     }
     const result: GenerateResult = { text, finishReason: finish ?? 'stop', usage: this.accountUsage(messages, text, finish ?? 'stop', usage) };
+    // WebLLM divides by zero where nothing was measured (a one-token reply has no decode step).
+    const finite = (x: number | undefined) => (Number.isFinite(x) ? x : undefined);
     this.lastStats = {
-      prefillTokensPerS: usage?.extra?.prefill_tokens_per_s,
-      decodeTokensPerS: usage?.extra?.decode_tokens_per_s,
-      timeToFirstTokenS: usage?.extra?.time_to_first_token_s,
-      e2eLatencyS: usage?.extra?.e2e_latency_s,
+      prefillTokensPerS: finite(usage?.extra?.prefill_tokens_per_s),
+      decodeTokensPerS: finite(usage?.extra?.decode_tokens_per_s),
+      timeToFirstTokenS: finite(usage?.extra?.time_to_first_token_s),
+      e2eLatencyS: finite(usage?.extra?.e2e_latency_s),
     };
     return result;
   }

@@ -82,7 +82,8 @@ function standInEngine(replies: string[][], opts: { loseDeviceOnCall?: number; p
                   // As WebLLM counts: decode steps only, not the token sampled at the end of prefill.
                   completion_tokens: Math.max(0, tokens.length - 1),
                   total_tokens: 0,
-                  extra: { prefill_tokens_per_s: 500, decode_tokens_per_s: 40, time_to_first_token_s: 0.1, e2e_latency_s: 1, time_per_output_token_s: 0.025 },
+                  // WebLLM divides the decode steps by their time: 0 / 0 when the reply is one token.
+                  extra: { prefill_tokens_per_s: 500, decode_tokens_per_s: tokens.length > 1 ? 40 : NaN, time_to_first_token_s: 0.1, e2e_latency_s: 1, time_per_output_token_s: tokens.length > 1 ? 0.025 : Infinity },
                 },
               };
               completed = true;
@@ -170,6 +171,14 @@ describe.each(transports)('WebLLMEngine generation, engine %s', (_name, through)
     expect(r.finishReason).toBe('stop');
     expect(deltas.join('')).not.toContain('</co');
     expect(llm.lastStats).toMatchObject({ prefillTokensPerS: 500, decodeTokensPerS: 40 });
+  });
+
+  it('a one-token reply (no decode step: WebLLM reports NaN tok/s) arrives whole; only that figure is left out', async () => {
+    const { engine } = standInEngine([['Yes']]);
+    const llm = WebLLMEngine.fromLoadedEngine(await through(engine), { modelId: 'L0-4B-q4f16_1-MLC' });
+    const r = await llm.generate([sys, task], { maxTokens: 1 });
+    expect(r.text).toBe('Yes');
+    expect(llm.lastStats).toEqual({ prefillTokensPerS: 500, decodeTokensPerS: undefined, timeToFirstTokenS: 0.1, e2eLatencyS: 1 });
   });
 
   it('abort calls interruptGenerate and resolves with the text so far', async () => {
