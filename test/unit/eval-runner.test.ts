@@ -1,4 +1,4 @@
-// The eval runner end to end: 10 HotpotQA questions, the real agent loop, real Pyodide, the real
+// The eval runner end to end: 6 HotpotQA questions (one of each outcome), the real agent loop, real Pyodide, the real
 // OpenAI client against a local scripted OpenAI-compatible server; interrupt + resume.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,28 +18,28 @@ const DATASET = 'data/qa/hotpotqa.jsonl';
 const items = readFileSync(DATASET, 'utf8')
   .trim()
   .split('\n')
-  .slice(0, 10)
+  .slice(0, 6)
   .map((l) => JSON.parse(l) as { id: string; question: string; answers: string[]; context: { title: string }[] });
 
 const turn = (think: string, code: string) => `<think>${think}</think>\n<code>\n${code}\n</code><end_code>`;
 const py = (s: string) => JSON.stringify(s);
 
-/** What the scripted model does for question i at step n (1-based). */
+/** What the scripted model does for question i at step n (1-based): one question of each outcome. */
 function scripted(i: number, step: number): string {
   const item = items[i]!;
   const gold = item.answers[0]!;
   const search = turn('I will search the local documents first.', `hits = web_search(${py(item.question)}, k=3)\nprint([h["title"] for h in hits])`);
   const submit = (a: string) => turn('The documents give me the answer now.', `submit_final_answer(${py(a)})`);
   switch (i) {
-    case 5: // partly right: one extra token
+    case 1: // partly right: one extra token
       return step === 1 ? search : submit(`${gold} indeed`);
-    case 6: // wrong
+    case 2: // wrong
       return step === 1 ? search : submit('Nobody at all');
-    case 7: // a Python error first
+    case 3: // a Python error first
       return step === 1 ? turn('Let me look at a variable I never set.', 'print(undefined_name)') : submit(gold);
-    case 8: // never answers: runs into max-steps
+    case 4: // never answers: runs into max-steps
       return turn('I keep searching for more evidence.', `print(len(web_search(${py(item.context[0]!.title)})))`);
-    case 9: // a turn without code first
+    case 5: // a turn without code first
       return step === 1 ? 'I think the answer is obvious but I forgot the code.' : submit(gold);
     default:
       return step === 1 ? search : submit(gold);
@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 const args = (out: string, extra: string[] = []) => [
-  '--dataset', DATASET, '--limit', '10', '--engine', 'openai', '--base-url', server.url, '--model', 'scripted-l0',
+  '--dataset', DATASET, '--limit', '6', '--engine', 'openai', '--base-url', server.url, '--model', 'scripted-l0',
   '--max-steps', '3', '--concurrency', '2', '--samples', '1', '--out', out, ...extra,
 ];
 const quietIO = (signal?: AbortSignal, onErr?: (s: string) => void) => ({ stdout: () => {}, stderr: (s: string) => onErr?.(s), signal });
@@ -92,7 +92,7 @@ function stable(text: string): unknown {
   );
 }
 
-describe('eval runner over 10 HotpotQA questions', () => {
+describe('eval runner over 6 HotpotQA questions', () => {
   // Each question starts a fresh Pyodide: generous timeouts for a busy machine.
   const SLOW = 600_000;
   it('scores a full run exactly and writes results, summary and RL export', { timeout: SLOW }, async () => {
@@ -103,33 +103,33 @@ describe('eval runner over 10 HotpotQA questions', () => {
 
     const records = readJsonl<EvalRecord>(join(out, 'results.jsonl'));
     expect(records.map((r) => r.id)).toEqual(items.map((i) => i.id));
-    expect(records.map((r) => r.status)).toEqual(['answered', 'answered', 'answered', 'answered', 'answered', 'answered', 'answered', 'answered', 'max-steps', 'answered']);
-    expect(records.map((r) => r.em)).toEqual([1, 1, 1, 1, 1, 0, 0, 1, 0, 1]);
-    expect(records.map((r) => r.steps)).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 3, 2]);
+    expect(records.map((r) => r.status)).toEqual(['answered', 'answered', 'answered', 'answered', 'max-steps', 'answered']);
+    expect(records.map((r) => r.em)).toEqual([1, 0, 0, 1, 0, 1]);
+    expect(records.map((r) => r.steps)).toEqual([2, 2, 2, 2, 3, 2]);
 
-    const g = normalizeAnswer(items[5]!.answers[0]).split(' ').length; // pred = gold + 1 extra token
-    const f1Item5 = (2 * (g / (g + 1)) * 1) / (g / (g + 1) + 1);
-    expect(records[5]!.f1).toBe(f1Item5);
-    expect(records[5]!.answer).toBe(`${items[5]!.answers[0]} indeed`);
+    const g = normalizeAnswer(items[1]!.answers[0]).split(' ').length; // pred = gold + 1 extra token
+    const f1Item1 = (2 * (g / (g + 1)) * 1) / (g / (g + 1) + 1);
+    expect(records[1]!.f1).toBe(f1Item1);
+    expect(records[1]!.answer).toBe(`${items[1]!.answers[0]} indeed`);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as EvalSummary;
     expect(summary.datasets.map((d) => d.dataset)).toEqual(['hotpotqa']);
     const s = summary.datasets[0]!;
-    expect(s.n).toBe(10);
-    expect(s.em).toBe(0.7);
-    expect(s.f1).toBe((7 + f1Item5) / 10);
-    expect(s.meanSteps).toBe(2.1);
-    expect(s.answered).toBe(9);
+    expect(s.n).toBe(6);
+    expect(s.em).toBe(0.5);
+    expect(s.f1).toBe((3 + f1Item1) / 6);
+    expect(s.meanSteps).toBe(13 / 6);
+    expect(s.answered).toBe(5);
     expect(s.failures).toEqual({ 'max-steps': 1 });
-    expect(stdout).toMatch(/hotpotqa\s+10\s+70\.0\s+/);
+    expect(stdout).toMatch(/hotpotqa\s+6\s+50\.0\s+/);
 
     // Rewards per part, from L0's formulas on these scripted turns.
     expect(records[0]!.reward.qa).toBe(1); // 0.9*EM + 0.1*has_answer
-    expect(records[6]!.reward.qa).toBeCloseTo(0.1, 12);
-    expect(records[8]!.reward.qa).toBe(0); // no answer
+    expect(records[2]!.reward.qa).toBeCloseTo(0.1, 12);
+    expect(records[4]!.reward.qa).toBe(0); // no answer
     expect(records[0]!.reward.format).toBe(1);
-    expect(records[9]!.reward.format).toBe(0.5); // one of two turns had no code
-    expect(records[7]!.reward.codeExecution).toBeLessThan(records[0]!.reward.codeExecution); // the NameError step
+    expect(records[5]!.reward.format).toBe(0.5); // one of two turns had no code
+    expect(records[3]!.reward.codeExecution).toBeLessThan(records[0]!.reward.codeExecution); // the NameError step
 
     // The search ran in Python over the question's own paragraphs, under L0's tool name.
     const cell = records[0]!.trajectory.steps[0]!.cell!;
@@ -140,7 +140,7 @@ describe('eval runner over 10 HotpotQA questions', () => {
 
     // RL export: one line per trajectory, prompts exactly as the server received them.
     const rl = readJsonl<RLRecord>(join(out, 'rl.jsonl'));
-    expect(rl.length).toBe(10);
+    expect(rl.length).toBe(6);
     expect(rl[0]!.model).toMatchObject({ id: 'scripted-l0', max_steps: 3 });
     expect(rl[0]!.steps[1]!.reward.total).toBeCloseTo(rl[0]!.rewards.total! - rl[0]!.steps[0]!.reward.total!, 12);
     const sentToServer = server.requests
@@ -155,18 +155,18 @@ describe('eval runner over 10 HotpotQA questions', () => {
     const first = await runCli(
       args(out),
       quietIO(controller.signal, (line) => {
-        if (/\] 4\/10/.test(line)) controller.abort();
+        if (/\] 3\/6/.test(line)) controller.abort();
       }),
     );
     expect(first.code).toBe(130);
     const partial = readJsonl<EvalRecord>(join(out, 'results.jsonl'));
-    expect(partial.length).toBeGreaterThanOrEqual(4);
-    expect(partial.length).toBeLessThan(10);
+    expect(partial.length).toBeGreaterThanOrEqual(3);
+    expect(partial.length).toBeLessThan(6);
 
     let resumeLog = '';
     const second = await runCli(args(out), quietIO(undefined, (s) => (resumeLog += s)));
     expect(second.code).toBe(0);
-    expect(resumeLog).toContain(`resuming: ${partial.length} of 10 already done`);
+    expect(resumeLog).toContain(`resuming: ${partial.length} of 6 already done`);
 
     const full = join(dir, 'full');
     const files = (name: string) => [join(out, name), join(full, name)].map((f) => stable(readFileSync(f, 'utf8')));
@@ -203,22 +203,22 @@ describe('the eval CLI as a process', () => {
 
   it('stops on SIGINT with exit code 130 and resumes to the same records', { timeout: 600_000 }, async () => {
     const out = join(dir, 'process');
-    const cli = () => args(out, ['--concurrency', '1', '--limit', '4']); // later flags win
+    const cli = () => args(out, ['--concurrency', '1', '--limit', '3']); // later flags win
     let sent = false;
     const first = await runProcess(cli(), (err, kill) => {
-      if (!sent && /\] 1\/4/.test(err)) {
+      if (!sent && /\] 1\/3/.test(err)) {
         sent = true;
         kill();
       }
     });
     expect(first.code).toBe(130);
-    expect(first.stderr).toMatch(/interrupted: [1-3] of 4 done; run the same command again to resume/);
+    expect(first.stderr).toMatch(/interrupted: [12] of 3 done; run the same command again to resume/);
     const second = await runProcess(cli());
     expect(second.code).toBe(0);
-    expect(second.stderr).toMatch(/resuming: [1-3] of 4 already done/);
-    expect(second.stdout).toMatch(/hotpotqa\s+4\s+100\.0\s+/);
+    expect(second.stderr).toMatch(/resuming: [12] of 3 already done/);
+    expect(second.stdout).toMatch(/hotpotqa\s+3\s+33\.3\s+/);
     const pick = (f: string) => readJsonl<EvalRecord>(f).map((r) => [r.id, r.answer, r.em, r.reward, r.steps]);
-    expect(pick(join(out, 'results.jsonl'))).toEqual(pick(join(dir, 'full', 'results.jsonl')).slice(0, 4));
+    expect(pick(join(out, 'results.jsonl'))).toEqual(pick(join(dir, 'full', 'results.jsonl')).slice(0, 3));
   });
 
   it('counts an unreachable model server as error:network failures', { timeout: 300_000 }, async () => {
