@@ -107,18 +107,29 @@ export function createCellView(stepNumber: number, maxSteps?: number, actions?: 
   let fullCode = '';
 
   // The output box follows its newest line while the reader is at its bottom; scrolling up in it
-  // stops that until they scroll back down. (Scroll events say where the reader is, so a streamed
-  // chunk costs no layout read; the scroll itself waits for the next frame, once per frame.)
+  // stops that until they scroll back down. Scroll events say where the reader is, so a streamed
+  // chunk costs no layout read; the scroll itself, and one height read, wait for the next frame.
+  // A scroll event is dispatched a frame after the scroll, and lines that arrive in between make the
+  // box taller: judged against the current height, a reader who reached the bottom (or our own
+  // scroll to it) would look "above the bottom" and following would stop for good. So "at the
+  // bottom" is judged against the height the box had at the last frame, unless the reader moved up.
   let followOutput = true;
   let followFrame = 0;
+  let heightAtLastFrame = 0;
+  let lastScrollTop = 0;
   outputPre.addEventListener('scroll', () => {
-    followOutput = outputPre.scrollHeight - outputPre.scrollTop - outputPre.clientHeight < 8;
+    const top = outputPre.scrollTop;
+    const movedUp = top < lastScrollTop;
+    lastScrollTop = top;
+    const height = movedUp ? outputPre.scrollHeight : Math.min(heightAtLastFrame, outputPre.scrollHeight);
+    followOutput = height - top - outputPre.clientHeight < 8;
   });
   function followNewest(): void {
-    if (!followOutput || followFrame) return;
+    if (followFrame) return;
     followFrame = requestAnimationFrame(() => {
       followFrame = 0;
       if (followOutput) outputPre.scrollTop = outputPre.scrollHeight;
+      heightAtLastFrame = outputPre.scrollHeight;
     });
   }
 
