@@ -331,6 +331,9 @@ export function createAppController(options: AppControllerOptions): AppControlle
         () => false,
       );
     },
+    weightsMoved(modelId) {
+      engines.forget((c) => c.kind === 'webllm' && c.model === modelId);
+    },
     async saveSettings(s) {
       state.set({ settings: s, status: 'Settings saved.' });
       await persist(SETTINGS_KEY, s);

@@ -16,11 +16,17 @@ export interface EngineSlot {
   forRun(choice: EngineChoice): Promise<LLM>;
   /** Cancels a load in flight (its promise rejects with kind 'aborted'). */
   cancel(): void;
+  /**
+   * The engine loaded (or loading) for a choice that `matches` is not reused: the next load makes
+   * a new one and disposes it then (a model's weights moved; a run using it keeps it meanwhile).
+   */
+  forget(matches: (choice: EngineChoice) => boolean): void;
   dispose(): Promise<void>;
 }
 
 interface Entry {
   key: string;
+  choice: EngineChoice;
   promise: Promise<LLM>;
   abort: AbortController;
 }
@@ -45,7 +51,7 @@ export function createEngineSlot(create: CreateEngine, onProgress: (p: LoadProgr
     release(current);
     const spec: EngineChoice = choice.kind === 'replay' ? { ...choice, tokenDelayMs: choice.tokenDelayMs ?? REPLAY_TOKEN_DELAY_MS } : choice;
     const abort = new AbortController();
-    const entry: Entry = { key: engineKey(choice), abort, promise: Promise.resolve().then(() => create(spec, { onProgress: (p) => current === entry && onProgress(p), signal: abort.signal })) };
+    const entry: Entry = { key: engineKey(choice), choice, abort, promise: Promise.resolve().then(() => create(spec, { onProgress: (p) => current === entry && onProgress(p), signal: abort.signal })) };
     current = entry;
     // A failed or cancelled load is forgotten, so the next ask loads again.
     entry.promise.catch(() => {
@@ -65,6 +71,9 @@ export function createEngineSlot(create: CreateEngine, onProgress: (p: LoadProgr
     },
     cancel() {
       current?.abort.abort();
+    },
+    forget(matches) {
+      if (current && matches(current.choice)) current.key = ''; // no choice has this key
     },
     async dispose() {
       disposed = true;

@@ -231,6 +231,11 @@ export interface AppController {
    * asked for, is not taken (`engineStatus` says why, or offers its models). True when it loaded.
    */
   chooseEngine(choice: EngineChoice, options?: ChooseOptions): Promise<boolean>;
+  /**
+   * A model's weights folder changed (the model panel saved a Weights URL): a copy of that model
+   * loaded from the old folder is not used again; the next choice or run loads it from the new one.
+   */
+  weightsMoved(modelId: string): void;
   saveSettings(settings: AppSettings): Promise<void>;
   /** Enables tools that just became available (e.g. the corpus tools after an upload). */
   enableTools(names: string[]): Promise<void>;

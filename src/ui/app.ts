@@ -82,11 +82,17 @@ export function mountApp(doc: Document, { services }: PageOptions): AppHandle {
       await services.requestPersistence().catch(() => undefined);
       await refreshModelInfo();
     },
-    // A saved Weights URL changes where the record's weights come from: the cards show it.
+    // A saved Weights URL changes where the record's weights come from: the cards show it, and a
+    // copy loaded from the old folder is not reused (choosing the model loads it from the new one).
     checkWeights: async (id, url) => {
-      const result = await services.checkWeights(id, url);
-      modelPanel.setModels(services.models(), app.state.engine);
-      return result;
+      const folder = () => services.models().find((m) => m.id === id)?.weightsUrl;
+      const before = folder();
+      try {
+        return await services.checkWeights(id, url);
+      } finally {
+        if (folder() !== before) app.weightsMoved(id);
+        modelPanel.setModels(services.models(), app.state.engine);
+      }
     },
   });
   const settingsPanel = createSettingsPanel(

@@ -109,6 +109,32 @@ describe('engines', () => {
     expect(h.engineLoads).toHaveLength(1);
   });
 
+  it('a model whose weights moved loads again from there on the next choice; the old copy is disposed then', async () => {
+    const disposed: number[] = [];
+    let made = 0;
+    const h = harness({
+      llm: () => {
+        const n = ++made;
+        return Object.assign(new ScriptedLLM(() => ANSWER), { dispose: async () => void disposed.push(n) });
+      },
+    });
+    await h.app.ready;
+    const choice: EngineChoice = { kind: 'webllm', model: 'L0-4B-q4f32_1-MLC' };
+    expect(await h.app.chooseEngine(choice)).toBe(true);
+    expect(await h.app.chooseEngine(choice)).toBe(true);
+    h.app.weightsMoved('L0-7B-q4f32_1-MLC'); // another model's folder: this one is kept
+    expect(await h.app.chooseEngine(choice)).toBe(true);
+    expect(h.engineLoads).toHaveLength(1);
+    h.app.weightsMoved('L0-4B-q4f32_1-MLC');
+    expect(disposed).toEqual([]); // kept until the next load replaces it
+    expect(await h.app.chooseEngine(choice)).toBe(true);
+    expect(h.engineLoads).toHaveLength(2);
+    await vi.waitFor(() => expect(disposed).toEqual([1]));
+    // The run uses the new copy, without a third load.
+    expect((await h.app.run('Anything.')).trajectory?.status).toBe('answered');
+    expect(h.engineLoads).toHaveLength(2);
+  });
+
   it('a model that is not cached is not loaded before Run', async () => {
     const asked = deferred<void>();
     const h = harness({
