@@ -71,7 +71,10 @@ export function pausableTimer(ms: number, fire: () => void): PausableTimer {
 export class ToolGateway {
   private runCalls = 0;
   private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Calls waiting for a slot, oldest first, with the signal of their cell. */
+  private waiting: { signal: AbortSignal; wake: () => void }[] = [];
+  /** Signals with our one abort listener (not one per waiting call: a cell may queue dozens). */
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(
     readonly tools: ReadonlyMap<string, Tool>,
@@ -100,14 +103,8 @@ export class ToolGateway {
     const max = this.limits.maxConcurrent ?? DEFAULT_TOOL_CONCURRENCY;
     while (this.inFlight >= max) {
       if (signal.aborted) return undefined;
-      await new Promise<void>((wake) => {
-        const onAbort = () => wake();
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.waiting.push(() => {
-          signal.removeEventListener('abort', onAbort);
-          wake();
-        });
-      });
+      this.leaveQueueOnAbort(signal);
+      await new Promise<void>((wake) => this.waiting.push({ signal, wake }));
     }
     if (signal.aborted) return undefined;
     this.inFlight++;
@@ -116,8 +113,26 @@ export class ToolGateway {
       if (released) return;
       released = true;
       this.inFlight--;
-      this.waiting.shift()?.();
+      this.waiting.shift()?.wake();
     };
+  }
+
+  /**
+   * The calls of a stopped cell leave the queue at once: left in it, they would take the wake-ups
+   * of later releases, and the next cell's calls would wait for slots that are free.
+   */
+  private leaveQueueOnAbort(signal: AbortSignal): void {
+    if (this.watched.has(signal)) return;
+    this.watched.add(signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const leaving = this.waiting.filter((w) => w.signal === signal);
+        this.waiting = this.waiting.filter((w) => w.signal !== signal);
+        for (const w of leaving) w.wake();
+      },
+      { once: true },
+    );
   }
 }
 
@@ -193,6 +208,7 @@ export class CellToolGateway {
     const onCellAbort = () => ctl.abort();
     this.abort.signal.addEventListener('abort', onCellAbort);
     let timer: PausableTimer | undefined;
+    let stopCall: (() => void) | undefined;
     try {
       // The slot is released when the tool stops or is told to stop (timeout, cell abort): its
       // signal aborts its requests.
@@ -214,9 +230,9 @@ export class CellToolGateway {
         }
       };
       const cellStopped = new Promise<never>((_, reject) => {
-        const stop = () => reject(Object.assign(new Error('the cell was interrupted'), { kind: 'aborted', message: 'the cell was interrupted' }));
-        if (this.abort.signal.aborted) stop();
-        else this.abort.signal.addEventListener('abort', stop, { once: true });
+        stopCall = () => reject(Object.assign(new Error('the cell was interrupted'), { kind: 'aborted', message: 'the cell was interrupted' }));
+        if (this.abort.signal.aborted) stopCall();
+        else this.abort.signal.addEventListener('abort', stopCall, { once: true });
       });
       const value = await Promise.race([tool.run(args, { signal: ctl.signal, waitForUser }), timeout, cellStopped]);
       const json = JSON.stringify(value ?? null) ?? 'null';
@@ -233,7 +249,9 @@ export class CellToolGateway {
       return fail(toErrorData(e, 'tool'));
     } finally {
       timer?.clear();
+      // Both listeners go with the call: a cell's signal would otherwise keep one per call made.
       this.abort.signal.removeEventListener('abort', onCellAbort);
+      if (stopCall) this.abort.signal.removeEventListener('abort', stopCall);
     }
   }
 }
