@@ -8,8 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Two files at a time (Vitest's default leaves one of two cores idle): most files wait on
-    // Python workers starting, and npm test stays within its time budget on 2 cores.
+    // Two files at a time (Vitest's default leaves one of two cores idle): 277 s → 202 s for the
+    // unit tests on 2 cores (docs/performance.md, "The test suite").
     maxWorkers: 2,
   },
 });

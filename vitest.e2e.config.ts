@@ -7,8 +7,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Two files at a time: most of a browser test is waiting (Python starting, a page loading),
-    // so two keep both cores busy; npm test stays within its time budget on 2 cores.
+    // Two files at a time keep both cores of a 2-core machine busy; a third does not help there
+    // (measured: 801 s instead of 819 s, no idle CPU left; docs/performance.md, "The test suite").
     fileParallelism: true,
     maxWorkers: 2,
     globalSetup: ['test/support/e2e-global-setup.ts'],
