@@ -138,6 +138,7 @@ describe('stopping and watching a run', () => {
       const again = await lastLine();
       await expect.poll(lastLine).toBeGreaterThan(again + 10);
       await expect.poll(atBottom).toBe(true); // at the next frame after each line
+      await box.screenshot({ path: `${SCREENSHOTS}/output-following.png` });
       await waitForIdle(page);
       expect(errors).toEqual([]);
       await context.close();
