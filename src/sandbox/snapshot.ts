@@ -307,6 +307,10 @@ export async function loadPyodideWithSnapshot(
       size = b.byteLength;
       return b;
     });
+    // Pyodide awaits the bytes only after importing pyodide.asm.mjs: a read that fails before
+    // then (NotReadableError when the stored Blob's data is gone) must not also surface as an
+    // unhandled rejection. The failure itself is handled below, by loadPyodide rejecting.
+    bytes.catch(() => undefined);
     try {
       const py = await loadPyodide({ ...options, _loadSnapshot: bytes });
       if (py.runPython('1 + 1') !== 2) throw new Error('restored interpreter does not compute');

@@ -152,6 +152,40 @@ describe('loadPyodideWithSnapshot (real Pyodide)', () => {
     expect(await res.saved).toEqual({ ok: true });
   });
 
+  it('boots normally when the saved snapshot cannot be read, without an unhandled rejection', async () => {
+    // Chromium answers a Blob read with NotReadableError when the bytes behind an IndexedDB Blob
+    // are gone. The read fails while Pyodide is still importing its module, before it awaits the
+    // bytes: that rejection used to surface as an unhandled one (an error on the page).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const calls: string[] = [];
+      const unreadable: SnapshotStore = {
+        has: async () => (calls.push('has'), true),
+        get: () => (calls.push('get'), Promise.reject(new DOMException('The requested file could not be read', 'NotReadableError'))),
+        put: async () => void calls.push('put'),
+        clear: async () => void calls.push('clear'),
+      };
+      // As in a browser worker: Pyodide imports pyodide.asm.mjs (a network fetch) before it
+      // awaits `_loadSnapshot`, so the failed read has no handler for a while.
+      const loadAfterImport: LoadPyodideFn = async (options) => {
+        await new Promise((r) => setTimeout(r, 30));
+        if (options._loadSnapshot) await options._loadSnapshot;
+        return load(options);
+      };
+      const res = await loadPyodideWithSnapshot(loadAfterImport, quiet, { pyodideVersion, runtimeSource: RUNTIME_PY, store: unreadable });
+      expect(res.outcome).toBe('created');
+      expect(res.error).toMatch(/could not restore the saved snapshot: The requested file could not be read/);
+      expect(calls).toEqual(['has', 'get', 'clear', 'put']);
+      expect(res.py.runPython('6 * 7')).toBe(42);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('works without crypto.subtle (a plain-http page that is not localhost): the key falls back to another hash', async () => {
     // Chromium has no crypto.subtle outside a secure context (http://192.168.x.y): the key
     // computation used to throw there, and Python never started.
