@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { startOpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppContext } from '../support/warm-start-seed';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LIB = join(ROOT, 'dist-lib');
@@ -60,7 +61,9 @@ async function serve(isolated: boolean): Promise<StaticServer> {
 }
 
 async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const context = await newAppContext(browser, url, { viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.once('close', () => void context.close());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);

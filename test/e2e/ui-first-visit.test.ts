@@ -9,6 +9,8 @@ import { useBuiltApp } from '../support/built-app';
 import { SCREENSHOTS, openApp, seriousViolations, waitForAnswer, waitForIdle, waitForPython } from './ui-helpers';
 
 const app = useBuiltApp();
+/** A first visit starts Python cold too (no warm-start snapshot seeded). */
+const FIRST_VISIT = { coldStart: true };
 
 type Box = { x: number; y: number; width: number; height: number };
 const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
@@ -40,7 +42,7 @@ async function fullyInView(page: Page, el: Locator): Promise<boolean> {
 describe('first visit', () => {
   for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     it(`2. without WebGPU (${viewport.width}px): the endpoint form first, the in-browser models folded with one sentence, no strip over the list`, async () => {
-      const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport, colorScheme: 'light' });
+      const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport, colorScheme: 'light' }, FIRST_VISIT);
       await page.locator('.engine-chip').click();
       const dialog = page.getByRole('dialog', { name: 'Model' });
       const folded = dialog.locator('details.webllm-models');
@@ -78,7 +80,7 @@ describe('first visit', () => {
   }
 
   it('11+7. the demo is paced and can be skipped, the task stays in view, and its error line shows once', async () => {
-    const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' }, FIRST_VISIT);
     await waitForPython(page);
     await page.getByRole('button', { name: /Watch the demo/ }).click();
     const skip = page.getByRole('button', { name: 'Skip to the end' });
@@ -108,7 +110,7 @@ describe('first visit', () => {
   });
 
   it('11. every example task runs with the demo model (a recorded run each, cells live in Python)', async () => {
-    const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 } });
+    const { context, page, errors } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 } }, FIRST_VISIT);
     await waitForPython(page);
     const examples = page.locator('.first-run .example');
     const tasks = await examples.allInnerTexts();
@@ -132,12 +134,12 @@ describe('first visit', () => {
   });
 
   it('11. on a phone the first-run copy says the notepad is below', async () => {
-    const phone = await openApp(app.browser, app.site.url, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await openApp(app.browser, app.site.url, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }, FIRST_VISIT);
     const text = await phone.page.locator('.first-run').innerText();
     expect(text).toMatch(/notepad \(below\)/);
     expect(text).not.toMatch(/\(right\)/);
     await phone.context.close();
-    const wide = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 } });
+    const wide = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 } }, FIRST_VISIT);
     expect(await wide.page.locator('.first-run').innerText()).toMatch(/notepad \(right\)/);
     await wide.context.close();
   });

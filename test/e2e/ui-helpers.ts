@@ -2,15 +2,24 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { newAppContext } from '../support/warm-start-seed';
 
 /** Where UI tests write screenshots: an ignored folder, so `npm test` leaves the tree unchanged.
  * `npm run screenshots` points it at docs/screenshots to refresh the documentation's pictures. */
 export const SCREENSHOTS = process.env.L0_SCREENSHOTS_DIR ?? 'test/e2e/screenshots';
 
-/** Opens the app in a fresh context; collects page errors, and native dialogs (alert, confirm,
- * prompt: the app must never open one; they are dismissed), so tests can assert there were none. */
-export async function openApp(browser: Browser, url: string, contextOptions: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[]; dialogs: string[] }> {
-  const context = await browser.newContext(contextOptions);
+/** Opens the app in a fresh context (seeded with the warm-start snapshot unless `coldStart`);
+ * collects page errors, and native dialogs (alert, confirm, prompt: the app must never open one;
+ * they are dismissed), so tests can assert there were none. */
+export async function openApp(
+  browser: Browser,
+  url: string,
+  contextOptions: Parameters<Browser['newContext']>[0] = {},
+  opts: { coldStart?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[]; dialogs: string[] }> {
+  // A returning visitor's start (Python restored from the warm-start snapshot) unless the test is
+  // about the first start: see test/support/warm-start-seed.ts.
+  const context = await newAppContext(browser, url, contextOptions, opts);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message || e.stack || String(e)));

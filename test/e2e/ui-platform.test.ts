@@ -13,7 +13,8 @@ describe('notebook page as a web app', () => {
     const chunks = webllmChunks();
     expect(chunks.length).toBeGreaterThan(0); // the build does contain WebLLM, in its own chunks
     const before = app.site.requests.length;
-    const { context, page } = await openApp(app.browser, app.site.url);
+    // A first visit: Python boots cold, so there is time to type before it is ready.
+    const { context, page } = await openApp(app.browser, app.site.url, {}, { coldStart: true });
     // Typing works while the Python runtime is still loading.
     await page.getByLabel('Task', { exact: true }).fill('typed before Python was ready');
     expect(await page.locator('.python-status').innerText()).not.toMatch(/ready/);

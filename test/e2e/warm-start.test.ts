@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, launchChromiumProfile } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppContext } from '../support/warm-start-seed';
 
 const DB = 'l0-pyodide-snapshot';
 
@@ -224,6 +225,21 @@ describe('warm start from a Pyodide memory snapshot', () => {
     } finally {
       await profile.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // (L0_E2E_COLD=1 runs every test as a first visit: there is no seed to check then.)
+  it.skipIf(!!process.env.L0_E2E_COLD)("the E2E helpers' seeded contexts restore the snapshot (test/support/warm-start-seed.ts is current)", async () => {
+    // Most E2E tests open the app in a context seeded with the snapshot the global setup copied
+    // out of the built app. If snapshot.ts changed its records so the copy no longer restored,
+    // every one of them would silently boot cold again (right, but minutes slower in npm test).
+    const ctx = await newAppContext(browser, server.url);
+    try {
+      const seeded = await visit(ctx, CELLS);
+      expect(seeded.phases).toEqual(['snapshot-restored']);
+      expectWorkingRuntime(seeded);
+    } finally {
+      await ctx.close();
     }
   });
 });

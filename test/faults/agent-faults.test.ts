@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import type { StaticServer } from '../support/static-server';
 import { serveDist } from '../security/support/targets';
+import { newAppContext } from '../support/warm-start-seed';
 
 let browser: Browser;
 let server: StaticServer;
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 async function harness(): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await newAppContext(browser, server.url)).newPage();
   // Keep a handle on every worker the page creates, so the test can kill one like a crash would.
   await page.addInitScript(() => {
     const w = window as any;

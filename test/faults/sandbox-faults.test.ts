@@ -60,7 +60,7 @@ for (const isolation of [true, false]) {
 
     beforeAll(async () => {
       server = await serveDist(isolation);
-      t = await openAppSandbox(browser, server);
+      t = await openAppSandbox(browser, server, {}, { warmStart: true });
       const r = await cell('notepad.add_facts("kept across faults")');
       expect(r.status).toBe('ok');
     });
@@ -180,7 +180,7 @@ for (const isolation of [true, false]) {
 describe('tool gateway limits (calls per cell, result size)', () => {
   it('a tool flood is cut at the per-cell cap and huge results are capped', async () => {
     const server = await serveDist(true);
-    const t = await openAppSandbox(browser, server);
+    const t = await openAppSandbox(browser, server, {}, { warmStart: true });
     try {
       const r = await t.page.evaluate(async () => {
         let runs = 0;
