@@ -63,7 +63,8 @@ async function serve(isolated: boolean): Promise<StaticServer> {
 async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
   const context = await newAppContext(browser, url, { viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  page.once('close', () => void context.close());
+  // Closing the page ends its context; at the file's end, closing the browser closes both first.
+  page.once('close', () => void context.close().catch(() => undefined));
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
