@@ -405,7 +405,17 @@ describe('style isolation', () => {
       styles[name] = await widgetStyles(page);
       // The widget's box, inset past its rounded corners (where the host's own background shows).
       const box = (await page.locator('l0-agent .l0-embed').boundingBox())!;
-      shots[name] = await page.screenshot({ clip: { x: box.x + 12, y: box.y + 12, width: box.width - 24, height: box.height - 24 } });
+      // Once the rendering has settled (the scroll to the answer, the notepad opening): two equal
+      // frames in a row. One of the two pages was caught mid-way on a busy machine.
+      const clip = { x: box.x + 12, y: box.y + 12, width: box.width - 24, height: box.height - 24 };
+      let shot = await page.screenshot({ clip });
+      for (let i = 0; i < 30; i++) {
+        await page.waitForTimeout(100);
+        const next = await page.screenshot({ clip });
+        if (next.equals(shot)) break;
+        shot = next;
+      }
+      shots[name] = shot;
       await page.screenshot({ path: join(SHOTS, `style-${name}.png`) });
       if (name === 'plain') host[name] = await hostStyles(page);
       expect(errors).toEqual([]);
