@@ -10,9 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, launchChromiumProfile } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
-import { newAppContext } from '../support/warm-start-seed';
-
-const DB = 'l0-pyodide-snapshot';
+import { newAppContext, SNAPSHOT_DB } from '../support/warm-start-seed';
 
 let browser: Browser;
 let server: StaticServer;
@@ -86,7 +84,7 @@ function readRecord(ctx: BrowserContext) {
             get.onerror = () => reject(get.error);
           };
         }),
-      DB,
+      SNAPSHOT_DB,
     ),
   );
 }
@@ -108,7 +106,7 @@ function writeRecord(ctx: BrowserContext, key: string, bytes: number) {
             tx.onerror = () => reject(tx.error);
           };
         }),
-      { db: DB, key, bytes },
+      { db: SNAPSHOT_DB, key, bytes },
     ),
   );
 }

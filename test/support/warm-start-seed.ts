@@ -24,7 +24,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { inject } from 'vitest';
 
 /** The database snapshot.ts keeps its snapshot in. */
-const SNAPSHOT_DB = 'l0-pyodide-snapshot';
+export const SNAPSHOT_DB = 'l0-pyodide-snapshot';
 
 /**
  * A copy of one IndexedDB database: its records as JSON, with each Blob replaced by
