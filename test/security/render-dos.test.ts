@@ -6,8 +6,9 @@
 //
 // Responsiveness is the bound the issue asks for: the page answers `1+1` within 1 s. It is measured
 // as main-thread responsiveness, generously: a PerformanceObserver records every long animation frame
-// (a task and the rendering it caused); in no frame may the renderers' own work (their `l0-render:*`
-// User Timing measures plus the frame's style, layout and paint) reach 1 s, and no frame at all
+// (a task and the rendering it caused); in no frame may the renderers' own work (the time their
+// `l0-render:*` User Timing measures cover, nested ones once, plus the frame's style, layout and
+// paint) reach 1 s, and no frame at all
 // while "Show all" reveals 100,000 facts and 20 MB of text
 // (measured: tens to a few hundred ms). A probe also evaluates `1+1` in the page every 50 ms through
 // the DevTools protocol; its round trips are printed with the render times of each input, not
@@ -77,10 +78,10 @@ async function longestTask(page: Page): Promise<number> {
 
 /**
  * Long animation frames in which rendering blocked the page for RESPONSIVE_MS or more. In a frame
- * that ran a renderer, that is the renderers' own time (their `l0-render:*` measures) plus the
- * frame's style, layout and paint (from its renderStart to its end); other work in the same task
- * (reading a session from IndexedDB, which the store does on the main thread) is not the
- * renderers'. In the window given ("Show all" revealing), every frame counts whole.
+ * that ran a renderer, that is the renderers' own time (the time their `l0-render:*` measures
+ * cover, nested measures once) plus the frame's style, layout and paint (from its renderStart to
+ * its end); other work in the same task (reading a session from IndexedDB, which the store does
+ * on the main thread) is not the renderers'. In the window given ("Show all" revealing), every frame counts whole.
  */
 async function freezes(page: Page, window_?: { from: number; to: number }): Promise<string[]> {
   return page.evaluate(
@@ -97,7 +98,16 @@ async function freezes(page: Page, window_?: { from: number; to: number }): Prom
         }
         const inFrame = renders.filter((m) => m.startTime >= start && m.startTime < end);
         if (!inFrame.length) continue;
-        const cost = inFrame.reduce((sum, m) => sum + m.duration, 0) + (renderStart > 0 ? end - renderStart : 0);
+        // Measures nest (the notepad's includes its draft's markdown): count the time they cover once.
+        let covered = 0;
+        let reach = -Infinity;
+        for (const m of [...inFrame].sort((a, b) => a.startTime - b.startTime)) {
+          const from = Math.max(m.startTime, reach);
+          const to = m.startTime + m.duration;
+          if (to > from) covered += to - from;
+          reach = Math.max(reach, to);
+        }
+        const cost = covered + (renderStart > 0 ? end - renderStart : 0);
         if (cost >= limit) out.push(`${Math.round(cost)} ms of rendering (${inFrame.map((m) => m.name).join(', ')}) in a ${Math.round(duration)} ms frame`);
       }
       return out;
