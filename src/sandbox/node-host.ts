@@ -1,19 +1,23 @@
 // Node platform for the sandbox (Vitest, the eval CLI under tsx): the worker is a worker_thread so a
 // runaway cell can be terminated, started bundled and under Node's permission model, and hardened
-// from inside (harden-node.ts). Loaded only through a dynamic import that Vite never follows.
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+// from inside (harden-node.ts), and restored from the process's warm-start snapshot after the first
+// (snapshot-handoff.ts). Loaded only through a dynamic import that Vite never follows.
+import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { WorkerEndpoint } from '../channel/channel';
 import type { SandboxPlatform, SpawnedWorker } from './worker-lifecycle';
+import { processSnapshotKeeper } from './snapshot-handoff';
 
 const require = createRequire(import.meta.url);
 /** Pyodide's own files: the only thing the worker thread may read. */
 const pyodideDir = (): string => dirname(require.resolve('pyodide'));
 
 const bundles = new Map<string, URL>();
+/** This process's Pyodide snapshot, made by its first worker and handed to the next ones. */
+const snapshots = processSnapshotKeeper(MessageChannel);
 
 /**
  * The worker as one self-contained ES module (a data: URL), bundled with esbuild from source (.ts)
@@ -83,7 +87,8 @@ export function nodePlatform(workerUrl?: () => URL): SandboxPlatform {
       return () => clearInterval(t);
     },
     spawn(): SpawnedWorker {
-      const worker = new Worker((workerUrl ?? workerURL)(), sandboxWorkerOptions());
+      const { handoff, transfer } = snapshots.handoff();
+      const worker = new Worker((workerUrl ?? workerURL)(), { ...sandboxWorkerOptions(), workerData: { snapshotHandoff: handoff }, transferList: transfer });
       const port = nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0]) as unknown as WorkerEndpoint;
       const endpoint: WorkerEndpoint = {
         postMessage: (m) => port.postMessage(m),

@@ -2,21 +2,32 @@
 // from node_modules. Started by node-host.ts (bundled, under Node's permission model); never part
 // of the browser bundle. Hardened after start-up like the browser worker (harden-node.ts). Replies
 // and events share the thread's parent port, which the host reads through a checking channel.
-import { parentPort } from 'node:worker_threads';
+// Warm start: the host hands over the process's snapshot (snapshot-handoff.ts).
+import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { loadPyodide } from 'pyodide';
+import { loadPyodide, version } from 'pyodide';
 import { createWorkerApi, eventPoster } from './worker-api';
 import { sandboxLoadOptions } from './harden';
 import { hardenNodeWorker, prepareNodeWorkerForPyodide } from './harden-node';
+import { loadPyodideWarm } from './snapshot';
+import { handedSnapshotStore, type SnapshotHandoff } from './snapshot-handoff';
 
 if (!parentPort) throw new Error('node.worker.ts must run in a worker thread');
 const port = parentPort;
+const handoff = (workerData as { snapshotHandoff?: SnapshotHandoff } | undefined)?.snapshotHandoff;
 
 const api = createWorkerApi(
   async (_init, progress) => {
     prepareNodeWorkerForPyodide();
-    const py = await loadPyodide(sandboxLoadOptions());
+    let py;
+    try {
+      // Restored from the snapshot the host process handed over, or booted and one sent back.
+      py = handoff ? await loadPyodideWarm({ loadPyodide, version }, progress, sandboxLoadOptions(), handedSnapshotStore(handoff)) : await loadPyodide(sandboxLoadOptions());
+    } finally {
+      // The way back to the host is open only while nothing but our loader runs here.
+      handoff?.port.close();
+    }
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;
   },

@@ -347,8 +347,9 @@ export interface PyodideModuleLike {
 }
 
 /**
- * The browser worker's loader: `mod.loadPyodide(options)` with the warm-start snapshot in this
- * origin's IndexedDB. Reports the outcome as a progress event before the sandbox is ready (phase
+ * The workers' loader: `mod.loadPyodide(options)` with the warm-start snapshot in `store` (the
+ * browser: this origin's IndexedDB; Node: the one the host process hands over, snapshot-handoff.ts).
+ * Reports the outcome as a progress event before the sandbox is ready (phase
  * `snapshot-restored`, `snapshot-created` or `snapshot-unavailable`), so pages and benchmarks can
  * tell a warm start from a cold one. Saving a new snapshot finishes in the background, after the
  * sandbox is ready: it announces nothing (a late progress event would overwrite a page's "ready"
@@ -359,13 +360,14 @@ export async function loadPyodideWarm(
   mod: PyodideModuleLike,
   progress: (p: LoadProgress) => void,
   options: Record<string, unknown>,
+  store: SnapshotStore = indexedDbSnapshotStore(),
 ): Promise<PyodideAPI> {
   const load = mod.loadPyodide as LoadPyodideFn;
   if (!mod.version) return load(options);
   const res = await loadPyodideWithSnapshot(load, options, {
     pyodideVersion: mod.version,
     runtimeSource: RUNTIME_SNAPSHOT_SOURCE,
-    store: indexedDbSnapshotStore(),
+    store,
   });
   const mb = res.bytes ? `${(res.bytes / 2 ** 20).toFixed(1)} MB` : '';
   if (res.outcome === 'restored') {
