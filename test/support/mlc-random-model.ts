@@ -100,11 +100,15 @@ function fillTensor(p: MlcParam, bytes: Uint8Array, random: (out: Uint32Array) =
   for (let i = 0; i < f.length; i++) f[i] = lo + (hi - lo) * (u[i] / 2 ** 32);
 }
 
-/** MLC-LLM's "qwen2" conversation template (ChatML), as `mlc_llm gen_config --conv-template qwen2` writes it. */
+/**
+ * MLC-LLM's "qwen2" conversation template (ChatML), as `mlc_llm gen_config --conv-template qwen2`
+ * writes it, but with an empty default system message: on SwiftShader each prompt token costs
+ * ~1.5 s of prefill, and its six tokens ("You are a helpful assistant.") would be in every prompt.
+ */
 const QWEN2_CONV_TEMPLATE = {
   name: 'qwen2',
   system_template: '<|im_start|>system\n{system_message}<|im_end|>\n',
-  system_message: 'You are a helpful assistant.',
+  system_message: '',
   system_prefix_token_ids: null,
   add_role_after_system_message: true,
   roles: { user: '<|im_start|>user', assistant: '<|im_start|>assistant' },
