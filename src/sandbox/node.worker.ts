@@ -25,8 +25,12 @@ const api = createWorkerApi(
       // Restored from the snapshot the host process handed over, or booted and one sent back.
       py = handoff ? await loadPyodideWarm({ loadPyodide, version }, progress, sandboxLoadOptions(), handedSnapshotStore(handoff)) : await loadPyodide(sandboxLoadOptions());
     } finally {
-      // The way back to the host is open only while nothing but our loader runs here.
-      handoff?.port.close();
+      if (handoff) {
+        // The way back to the host is open only while nothing but our loader runs here, and the
+        // handed bytes (a 30 MB copy) are not kept for the worker's lifetime.
+        handoff.port.close();
+        delete handoff.snapshot;
+      }
     }
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;

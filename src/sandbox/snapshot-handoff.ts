@@ -2,7 +2,7 @@
 // snapshot in memory and hands it to each new worker thread, the browser's IndexedDB store
 // (snapshot.ts) in the role of the parent process. The first worker of a process boots normally and
 // sends the snapshot it made back; later ones (restarts after a runaway cell, new sandboxes) restore
-// it: measured 0.4 CPU s instead of 3.9 per start (docs/performance.md, "The test suite").
+// it: ~0.9 CPU s a start instead of ~3.9 (docs/performance.md, "Warm start", "In Node").
 //
 // The worker is untrusted once model code runs in it, so the channel back is open only while it
 // starts: the worker gets its own MessagePort and closes it as soon as its loader is done, before
@@ -19,7 +19,7 @@ export interface SnapshotHandoff {
   port: MessagePort;
 }
 
-/** What a worker may send back, once. */
+/** What a worker may send back. */
 type SnapshotMessage = { put: { key: string; bytes: Uint8Array } } | { clear: true };
 
 /** A snapshot bigger than this is not one of ours (Pyodide's fresh heap is about 30 MB). */

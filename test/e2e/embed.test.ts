@@ -387,6 +387,33 @@ function hostStyles(page: Page): Promise<string[][]> {
   }), PROPS);
 }
 
+/** Differing pixels allowed between two renderings of the widget (anti-aliasing of edges). */
+const MAX_EDGE_PIXELS = 40;
+
+/** How many pixels differ between two PNG screenshots of the same size (decoded in `page`). */
+function differingPixels(page: Page, a: Buffer, b: Buffer): Promise<number> {
+  return page.evaluate(async ([a, b]) => {
+    const decode = async (b64: string) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const g = canvas.getContext('2d')!;
+      g.drawImage(img, 0, 0);
+      return g.getImageData(0, 0, canvas.width, canvas.height);
+    };
+    const [x, y] = await Promise.all([decode(a), decode(b)]);
+    if (x.width !== y.width || x.height !== y.height) return Number.POSITIVE_INFINITY;
+    let n = 0;
+    for (let i = 0; i < x.data.length; i += 4) {
+      if (x.data[i] !== y.data[i] || x.data[i + 1] !== y.data[i + 1] || x.data[i + 2] !== y.data[i + 2] || x.data[i + 3] !== y.data[i + 3]) n++;
+    }
+    return n;
+  }, [a.toString('base64'), b.toString('base64')] as const);
+}
+
 describe('style isolation', () => {
   it('host CSS that styles * aggressively does not change the widget, and the widget does not change the host', async () => {
     const server = await serve(false);
@@ -423,12 +450,13 @@ describe('style isolation', () => {
     }
     expect(styles.hostile!.length).toBeGreaterThan(40);
     expect(styles.hostile).toEqual(styles.plain);
-    // The hostile stylesheet moves and paints the host element's own box (that is the host's to
-    // style), but the widget's pixels are the same.
-    expect(shots.hostile!.equals(shots.plain!)).toBe(true);
-
     const { page } = await openPage(`${server.origin}/hosts/no-widget.html`);
     host['none'] = await hostStyles(page);
+    // The hostile stylesheet moves and paints the host element's own box (that is the host's to
+    // style), but the widget's pixels are the same, up to a few anti-aliased edge pixels: one
+    // clean-clone run on a busy machine had 7 of 243,000 differ, along one border row; any style
+    // that reached the widget would change thousands (its fonts, colours, margins).
+    expect(await differingPixels(page, shots.plain!, shots.hostile!)).toBeLessThanOrEqual(MAX_EDGE_PIXELS);
     await page.close();
     expect(host.plain).toEqual(host.none);
   });
