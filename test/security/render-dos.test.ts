@@ -8,8 +8,7 @@
 // as main-thread responsiveness, generously: a PerformanceObserver records every long animation frame
 // (a task and the rendering it caused); in no frame may the renderers' own work (the time their
 // `l0-render:*` User Timing measures cover, nested ones once, plus the frame's style, layout and
-// paint) reach 1 s, and no frame at all
-// while "Show all" reveals 100,000 facts and 20 MB of text
+// paint) reach 1 s, and no frame at all while "Show all" reveals 100,000 facts and 20 MB of text
 // (measured: tens to a few hundred ms). A probe also evaluates `1+1` in the page every 50 ms through
 // the DevTools protocol; its round trips are printed with the render times of each input, not
 // asserted: during a live run they include the store writing, and the model client sending, the
@@ -81,7 +80,8 @@ async function longestTask(page: Page): Promise<number> {
  * that ran a renderer, that is the renderers' own time (the time their `l0-render:*` measures
  * cover, nested measures once) plus the frame's style, layout and paint (from its renderStart to
  * its end); other work in the same task (reading a session from IndexedDB, which the store does
- * on the main thread) is not the renderers'. In the window given ("Show all" revealing), every frame counts whole.
+ * on the main thread) is not the renderers'. In the window given ("Show all" revealing), every
+ * frame counts whole.
  */
 async function freezes(page: Page, window_?: { from: number; to: number }): Promise<string[]> {
   return page.evaluate(
