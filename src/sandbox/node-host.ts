@@ -2,7 +2,7 @@
 // runaway cell can be terminated, started bundled and under Node's permission model, and hardened
 // from inside (harden-node.ts), and restored from the process's warm-start snapshot after the first
 // (snapshot-handoff.ts). Loaded only through a dynamic import that Vite never follows.
-import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,7 +17,7 @@ const pyodideDir = (): string => dirname(require.resolve('pyodide'));
 
 const bundles = new Map<string, URL>();
 /** This process's Pyodide snapshot, made by its first worker and handed to the next ones. */
-const snapshots = processSnapshotKeeper(MessageChannel);
+const snapshots = processSnapshotKeeper();
 
 /**
  * The worker as one self-contained ES module (a data: URL), bundled with esbuild from source (.ts)

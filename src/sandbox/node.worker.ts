@@ -15,7 +15,8 @@ import { handedSnapshotStore, type SnapshotHandoff } from './snapshot-handoff';
 
 if (!parentPort) throw new Error('node.worker.ts must run in a worker thread');
 const port = parentPort;
-const handoff = (workerData as { snapshotHandoff?: SnapshotHandoff } | undefined)?.snapshotHandoff;
+/** node-host.ts hands every worker this (the process's snapshot, if any, and the way back). */
+const handoff = (workerData as { snapshotHandoff: SnapshotHandoff }).snapshotHandoff;
 
 const api = createWorkerApi(
   async (_init, progress) => {
@@ -23,14 +24,12 @@ const api = createWorkerApi(
     let py;
     try {
       // Restored from the snapshot the host process handed over, or booted and one sent back.
-      py = handoff ? await loadPyodideWarm({ loadPyodide, version }, progress, sandboxLoadOptions(), handedSnapshotStore(handoff)) : await loadPyodide(sandboxLoadOptions());
+      py = await loadPyodideWarm({ loadPyodide, version }, progress, sandboxLoadOptions(), handedSnapshotStore(handoff));
     } finally {
-      if (handoff) {
-        // The way back to the host is open only while nothing but our loader runs here, and the
-        // handed bytes (a 30 MB copy) are not kept for the worker's lifetime.
-        handoff.port.close();
-        delete handoff.snapshot;
-      }
+      // The way back to the host is open only while nothing but our loader runs here, and the
+      // handed bytes (a 30 MB copy) are not kept for the worker's lifetime.
+      handoff.port.close();
+      delete handoff.snapshot;
     }
     progress({ phase: 'stdlib', fraction: 0.8, message: 'Python runtime loaded' });
     return py;

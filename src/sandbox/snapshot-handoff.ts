@@ -10,7 +10,7 @@
 // shape and keeps nothing else. A snapshot that does not restore (bytes from another build, or
 // planted by a worker that is not ours) only costs a normal boot: snapshot.ts falls back and
 // replaces it.
-import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SnapshotStore } from './snapshot';
 
 /** What a worker is handed: the snapshot the process has (if any) and the port to send one back on. */
@@ -44,7 +44,7 @@ export function handedSnapshotStore(handoff: SnapshotHandoff): SnapshotStore {
  * clears) the kept snapshot (a failed restore sends a clear, then the snapshot of the boot that
  * followed), anything else is ignored. The port closes when the worker closes its end or exits.
  */
-export function processSnapshotKeeper(MessageChannelCtor: typeof import('node:worker_threads').MessageChannel) {
+export function processSnapshotKeeper() {
   let kept: { key: string; bytes: Uint8Array } | undefined;
   const accept = (m: unknown) => {
     const msg = m as Partial<{ put: { key?: unknown; bytes?: unknown }; clear: unknown }> | null;
@@ -56,7 +56,7 @@ export function processSnapshotKeeper(MessageChannelCtor: typeof import('node:wo
   };
   return {
     handoff(): { handoff: SnapshotHandoff; transfer: MessagePort[] } {
-      const { port1, port2 } = new MessageChannelCtor();
+      const { port1, port2 } = new MessageChannel();
       port1.on('message', accept);
       port1.unref();
       return { handoff: { snapshot: kept, port: port2 }, transfer: [port2] };

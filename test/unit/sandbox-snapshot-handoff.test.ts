@@ -3,7 +3,6 @@
 // well-formed messages; a restored worker is the same hardened sandbox; a planted snapshot only
 // costs one normal boot.
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { LoadProgress, Sandbox } from '../../src/protocols';
 import { createPyodideSandbox } from '../../src/sandbox';
@@ -15,7 +14,7 @@ const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe('the process snapshot keeper', () => {
   it('keeps what a worker sends back, hands it to the next one, and ignores what is not a snapshot', async () => {
-    const keeper = processSnapshotKeeper(MessageChannel);
+    const keeper = processSnapshotKeeper();
     const first = keeper.handoff();
     expect(first.handoff.snapshot).toBeUndefined();
     const bytes = new Uint8Array([1, 2, 3]);
