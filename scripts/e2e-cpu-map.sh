@@ -4,6 +4,7 @@
 # Chromium and its GPU/utility processes together). npm test is CPU-bound on 2 cores, so the CPU
 # column, not the wall column, is what a file costs the suite. Each run includes Vitest's start and
 # the library build of the global setup (about 9 CPU s: see the smallest files).
+# A file that fails keeps its Vitest output in test-results/e2e-cpu-map/ (flakes show up here).
 # Usage: npm run build:site && bash scripts/e2e-cpu-map.sh [test files…]   (default: every E2E file)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +13,13 @@ files=("$@")
 [ ${#files[@]} -gt 0 ] || mapfile -t files < <(ls test/e2e/*.test.ts test/security/*.test.ts test/faults/*.test.ts)
 busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 hz=$(getconf CLK_TCK)
+logs=test-results/e2e-cpu-map
+mkdir -p "$logs"
 printf '%-42s %8s %8s  %s\n' file wall_s cpu_s result
 for f in "${files[@]}"; do
   b0=$(busy); t0=$(date +%s%N)
-  if npx vitest run --config vitest.e2e.config.ts "$f" >/dev/null 2>&1; then r=passed; else r=FAILED; fi
+  log="$logs/$(basename "$f" .ts).log"
+  if npx vitest run --config vitest.e2e.config.ts "$f" >"$log" 2>&1; then r=passed; rm -f "$log"; else r="FAILED (see $log)"; fi
   b1=$(busy); t1=$(date +%s%N)
   printf '%-42s %8.1f %8.0f  %s\n' "$f" "$(( (t1 - t0) / 1000000 ))e-3" "$(( (b1 - b0) / hz ))" "$r"
 done

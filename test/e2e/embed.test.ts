@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { startOpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
-import { newAppContext } from '../support/warm-start-seed';
+import { newAppPage } from '../support/warm-start-seed';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LIB = join(ROOT, 'dist-lib');
@@ -61,8 +61,7 @@ async function serve(isolated: boolean): Promise<StaticServer> {
 }
 
 async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await newAppContext(browser, url, { viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
+  const { context, page } = await newAppPage(browser, url, { viewport: { width: 1280, height: 900 } });
   // Closing the page ends its context; at the file's end, closing the browser closes both first.
   page.once('close', () => void context.close().catch(() => undefined));
   const errors: string[] = [];
@@ -502,22 +501,29 @@ describe('engines and stopping', () => {
   });
 
   it('Stop ends a runaway cell on a host without COOP/COEP by restarting the worker, and the next run works', async () => {
+    // The model answers each question on its own: the first one loops, the second looks for the
+    // first one's variable (a replay would start both runs from its first turn, looping again).
+    const LOOP = 'Loop forever.';
+    const model = await startOpenAIServer({
+      respond: (messages) =>
+        messages.some((m) => m.role === 'user' && m.content.includes(LOOP))
+          ? "<think>Loop forever.</think>\n<code>\nkept = 41\nwhile True:\n    pass\n</code><end_code>"
+          : "<think>Is the old variable still there?</think>\n<code>\nsubmit_final_answer('after stop: ' + str(globals().get('kept', 'gone')))\n</code><end_code>",
+    });
+    servers.push(model);
     HOST_PAGES['stop.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>stop</title></head>
 <body><div id="w" style="height:560px;width:480px"></div><script type="module">
 import { mount } from '/l0/embed.js';
-window.agent = mount(document.getElementById('w'), { namespace: 'stop', engine: { kind: 'replay', turns: [
-  "<think>Loop forever.</think>\\n<code>\\nkept = 41\\nwhile True:\\n    pass\\n</code><end_code>",
-  "<think>Is the old variable still there?</think>\\n<code>\\nsubmit_final_answer('after stop: ' + str(globals().get('kept', 'gone')))\\n</code><end_code>",
-] } });
+window.agent = mount(document.getElementById('w'), { namespace: 'stop', engine: { kind: 'openai', baseUrl: ${JSON.stringify(model.url)}, model: 'm' } });
 window.ready = true;
 </script></body></html>`;
     const server = await serve(false);
     const { page, errors } = await openPage(server.origin + '/hosts/stop.html');
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    type W = { agent: { run(t: string): Promise<{ status: string; finalAnswer?: string }>; stop(): void; sandboxInfo(): { interrupt: string } | undefined } };
+    type W = { agent: { run(t: string): Promise<{ status: string; finalAnswer?: string; steps: unknown[] }>; stop(): void; sandboxInfo(): { interrupt: string } | undefined } };
     await page.evaluate(() => {
       const w = window as unknown as W & { first?: Promise<unknown> };
-      w.first = w.agent.run('loop').then((t) => t.status);
+      w.first = w.agent.run('Loop forever.').then((t) => t.status);
     });
     await page.locator('.cell-status', { hasText: 'running…' }).first().waitFor({ timeout: 60_000 });
     const stopped = Date.now();
@@ -528,8 +534,8 @@ window.ready = true;
     expect(await page.evaluate(() => (window as unknown as W).agent.sandboxInfo()?.interrupt)).toBe('restart');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     // A new run in the restarted interpreter: the old variable is gone (documented degradation).
-    const second = await page.evaluate(() => (window as unknown as W).agent.run('again').then((t) => ({ status: t.status, answer: t.finalAnswer })));
-    expect(second).toEqual({ status: 'answered', answer: 'after stop: gone' });
+    const second = await page.evaluate(() => (window as unknown as W).agent.run('Is kept still defined?').then((t) => ({ status: t.status, answer: t.finalAnswer, steps: t.steps.length })));
+    expect(second).toEqual({ status: 'answered', answer: 'after stop: gone', steps: 1 });
     // The interrupted worker was terminated, not leaked: one Python worker remains.
     await expect.poll(() => workerTargets(page), { timeout: 10_000 }).toBe(1);
     expect(errors).toEqual([]);

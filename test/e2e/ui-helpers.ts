@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { newAppContext } from '../support/warm-start-seed';
+import { newAppPage } from '../support/warm-start-seed';
 
 /** Where UI tests write screenshots: an ignored folder, so `npm test` leaves the tree unchanged.
  * `npm run screenshots` points it at docs/screenshots to refresh the documentation's pictures. */
@@ -19,8 +19,7 @@ export async function openApp(
 ): Promise<{ context: BrowserContext; page: Page; errors: string[]; dialogs: string[] }> {
   // A returning visitor's start (Python restored from the warm-start snapshot) unless the test is
   // about the first start: see test/support/warm-start-seed.ts.
-  const context = await newAppContext(browser, url, contextOptions, opts);
-  const page = await context.newPage();
+  const { context, page } = await newAppPage(browser, url, contextOptions, opts);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message || e.stack || String(e)));
   const dialogs: string[] = [];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, launchChromiumProfile } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
-import { newAppContext, SNAPSHOT_DB } from '../support/warm-start-seed';
+import { newAppPage, SNAPSHOT_DB } from '../support/warm-start-seed';
 
 let browser: Browser;
 let server: StaticServer;
@@ -29,8 +29,8 @@ interface VisitResult {
 }
 
 /** One page visit: start the sandbox, run cells, wait until any new snapshot is stored, close. */
-async function visit(ctx: BrowserContext, cells: string[]): Promise<VisitResult> {
-  const page = await ctx.newPage();
+async function visit(ctx: BrowserContext, cells: string[], firstPage?: Page): Promise<VisitResult> {
+  const page = firstPage ?? (await ctx.newPage());
   try {
     await page.goto(server.url + 'harness.html');
     await page.waitForFunction(() => (window as unknown as { l0Ready?: boolean }).l0Ready === true);
@@ -231,9 +231,9 @@ describe('warm start from a Pyodide memory snapshot', () => {
     // Most E2E tests open the app in a context seeded with the snapshot the global setup copied
     // out of the built app. If snapshot.ts changed its records so the copy no longer restored,
     // every one of them would silently boot cold again (right, but minutes slower in npm test).
-    const ctx = await newAppContext(browser, server.url);
+    const { context: ctx, page } = await newAppPage(browser, server.url);
     try {
-      const seeded = await visit(ctx, CELLS);
+      const seeded = await visit(ctx, CELLS, page);
       expect(seeded.phases).toEqual(['snapshot-restored']);
       expectWorkingRuntime(seeded);
     } finally {

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import type { StaticServer } from '../support/static-server';
 import { serveDist } from '../security/support/targets';
-import { newAppContext } from '../support/warm-start-seed';
+import { newAppPage } from '../support/warm-start-seed';
 
 let browser: Browser;
 let server: StaticServer;
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 async function harness(): Promise<Page> {
-  const page = await (await newAppContext(browser, server.url)).newPage();
+  const { page } = await newAppPage(browser, server.url);
   // Keep a handle on every worker the page creates, so the test can kill one like a crash would.
   await page.addInitScript(() => {
     const w = window as any;

@@ -5,7 +5,7 @@
 // machine (app start to "Python ready" plus 2 s, all processes): ~6.5-7.5 CPU s cold against
 // ~3.5-4.3 from a saved snapshot, seeding included (docs/performance.md, "The test suite"); the
 // E2E files start Python some 180 times. So the E2E global setup boots the built app once and
-// copies the snapshot's IndexedDB database out (e2e-global-setup.ts), and `openApp`, `newAppContext`
+// copies the snapshot's IndexedDB database out (e2e-global-setup.ts), and `openApp`, `newAppPage`
 // and the helpers built on them write it into each new context before the app loads: those tests
 // see the app as a returning visitor does. Tests of a first visit ask for `coldStart` (the
 // first-visit UI tests, "interactive before Python is ready"); the sandbox and security suites'
@@ -167,33 +167,46 @@ function loadSeed(): Promise<Seed | null> {
 }
 
 /**
- * Writes the warm-start snapshot into `context`'s storage for the origin of `url` (call it before
- * the app's first page loads there), from a page of that origin: the app's server's 404 page under
- * the app's path (tests check that every request stays under it). Not a page Playwright answers
- * itself: Chromium refuses such a page's requests to a loopback address, the Blob server's.
+ * Writes the warm-start snapshot into the storage of `page`'s context for the origin of `url`
+ * (call it before the app's first page loads there), from a page of that origin: the app's
+ * server's 404 page under the app's path (tests check that every request stays under it). Not a
+ * page Playwright answers itself: Chromium refuses such a page's requests to a loopback address,
+ * the Blob server's. `page` stays on that 404 page, ready to be navigated to the app.
  */
-async function seedWarmStart(context: BrowserContext, url: string): Promise<void> {
+async function seedWarmStart(page: Page, url: string): Promise<void> {
   const s = await loadSeed();
   if (!s) return;
-  const page = await context.newPage();
   // The 404 page has no icon link: the browser would ask the server for /favicon.ico.
-  await page.route('**/favicon.ico', (route) => route.fulfill({ status: 404 }));
+  const favicon = '**/favicon.ico';
+  await page.route(favicon, (route) => route.fulfill({ status: 404 }));
   try {
     await page.goto(new URL('__l0-test-seed__', url).href);
     await restoreDatabase(page, s.dump, s.blobBase);
   } finally {
-    await page.close();
+    // No route left: the app's requests are not intercepted (the test sees them as they are).
+    await page.unroute(favicon);
   }
 }
 
-/** A fresh context for pages of `url`'s origin, seeded with the warm-start snapshot unless `coldStart`. */
-export async function newAppContext(
+/**
+ * A fresh context for pages of `url`'s origin and its first page, seeded with the warm-start
+ * snapshot unless `coldStart`. The page that wrote the seed is the one returned (left on the app
+ * server's 404 page; navigate it to the app): a same-site navigation keeps its renderer process,
+ * where a second page would start another (measured: ~0.3-0.6 CPU s less a context on 2 cores).
+ */
+export async function newAppPage(
   browser: Browser,
   url: string,
   contextOptions: Parameters<Browser['newContext']>[0] = {},
   opts: { coldStart?: boolean } = {},
-): Promise<BrowserContext> {
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(contextOptions);
-  if (!opts.coldStart) await seedWarmStart(context, url);
-  return context;
+  try {
+    const page = await context.newPage();
+    if (!opts.coldStart) await seedWarmStart(page, url);
+    return { context, page };
+  } catch (e) {
+    await context.close();
+    throw e;
+  }
 }

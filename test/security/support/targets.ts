@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startStaticServer, type StaticServer } from '../../support/static-server';
-import { newAppContext } from '../../support/warm-start-seed';
+import { newAppPage } from '../../support/warm-start-seed';
 
 export const DIST = process.env.L0_DIST ?? 'dist';
 export const APP_CSP = "script-src 'self' 'wasm-unsafe-eval' blob:";
@@ -130,8 +130,7 @@ export async function openProto(browser: Browser, server: StaticServer, mode: Pr
  * `warmStart`: then from the warm-start snapshot, as on a returning visit (warm-start-seed.ts).
  */
 export async function openAppSandbox(browser: Browser, server: StaticServer, options: Record<string, unknown> = {}, start: { warmStart?: boolean } = {}): Promise<Target> {
-  const context = await newAppContext(browser, server.url, {}, { coldStart: !start.warmStart });
-  const page = await context.newPage();
+  const { context, page } = await newAppPage(browser, server.url, {}, { coldStart: !start.warmStart });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(server.url + 'harness.html');
