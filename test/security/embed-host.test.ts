@@ -44,7 +44,8 @@ function replayTurns(canaryUrl: string): string[] {
  * A host site with secrets of its own and the widget, no CSP. The widget is made by the host's
  * script so that its engine can be set (the `options` property, read when it connects) to play the
  * replay without the 6 ms a token the element's replay waits for readers: ~20 long turns took
- * ~55 s and ~30 CPU s more a run, to stream text this test does not look at.
+ * ~45 s and ~19 CPU s more a run (redrawing the widget each token), streaming text this test does
+ * not look at.
  */
 const HOST_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
 <script type="module" src="/l0-agent.js"></script></head>
