@@ -14,6 +14,7 @@ import { launchChromium } from '../support/browser';
 import { startOpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
 import { newAppPage } from '../support/warm-start-seed';
+import { turn } from './ui-helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LIB = join(ROOT, 'dist-lib');
@@ -507,8 +508,8 @@ describe('engines and stopping', () => {
     const model = await startOpenAIServer({
       respond: (messages) =>
         messages.some((m) => m.role === 'user' && m.content.includes(LOOP))
-          ? "<think>Loop forever.</think>\n<code>\nkept = 41\nwhile True:\n    pass\n</code><end_code>"
-          : "<think>Is the old variable still there?</think>\n<code>\nsubmit_final_answer('after stop: ' + str(globals().get('kept', 'gone')))\n</code><end_code>",
+          ? turn('Loop forever.', 'kept = 41\nwhile True:\n    pass')
+          : turn('Is the old variable still there?', "submit_final_answer('after stop: ' + str(globals().get('kept', 'gone')))"),
     });
     servers.push(model);
     HOST_PAGES['stop.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>stop</title></head>
@@ -550,16 +551,15 @@ describe('follow-up questions', () => {
     const PLUS = 'Add 1 to that.';
     type Msg = { role: string; content: string };
     const asked = (m: Msg | undefined) => (m?.role === 'user' ? /Follow-up question: (.+)/.exec(m.content)?.[1] : undefined);
-    const turn = (code: string) => `<think>Go.</think>\n<code>\n${code}\n</code><end_code>`;
     // Answers computed from the conversation: what the cells printed, with the variables Python still held.
     const model = await startOpenAIServer({
       respond: (messages) => {
         const q = asked(messages.at(-1));
-        if (q === DOUBLE) return turn('y = x * 2\nprint(y)');
-        if (q === PLUS) return turn('print(y + 1)');
-        if (messages.length === 2) return turn('x = 21\nprint(x)');
+        if (q === DOUBLE) return turn('Go.', 'y = x * 2\nprint(y)');
+        if (q === PLUS) return turn('Go.', 'print(y + 1)');
+        if (messages.length === 2) return turn('Go.', 'x = 21\nprint(x)');
         const out = /<output>([\s\S]*?)<\/output>/.exec(messages.at(-1)!.content)?.[1]?.trim() ?? '';
-        return turn(`submit_final_answer(${JSON.stringify(out)})`);
+        return turn('Go.', `submit_final_answer(${JSON.stringify(out)})`);
       },
     });
     servers.push(model);
@@ -607,17 +607,16 @@ describe('files in the widget (issue 18)', () => {
     const b = 10 + Math.floor(Math.random() * 900);
     const extra = 1000 + Math.floor(Math.random() * 900);
     type Msg = { role: string; content: string };
-    const turn = (code: string) => `<think>Go.</think>\n<code>\n${code}\n</code><end_code>`;
     const attached = (m: Msg | undefined) => (m?.role === 'user' ? [...m.content.matchAll(/^- (\S+) \(/gm)].map((x) => x[1]!) : []);
     // Answers computed from what the cells printed: they prove the files were read in Python.
     const model = await startOpenAIServer({
       respond: (messages) => {
         const files = attached(messages.at(-1));
-        if (files.includes('data.csv')) return turn("import csv\ntotal = sum(int(r['population']) for r in csv.DictReader(open('data.csv')))\n_ = open('sum.txt', 'w').write(str(total))\nprint(total)");
-        if (files.includes('more.txt')) return turn("print(total + int(open('more.txt').read()))");
+        if (files.includes('data.csv')) return turn('Go.', "import csv\ntotal = sum(int(r['population']) for r in csv.DictReader(open('data.csv')))\n_ = open('sum.txt', 'w').write(str(total))\nprint(total)");
+        if (files.includes('more.txt')) return turn('Go.', "print(total + int(open('more.txt').read()))");
         // The first line: the next is the note that sum.txt is new in the working directory.
         const out = /<output>\n?(.*)/.exec(messages.at(-1)!.content)?.[1]?.trim() ?? '';
-        return turn(`submit_final_answer(${JSON.stringify(out)})`);
+        return turn('Go.', `submit_final_answer(${JSON.stringify(out)})`);
       },
     });
     servers.push(model);
