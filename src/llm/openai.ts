@@ -226,7 +226,9 @@ export class OpenAICompatibleLLM implements LLM {
 
     const parser = createParser({
       onEvent: (ev: EventSourceMessage) => {
-        if (done || failure) return;
+        // One read of the body can hold many events: none after an abort (onToken may be the one
+        // that aborted) is taken into the text or reported.
+        if (done || failure || signal?.aborted) return;
         const data = ev.data.trim();
         if (data === '[DONE]') {
           done = true;
@@ -251,7 +253,7 @@ export class OpenAICompatibleLLM implements LLM {
     if (!reader) throw badResponse('The server answered without a body.');
     const decoder = new TextDecoder();
     try {
-      while (!done && !failure) {
+      while (!done && !failure && !signal?.aborted) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
           chunk = await reader.read();

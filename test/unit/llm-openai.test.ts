@@ -103,6 +103,23 @@ describe('OpenAICompatibleLLM', () => {
     expect(s.requests.find((q) => q.method === 'POST')!.clientClosed).toBe(true);
   });
 
+  it('abort while one read holds several events: nothing after the abort is kept or reported', async () => {
+    // No delay between chunks: the events arrive together, most in one read of the body.
+    const s = await serve({ respond: () => Array.from({ length: 50 }, (_, i) => `t${i} `) });
+    const ctl = new AbortController();
+    const deltas: string[] = [];
+    const r = await new OpenAICompatibleLLM({ baseUrl: s.url, model: 'm' }).generate(user('x'), {
+      signal: ctl.signal,
+      onToken: (d) => {
+        deltas.push(d);
+        if (deltas.length === 3) ctl.abort();
+      },
+    });
+    expect(r.finishReason).toBe('abort');
+    expect(deltas).toEqual(['t0 ', 't1 ', 't2 ']);
+    expect(r.text).toBe('t0 t1 t2 ');
+  });
+
   it('abort before the call resolves at once without a request', async () => {
     const s = await serve({ respond: () => 'x' });
     const ctl = new AbortController();
