@@ -167,7 +167,7 @@ describe('rich outputs and packages in the notebook page', () => {
   });
 
   it('after a reload offline: Python restores from its snapshot, the package loads from the cache, the prompt names it; Settings lists and clears the cache', async () => {
-    const { context, page } = await openApp(app.browser, appUrl(), { viewport: { width: 1100, height: 900 } });
+    const { context, page } = await openApp(app.browser, appUrl(), { viewport: { width: 1100, height: 900 }, serviceWorkers: 'allow' });
     await waitForPython(page);
     // One online run caches the wheels; the service worker takes over after a reload.
     await runTask(page, 'Show me the demo table.');

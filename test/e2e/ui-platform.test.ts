@@ -67,7 +67,7 @@ describe('notebook page as a web app', () => {
   });
 
   it('7. reloads and runs the demo offline after one visit (service worker: app shell + Pyodide)', async () => {
-    const { context, page } = await openApp(app.browser, app.site.url);
+    const { context, page } = await openApp(app.browser, app.site.url, { serviceWorkers: 'allow' });
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The worker takes control after a reload; wait until everything was precached.
     await page.reload();

@@ -59,7 +59,11 @@ beforeAll(async () => {
     plugins: [{ name: 'count-requests', configurePreviewServer: (s) => void s.middlewares.use((req, _res, next) => { requests.push(req.url ?? ''); next(); }) }],
   });
   origin = server.resolvedUrls!.local[0].replace(/\/$/, '');
-  browser = await launchChromium({ webgpu: true });
+  // Dawn's robust buffer access clamps every index in every shader; web-llm's kernels stay in
+  // bounds, and on SwiftShader the clamps cost CPU in each of the ~70 s requests (measured here:
+  // a decode step 17-19 s with them, 14 s without). It changes the CPU emulator's speed, not
+  // what WebLLM or our engine do.
+  browser = await launchChromium({ webgpu: true, extraArgs: ['--enable-dawn-features=disable_robustness'] });
 }, 5 * MINUTE);
 
 afterAll(async () => {
@@ -184,9 +188,11 @@ describe('WebLLMEngine on web-llm\'s real runtime (SwiftShader, random-weight Qw
 
   it('the next turn reuses the KV cache, and an abort mid-generation ends within 1 s of the token in flight', async () => {
     const turn = await generate([...hi, { role: 'assistant', content: stopped.text }, { role: 'user', content: 'Go' }], { maxTokens: 8, abortAfterFirstMs: 1000 });
-    // Only the new message was prefilled, although the prompt holds the whole first turn.
-    expect(turn.usage.prefillTokens).toBeLessThan(stopped.usage.promptTokens);
+    // Only the new message was prefilled, although the prompt holds the whole first turn: the
+    // first turn's prompt is not among the tokens prefilled.
     expect(turn.usage.promptTokens).toBeGreaterThan(stopped.usage.promptTokens);
+    expect(turn.usage.prefillTokens).toBeGreaterThan(0);
+    expect(turn.usage.prefillTokens).toBeLessThanOrEqual(turn.usage.promptTokens - stopped.usage.promptTokens);
     expect(turn.finishReason).toBe('abort');
     // The abort came while the second token was being decoded: that token still arrives, then the
     // reply ends. (The issue asks for this 1 s bound; a decode step here takes 15 s or more.)

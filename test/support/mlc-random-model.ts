@@ -102,12 +102,14 @@ function fillTensor(p: MlcParam, bytes: Uint8Array, random: (out: Uint32Array) =
 
 /**
  * MLC-LLM's "qwen2" conversation template (ChatML), as `mlc_llm gen_config --conv-template qwen2`
- * writes it, but with an empty default system message: on SwiftShader each prompt token costs
- * ~1.5 s of prefill, and its six tokens ("You are a helpful assistant.") would be in every prompt.
+ * writes it, but without the system block: on SwiftShader the prefill grows with the prompt
+ * (measured: 14 tokens 50-56 s to the first token, 37 tokens 95-97 s), and the block would put
+ * eleven tokens ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n", five with an
+ * empty message) in every fresh prompt. web-llm leaves out a system prompt that renders empty.
  */
 const QWEN2_CONV_TEMPLATE = {
   name: 'qwen2',
-  system_template: '<|im_start|>system\n{system_message}<|im_end|>\n',
+  system_template: '',
   system_message: '',
   system_prefix_token_ids: null,
   add_role_after_system_message: true,
