@@ -59,10 +59,10 @@ beforeAll(async () => {
     plugins: [{ name: 'count-requests', configurePreviewServer: (s) => void s.middlewares.use((req, _res, next) => { requests.push(req.url ?? ''); next(); }) }],
   });
   origin = server.resolvedUrls!.local[0].replace(/\/$/, '');
-  // Dawn's robust buffer access clamps every index in every shader; web-llm's kernels stay in
-  // bounds, and on SwiftShader the clamps cost CPU in each of the ~70 s requests (measured here:
-  // a decode step 17-19 s with them, 14 s without). It changes the CPU emulator's speed, not
-  // what WebLLM or our engine do.
+  // Dawn's robust buffer access clamps every index in every shader. On SwiftShader the clamps
+  // cost CPU in each of the ~70 s requests (measured here: a decode step 17-19 s with them, 14 s
+  // without), and the greedy replies are the same without them: it changes the CPU emulator's
+  // speed, not what WebLLM or our engine do.
   browser = await launchChromium({ webgpu: true, extraArgs: ['--enable-dawn-features=disable_robustness'] });
 }, 5 * MINUTE);
 
