@@ -79,9 +79,18 @@ describe('control: the attempts are real (they escape a bare Pyodide worker)', (
   });
 });
 
+// With COOP/COEP (what `npm start` serves) the sandbox is a returning visitor's: Python restored
+// from the warm-start snapshot; without them, a first visit's: booted cold. Both starts are
+// attacked (the lockdown is applied on each), and a start that was not the one named fails.
 for (const isolation of [true, false]) {
-  describe(`app sandbox (built harness, ${isolation ? 'COOP/COEP' : 'no special headers'})`, () => {
-    const t = useTarget(isolation, (s) => openAppSandbox(browser, s));
+  const warmStart = isolation && !process.env.L0_E2E_COLD;
+  describe(`app sandbox (built harness, ${isolation ? 'COOP/COEP' : 'no special headers'}, ${warmStart ? 'restored from the snapshot' : 'cold start'})`, () => {
+    const t = useTarget(isolation, (s) => openAppSandbox(browser, s, {}, { warmStart }));
+
+    it(`started ${warmStart ? 'from the warm-start snapshot' : 'cold'}`, () => {
+      if (warmStart) expect(t.target.snapshotPhases).toEqual(['snapshot-restored']);
+      else expect(t.target.snapshotPhases).not.toContain('snapshot-restored');
+    });
 
     it.each(ATTEMPTS.map((x) => [x.id, x] as const))('blocks %s', async (_id, at) => {
       const out = await attempt(t.target, t.canary, at);

@@ -23,6 +23,8 @@ export interface Target {
   server: StaticServer;
   run(code: string, timeoutMs?: number): Promise<RunOutcome>;
   close(): Promise<void>;
+  /** How the app sandbox's Python started: its `snapshot-*` progress phases (app sandbox only). */
+  snapshotPhases?: string[];
   /** What hardenWorkerScope reported (bare hardened worker only). */
   report?: {
     removed: string[];
@@ -135,14 +137,17 @@ export async function openAppSandbox(browser: Browser, server: StaticServer, opt
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(server.url + 'harness.html');
   await page.waitForFunction(() => (window as any).l0Ready === true);
-  await page.evaluate(async (opts) => {
+  const snapshotPhases = await page.evaluate(async (opts) => {
     const w = window as any;
-    w.__sb = await w.l0.createPyodideSandbox({ timeoutMs: 15_000, ...opts });
+    const phases: string[] = [];
+    w.__sb = await w.l0.createPyodideSandbox({ timeoutMs: 15_000, onProgress: (p: { phase: string }) => phases.push(p.phase), ...opts });
+    return phases.filter((p) => p.startsWith('snapshot'));
   }, options);
   return {
     page,
     context,
     server,
+    snapshotPhases,
     async run(code, timeoutMs = 15_000) {
       return page.evaluate(
         async ({ c, t }) => {
