@@ -81,7 +81,7 @@ describe('control: the attempts are real (they escape a bare Pyodide worker)', (
 
 // With COOP/COEP (what `npm start` serves) the sandbox is a returning visitor's: Python restored
 // from the warm-start snapshot; without them, a first visit's: booted cold. Both starts are
-// attacked (the lockdown is applied on each), and a start that was not the one named fails.
+// attacked, and a start that was not the one named fails the first test.
 for (const isolation of [true, false]) {
   const warmStart = isolation && !process.env.L0_E2E_COLD;
   describe(`app sandbox (built harness, ${isolation ? 'COOP/COEP' : 'no special headers'}, ${warmStart ? 'restored from the snapshot' : 'cold start'})`, () => {
