@@ -522,10 +522,10 @@ window.ready = true;
     const { page, errors } = await openPage(server.origin + '/hosts/stop.html');
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     type W = { agent: { run(t: string): Promise<{ status: string; finalAnswer?: string; steps: unknown[] }>; stop(): void; sandboxInfo(): { interrupt: string } | undefined } };
-    await page.evaluate(() => {
+    await page.evaluate((question) => {
       const w = window as unknown as W & { first?: Promise<unknown> };
-      w.first = w.agent.run('Loop forever.').then((t) => t.status);
-    });
+      w.first = w.agent.run(question).then((t) => t.status);
+    }, LOOP);
     await page.locator('.cell-status', { hasText: 'running…' }).first().waitFor({ timeout: 60_000 });
     const stopped = Date.now();
     await page.locator('button.stop').click();

@@ -9,7 +9,7 @@ import { launchChromium } from '../support/browser';
 import type { StaticServer } from '../support/static-server';
 import { ATTEMPTS, prelude, type Attempt } from './attempts';
 import { INTACT, plantCanaries, readCanaries, startCanaryServer, type CanaryServer } from './support/canaries';
-import { openAppSandbox, openProto, serveDist, type Target } from './support/targets';
+import { openAppSandbox, openProto, serveDist, type RunOutcome, type Target } from './support/targets';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -42,35 +42,35 @@ function useTarget(isolation: boolean, open: (server: StaticServer) => Promise<T
 const LATE_EFFECTS_MS = 150;
 const lateEffects = () => new Promise((r) => setTimeout(r, LATE_EFFECTS_MS));
 
-/** Runs one attempt; `settle` waits for its late effects (a test that checks each attempt's own). */
-async function attempt(target: Target, canary: CanaryServer, at: Attempt, settle = true) {
-  const out = await target.run(prelude(canary.url) + '\n' + at.code);
-  if (settle) await lateEffects();
+const runAttempt = (target: Target, canary: CanaryServer, at: Attempt) => target.run(prelude(canary.url) + '\n' + at.code);
+
+/** One attempt, then its late effects: for a test that checks each attempt's own. */
+async function attempt(target: Target, canary: CanaryServer, at: Attempt): Promise<RunOutcome> {
+  const out = await runAttempt(target, canary, at);
+  await lateEffects();
   return out;
 }
 
-/** Runs every attempt in one page and returns the ids that printed ESCAPED. The canaries and the
- * canary server are read once after all of them, so the late effects are waited for once. */
-async function runAll(target: Target, canary: CanaryServer): Promise<string[]> {
-  const escapedIds: string[] = [];
-  for (const at of ATTEMPTS) {
-    const out = await attempt(target, canary, at, false);
-    if (out.stdout.includes('ESCAPED')) escapedIds.push(at.id);
-  }
+/** The attempts one after the other in one page, then the late effects of all of them once (the
+ * tests read the canaries and the canary server after the last): each attempt with its outcome. */
+async function runAll(target: Target, canary: CanaryServer, attempts: readonly Attempt[]): Promise<{ at: Attempt; out: RunOutcome }[]> {
+  const results: { at: Attempt; out: RunOutcome }[] = [];
+  for (const at of attempts) results.push({ at, out: await runAttempt(target, canary, at) });
   await lateEffects();
-  return escapedIds;
+  return results;
 }
+
+/** The ids of the attempts that printed ESCAPED, running every attempt as `runAll` does. */
+const escapedIds = async (target: Target, canary: CanaryServer) =>
+  (await runAll(target, canary, ATTEMPTS)).filter((r) => r.out.stdout.includes('ESCAPED')).map((r) => r.at.id);
 
 describe('control: the attempts are real (they escape a bare Pyodide worker)', () => {
   const t = useTarget(false, (s) => openProto(browser, s, 'control'));
 
   it('every attempt marked control escapes the unprotected worker', async () => {
-    const failed: string[] = [];
-    for (const at of ATTEMPTS.filter((x) => x.control)) {
-      const out = await attempt(t.target, t.canary, at, false);
-      if (!out.stdout.includes('ESCAPED')) failed.push(`${at.id}: ${out.error ?? out.stderr ?? ''}`.slice(0, 300));
-    }
-    await lateEffects();
+    const failed = (await runAll(t.target, t.canary, ATTEMPTS.filter((x) => x.control)))
+      .filter((r) => !r.out.stdout.includes('ESCAPED'))
+      .map((r) => `${r.at.id}: ${r.out.error ?? r.out.stderr ?? ''}`.slice(0, 300));
     expect(failed).toEqual([]);
     // And the canaries noticed: the control worker reached the canary server and the app's IndexedDB.
     expect(t.canary.requests.length).toBeGreaterThan(10);
@@ -125,7 +125,7 @@ for (const isolation of [false, true]) describe(`hardenWorkerScope in a bare wor
   });
 
   it('blocks every attempt, canaries intact, zero canary requests', async () => {
-    expect(await runAll(t.target, t.canary)).toEqual([]);
+    expect(await escapedIds(t.target, t.canary)).toEqual([]);
     expect(await readCanaries(t.target.page)).toEqual(INTACT);
     expect(t.canary.requests).toEqual([]);
   });
@@ -157,7 +157,7 @@ describe('hardenWorkerScope with the compile gate of a package source (WebAssemb
   const t = useTarget(true, (s) => openProto(browser, s, 'hardened-packages'));
 
   it('blocks every attempt from Python, canaries intact, zero canary requests', async () => {
-    expect(await runAll(t.target, t.canary)).toEqual([]);
+    expect(await escapedIds(t.target, t.canary)).toEqual([]);
     expect(await readCanaries(t.target.page)).toEqual(INTACT);
     expect(t.canary.requests).toEqual([]);
   });
@@ -175,7 +175,7 @@ describe('hardenWorkerScope alone, no CSP anywhere (an embedder\'s page)', () =>
   const t = useTarget(false, (s) => openProto(browser, s, 'hardened-nocsp'));
 
   it('blocks every attempt from Python, canaries intact, zero canary requests', async () => {
-    expect(await runAll(t.target, t.canary)).toEqual([]);
+    expect(await escapedIds(t.target, t.canary)).toEqual([]);
     expect(await readCanaries(t.target.page)).toEqual(INTACT);
     expect(t.canary.requests).toEqual([]);
   });
