@@ -103,8 +103,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
   }
 
   /** Saves a setting when the page keeps them; a store that cannot write only costs the setting. */
-  async function persist(key: string, value: unknown): Promise<void> {
-    if (options.persistSettings) await store().then((s) => s.setSetting(key, value)).catch(() => undefined);
+  /** Saves a setting; resolves to why it could not be, if it could not (the browser's storage may be full). */
+  async function persist(key: string, value: unknown): Promise<ErrorData | undefined> {
+    if (!options.persistSettings) return undefined;
+    return store().then((s) => s.setSetting(key, value)).then(() => undefined, (e: unknown) => toErrorData(e, 'storage'));
   }
 
   /** Loads an engine; a failure of the selected one brings back the last working engine and says why. */
@@ -335,8 +337,10 @@ export function createAppController(options: AppControllerOptions): AppControlle
       engines.forget((c) => c.kind === 'webllm' && c.model === modelId);
     },
     async saveSettings(s) {
-      state.set({ settings: s, status: 'Settings saved.' });
-      await persist(SETTINGS_KEY, s);
+      // They apply at once; "saved" only once the write is done, so a reload right after keeps them.
+      state.set({ settings: s, status: 'Saving settings…' });
+      const err = await persist(SETTINGS_KEY, s);
+      state.set({ status: err ? `Settings apply in this tab but were not saved: ${err.message}` : 'Settings saved.' });
     },
     async enableTools(names) {
       const on = state.get().settings.tools;

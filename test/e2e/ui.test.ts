@@ -282,6 +282,8 @@ describe('notebook page', () => {
       await page.getByLabel('Max steps').fill('1');
       await page.getByLabel('Temperature').fill('0.2');
       await page.getByRole('button', { name: 'Save settings' }).click();
+      // The status says so once they are written (a reload before that could lose them).
+      await page.locator('.run-status .status-text', { hasText: 'Settings saved.' }).waitFor();
       await page.reload();
       await page.getByRole('button', { name: 'Settings' }).click();
       expect(await page.getByLabel('Max steps').inputValue()).toBe('1');

@@ -7,9 +7,10 @@
 // @mlc-ai/web-llm for 0.2.79 (the newest version whose model libraries can be had here), and
 // served by Vite's own preview server, as `npm start` serves it (COOP/COEP on).
 //
-// On a CPU each request costs a prefill of about a minute and ~15 s per token on an idle 2-core
-// machine (several times that under load), so the checks share one loaded engine, prompts are tiny
-// and replies 2-3 tokens; the tests in the first block run in order. Timeouts are generous because
+// On a CPU each token costs ~15 s on an idle 2-core machine (several times that under load), and a
+// prompt of more than one token costs a prefill of about a minute, so the checks share one loaded
+// engine, every prompt is one token (the random model's template adds no markup: see
+// mlc-random-model.ts) and replies are 2-3 tokens; the tests in the first block run in order. Timeouts are generous because
 // of that speed; no test asserts a wall time except the abort bound the issue asks for.
 import { cp, link, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -168,8 +169,9 @@ describe('WebLLMEngine on web-llm\'s real runtime (SwiftShader, random-weight Qw
     const decodeMs = 1000 / first.stats.decodeTokensPerS!;
     expect(first.deltas[1].at - first.deltas[0].at).toBeGreaterThan(decodeMs / 2);
     expect(first.usage.completionTokens).toBe(2);
-    expect(first.usage.promptTokens).toBeGreaterThan(5);
-    expect(first.usage.prefillTokens).toBe(first.usage.promptTokens);
+    // "Hi" is one token in the random model's plain template (test/support/mlc-random-model.ts).
+    expect(first.usage.promptTokens).toBe(1);
+    expect(first.usage.prefillTokens).toBe(1);
   }, 20 * MINUTE);
 
   it('a stop string spanning two tokens ends the reply and none of it reaches onToken', async () => {
@@ -188,11 +190,10 @@ describe('WebLLMEngine on web-llm\'s real runtime (SwiftShader, random-weight Qw
 
   it('the next turn reuses the KV cache, and an abort mid-generation ends within 1 s of the token in flight', async () => {
     const turn = await generate([...hi, { role: 'assistant', content: stopped.text }, { role: 'user', content: 'Go' }], { maxTokens: 8, abortAfterFirstMs: 1000 });
-    // Only the new message was prefilled, although the prompt holds the whole first turn: the
-    // first turn's prompt is not among the tokens prefilled.
-    expect(turn.usage.promptTokens).toBeGreaterThan(stopped.usage.promptTokens);
-    expect(turn.usage.prefillTokens).toBeGreaterThan(0);
-    expect(turn.usage.prefillTokens).toBeLessThanOrEqual(turn.usage.promptTokens - stopped.usage.promptTokens);
+    // The prompt holds the whole first turn and the new message, but only the new message ("Go",
+    // one token in the random model's plain template) was prefilled.
+    expect(turn.usage.promptTokens).toBe(stopped.usage.promptTokens + stopped.usage.completionTokens + 1);
+    expect(turn.usage.prefillTokens).toBe(1);
     expect(turn.finishReason).toBe('abort');
     // The abort came while the second token was being decoded: that token still arrives, then the
     // reply ends. (The issue asks for this 1 s bound; a decode step here takes 15 s or more.)

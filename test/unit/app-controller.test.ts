@@ -266,6 +266,30 @@ describe('saved settings', () => {
     await vi.waitFor(async () => expect(await store.getSetting('ui.engine')).toEqual({ kind: 'openai', baseUrl: 'http://h.test/v1', model: 'm' }));
     expect(h.app.state.engine).toMatchObject({ apiKey: 'secret' }); // kept in this tab's memory only
   });
+
+  it('says "Settings saved." only once the write is done, and says so when the store refuses it', async () => {
+    const store = new MemoryStore();
+    const write = deferred<void>();
+    const setSetting = store.setSetting.bind(store);
+    store.setSetting = async (key, value) => {
+      await write.promise;
+      return setSetting(key, value);
+    };
+    const h = harness({ store, options: { persistSettings: true } });
+    await h.app.ready;
+    const saving = h.app.saveSettings({ ...h.app.state.settings, maxSteps: 7 });
+    expect(h.app.state).toMatchObject({ settings: { maxSteps: 7 }, status: 'Saving settings…' });
+    write.resolve();
+    await saving;
+    expect(h.app.state.status).toBe('Settings saved.');
+    expect(await store.getSetting('ui.settings')).toMatchObject({ maxSteps: 7 });
+
+    store.setSetting = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    await h.app.saveSettings({ ...h.app.state.settings, maxSteps: 9 });
+    expect(h.app.state.settings.maxSteps).toBe(9); // this tab uses them
+    expect(h.app.state.status).toBe('Settings apply in this tab but were not saved: The quota has been exceeded.');
+    expect(await store.getSetting('ui.settings')).toMatchObject({ maxSteps: 7 });
+  });
 });
 
 describe('sessions', () => {
