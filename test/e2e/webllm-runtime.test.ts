@@ -60,11 +60,14 @@ beforeAll(async () => {
     plugins: [{ name: 'count-requests', configurePreviewServer: (s) => void s.middlewares.use((req, _res, next) => { requests.push(req.url ?? ''); next(); }) }],
   });
   origin = server.resolvedUrls!.local[0].replace(/\/$/, '');
-  // Dawn's robust buffer access clamps every index in every shader. On SwiftShader the clamps
-  // cost CPU in each of the ~70 s requests (measured here: a decode step 17-19 s with them, 14 s
-  // without), and the greedy replies are the same without them: it changes the CPU emulator's
-  // speed, not what WebLLM or our engine do.
-  browser = await launchChromium({ webgpu: true, extraArgs: ['--enable-dawn-features=disable_robustness'] });
+  // Two WebGPU safety features of Dawn cost SwiftShader much CPU here: robust buffer access clamps
+  // every index in every shader (a decode step 17-19 s with it, 14 s without), and zero-initialising
+  // workgroup memory adds a clearing loop to the start of every kernel, which TVM's kernels, with
+  // large shared-memory tiles, pay on every dispatch and SwiftShader pays again when it compiles
+  // them (measured: a model load 23 s -> 14 s, a decode step ~15.5 s -> ~12.8 s). WebLLM's kernels
+  // write shared memory before they read it, and the greedy replies are the same without either:
+  // they change the CPU emulator's speed, not what WebLLM or our engine do.
+  browser = await launchChromium({ webgpu: true, extraArgs: ['--enable-dawn-features=disable_robustness,disable_workgroup_init'] });
 }, 5 * MINUTE);
 
 afterAll(async () => {
