@@ -70,7 +70,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
 
   const workspace = createAppWorkspace(state, () => store());
 
-  services.onStoreWarning?.((w) => state.set({ warning: { ...w, message: `${w.message} Sessions are kept in memory for now: export them before closing the tab.` } }));
+  /** Why the store now keeps everything in memory (full or blocked browser storage), once it does. */
+  let storeInMemory: ErrorData | undefined;
+  services.onStoreWarning?.((w) => {
+    storeInMemory = w;
+    state.set({ warning: w }); // its message says what is kept where and what to do
+  });
 
   let storeP: Promise<SessionStore> | undefined;
   const store = (): Promise<SessionStore> =>
@@ -103,10 +108,12 @@ export function createAppController(options: AppControllerOptions): AppControlle
   }
 
   /** Saves a setting when the page keeps them; a store that cannot write only costs the setting. */
-  /** Saves a setting; resolves to why it could not be, if it could not (the browser's storage may be full). */
+  /** Saves a setting; resolves to why it was not saved, if it was not (refused, or kept in memory only). */
   async function persist(key: string, value: unknown): Promise<ErrorData | undefined> {
     if (!options.persistSettings) return undefined;
-    return store().then((s) => s.setSetting(key, value)).then(() => undefined, (e: unknown) => toErrorData(e, 'storage'));
+    const refused = await store().then((s) => s.setSetting(key, value)).then(() => undefined, (e: unknown) => toErrorData(e, 'storage'));
+    if (refused || !storeInMemory) return refused;
+    return { kind: storeInMemory.kind, message: storeInMemory.kind === 'quota' ? 'browser storage is full.' : 'browser storage is unavailable.' };
   }
 
   /** Loads an engine; a failure of the selected one brings back the last working engine and says why. */

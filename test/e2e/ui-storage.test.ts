@@ -33,6 +33,48 @@ describe('storage persistence and use', () => {
     expect(errors).toEqual([]);
     await ctx.close();
   });
+  it('Save settings on a full disk: they apply in this tab, the status line says they were not saved and why, a reload brings back the saved ones', async () => {
+    const { context, page, errors } = await openApp(app.browser, app.site.url);
+    // From the reload on, IndexedDB refuses every write once the page's `diskFull` is set.
+    await context.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+        if ((window as unknown as { diskFull?: boolean }).diskFull) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return put.apply(this, args);
+      };
+    });
+    await page.reload();
+    await page.waitForSelector('.l0-app .task-form');
+    const status = page.locator('.run-status .status-text');
+    const save = async (maxSteps: string) => {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByLabel('Max steps').fill(maxSteps);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+    };
+    const maxStepsShown = async () => {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      const value = await page.getByLabel('Max steps').inputValue();
+      await page.getByRole('button', { name: 'Close Settings' }).click();
+      return value;
+    };
+
+    await save('7');
+    await status.filter({ hasText: 'Settings saved.' }).waitFor();
+    await page.evaluate(() => ((window as unknown as { diskFull: boolean }).diskFull = true));
+    await save('3');
+    // The page's store carries on in memory (and says so); the settings are not on disk.
+    await expect.poll(() => status.innerText()).toBe('Settings apply in this tab but were not saved: browser storage is full.');
+    expect(await page.locator('.l0-app .banner').innerText()).toBe('quota: Browser storage is full. This session continues in memory only: export it before closing the tab.');
+    expect(await maxStepsShown()).toBe('3');
+    await page.screenshot({ path: `${SCREENSHOTS}/settings-not-saved.png` });
+
+    await page.reload(); // the disk has room again; what was saved is what the page reads
+    await page.waitForSelector('.l0-app .task-form');
+    expect(await maxStepsShown()).toBe('7');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('lists the Python warm-start snapshot in Settings once Python has started, and Clear deletes it', async () => {
     const { context, page, errors, dialogs } = await openApp(app.browser, app.site.url, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     const line = page.locator('.settings .snapshot-use');

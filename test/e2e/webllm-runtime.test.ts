@@ -62,9 +62,9 @@ beforeAll(async () => {
   origin = server.resolvedUrls!.local[0].replace(/\/$/, '');
   // Two WebGPU safety features of Dawn cost SwiftShader much CPU here: robust buffer access clamps
   // every index in every shader (a decode step 17-19 s with it, 14 s without), and zero-initialising
-  // workgroup memory adds a clearing loop to the start of every kernel, which TVM's kernels, with
-  // large shared-memory tiles, pay on every dispatch and SwiftShader pays again when it compiles
-  // them (measured: a model load 23 s -> 14 s, a decode step ~15.5 s -> ~12.8 s). WebLLM's kernels
+  // workgroup memory adds clearing code to every kernel, which TVM's kernels, with large
+  // shared-memory tiles, run on every dispatch and SwiftShader compiles into every shader
+  // (measured: a model load 23 s -> 14 s, a decode step ~15.5 s -> ~12.8 s). WebLLM's kernels
   // write shared memory before they read it, and the greedy replies are the same without either:
   // they change the CPU emulator's speed, not what WebLLM or our engine do.
   browser = await launchChromium({ webgpu: true, extraArgs: ['--enable-dawn-features=disable_robustness,disable_workgroup_init'] });

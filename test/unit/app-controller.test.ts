@@ -6,7 +6,7 @@ import type { EngineChoice } from '../../src/llm/engine-spec';
 import { ScriptedLLM } from '../../src/llm/scripted';
 import { L0Error, type LLM } from '../../src/protocols';
 import { FakeSandbox } from '../../src/sandbox/fake';
-import { MemoryStore } from '../../src/store/index';
+import { MemoryStore, ResilientStore, memoryKV } from '../../src/store/index';
 import { ANSWER, deferred, fakeSandbox, harness, turn } from './app-support';
 
 /** Every promise rejection nobody handled while these tests ran (there must be none). */
@@ -289,6 +289,25 @@ describe('saved settings', () => {
     expect(h.app.state.settings.maxSteps).toBe(9); // this tab uses them
     expect(h.app.state.status).toBe('Settings apply in this tab but were not saved: The quota has been exceeded.');
     expect(await store.getSetting('ui.settings')).toMatchObject({ maxSteps: 7 });
+  });
+
+  it('says the settings were not saved when the store carries on in memory (browser storage full)', async () => {
+    const disk = memoryKV();
+    let full = false;
+    const quota = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    const store = new ResilientStore({ primary: { ...disk, transact: (keys, plan) => (full ? Promise.reject(quota()) : disk.transact(keys, plan)) }, locks: null });
+    const h = harness({ store, services: { onStoreWarning: (l) => void store.onWarning(l) }, options: { persistSettings: true } });
+    await h.app.ready;
+    await h.app.saveSettings({ ...h.app.state.settings, maxSteps: 5 });
+    expect(h.app.state.status).toBe('Settings saved.');
+    full = true;
+    await h.app.saveSettings({ ...h.app.state.settings, maxSteps: 6 });
+    expect(h.app.state.status).toBe('Settings apply in this tab but were not saved: browser storage is full.');
+    expect(h.app.state.warning).toMatchObject({ kind: 'quota', message: expect.stringMatching(/^Browser storage is full\. /) });
+    expect(h.app.state.settings.maxSteps).toBe(6);
+    // Later saves say so too: the store stays in memory.
+    await h.app.saveSettings({ ...h.app.state.settings, maxSteps: 7 });
+    expect(h.app.state.status).toBe('Settings apply in this tab but were not saved: browser storage is full.');
   });
 });
 

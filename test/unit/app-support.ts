@@ -7,7 +7,7 @@ import type { EngineChoice } from '../../src/llm/engine-spec';
 import { ScriptedLLM } from '../../src/llm/scripted';
 import type { LLM, Sandbox, Tool } from '../../src/protocols';
 import { FakeSandbox, type FakeCellScript } from '../../src/sandbox/fake';
-import { MemoryStore } from '../../src/store/index';
+import { MemoryStore, type KVSessionStore } from '../../src/store/index';
 
 export const turn = (code: string, think = 'Work it out.') => `<think>${think}</think>\n<code>\n${code}\n</code><end_code>`;
 
@@ -22,7 +22,7 @@ export const ANSWER = turn('submit_final_answer("42")');
 
 export interface Harness {
   app: AppController;
-  store: MemoryStore;
+  store: KVSessionStore;
   engineLoads: EngineChoice[];
   sandboxes: FakeSandbox[];
   changes: NotebookChange[];
@@ -39,7 +39,7 @@ export function harness(opts: {
   engine?: EngineChoice | LLM;
   llm?: (choice: EngineChoice) => Promise<LLM> | LLM;
   sandbox?: () => Promise<Sandbox> | Sandbox;
-  store?: MemoryStore;
+  store?: KVSessionStore;
   tools?: Tool[];
   services?: Partial<AppServices>;
   options?: Partial<Parameters<typeof createAppController>[0]>;
