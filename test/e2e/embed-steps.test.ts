@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppPage } from '../support/warm-start-seed';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LIB = join(ROOT, 'dist-lib');
@@ -70,8 +71,7 @@ afterAll(async () => {
 });
 
 async function openHost(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1300 }, permissions: ['clipboard-read', 'clipboard-write'] });
-  const page = await context.newPage();
+  const { page } = await newAppPage(browser, site.origin + '/host.html', { viewport: { width: 1280, height: 1300 }, permissions: ['clipboard-read', 'clipboard-write'] });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(site.origin + '/host.html');

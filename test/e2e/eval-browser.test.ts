@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppPage } from '../support/warm-start-seed';
 
 const items = readFileSync('data/qa/hotpotqa.jsonl', 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l));
 
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 describe('eval in the browser', () => {
   it('a scripted agent answers HotpotQA questions from search_corpus over their own paragraphs', async () => {
-    const page = await browser.newPage();
+    const { page } = await newAppPage(browser, server.url + 'harness.html');
     const foreign: string[] = [];
     page.on('request', (r) => {
       if (!r.url().startsWith(server.url.replace(/\/$/, '')) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url());

@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { startOpenAIServer, type OpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppPage } from '../support/warm-start-seed';
 
 const SHOTS = 'test/e2e/screenshots';
 const lines = readFileSync('data/qa/hotpotqa.jsonl', 'utf8').trim().split('\n').slice(0, 3);
@@ -38,7 +39,7 @@ afterAll(async () => {
 
 describe('eval.html', () => {
   it('runs a JSONL file with an OpenAI-compatible engine and shows, drills into and exports results', async () => {
-    const page = await browser.newPage({ acceptDownloads: true });
+    const { page } = await newAppPage(browser, site.url + 'eval.html', { acceptDownloads: true });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(site.url + 'eval.html');

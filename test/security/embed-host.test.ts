@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trajectory } from '../../src/protocols';
 import { launchChromium } from '../support/browser';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppPage } from '../support/warm-start-seed';
 import { ATTEMPTS, prelude } from './attempts';
 import { chainCells, stages, withoutComments } from './support/chain';
 import { startCanaryServer, type CanaryServer } from './support/canaries';
@@ -139,7 +140,7 @@ for (const isolated of [false, true]) {
         },
       });
       servers.push(server);
-      const page = await browser.newPage();
+      const { context, page } = await newAppPage(browser, server.origin + '/__host/host.html');
       try {
         await page.goto(server.origin + '/__host/host.html');
         await page.waitForFunction(() => (window as unknown as { hostReady?: boolean }).hostReady === true && !!document.querySelector('l0-agent')?.shadowRoot?.querySelector('button.run'));
@@ -165,7 +166,7 @@ for (const isolated of [false, true]) {
         }).toEqual({ reached: [], host: before, requests: [] });
         expect(outputs[1]).toContain('BLOCKED no worker global');
       } finally {
-        await page.close();
+        await context.close();
       }
     }, 300_000);
   });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { startOpenAIServer } from '../support/openai-server';
 import { startStaticServer, type StaticServer } from '../support/static-server';
+import { newAppPage } from '../support/warm-start-seed';
 import { runTask, turn, useOpenAIEndpoint, waitForAnswer, waitForIdle } from '../e2e/ui-helpers';
 import { startCanaryServer, type CanaryServer } from './support/canaries';
 import { DATA_PNG, findLeaks, hostileMarkup, hostileThought, pythonString } from './support/hostile-markup';
@@ -160,8 +161,7 @@ describe('model markup in the page', () => {
     });
     closers.push(() => model.close());
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
+    const { context, page } = await newAppPage(browser, site.url, { viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     const violations: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -260,15 +260,15 @@ describe('model markup in the <l0-agent> widget on a host page without a CSP', (
     });
     closers.push(() => server.close());
     const widgetWatched = ['button.run', 'textarea.task', 'header', 'form.ask'];
-    const controlPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const { context: controlContext, page: controlPage } = await newAppPage(browser, server.origin + '/control.html', { viewport: { width: 1280, height: 900 } });
     await controlPage.goto(server.origin + '/control.html');
     await controlPage.waitForFunction(() => (window as any).ready === true);
     expect(await controlPage.evaluate(() => (window as any).agent.run().then((t: { status: string }) => t.status))).toBe('answered');
     await controlPage.evaluate(() => document.querySelector('#slot')!.shadowRoot!.querySelector('.body')!.scrollTo(0, 0));
     const widgetAnswered = await layout(controlPage, widgetWatched, '#slot');
-    await controlPage.close();
+    await controlContext.close();
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const { context, page } = await newAppPage(browser, server.origin + '/host.html', { viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.origin + '/host.html');
@@ -302,6 +302,6 @@ describe('model markup in the <l0-agent> widget on a host page without a CSP', (
     await page.evaluate(() => document.querySelector('#slot')!.shadowRoot!.querySelector('.body')!.scrollTo(0, 0));
     expect(await layout(page, widgetWatched, '#slot')).toEqual(widgetAnswered);
     expect(errors).toEqual([]);
-    await page.close();
+    await context.close();
   });
 });

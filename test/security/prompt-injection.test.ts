@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import type { StaticServer } from '../support/static-server';
+import { newAppPage } from '../support/warm-start-seed';
 import { prelude } from './attempts';
 import { INTACT, plantCanaries, readCanaries, startCanaryServer, type CanaryServer } from './support/canaries';
 import { serveDist } from './support/targets';
@@ -58,7 +59,7 @@ afterAll(async () => {
 
 describe('prompt injection: a document orders the model to exfiltrate the notepad', () => {
   it('the exfiltration fails, nothing leaves the page, the run continues to its answer', async () => {
-    const page = await (await browser.newContext()).newPage();
+    const { page } = await newAppPage(browser, server.url + 'harness.html');
     const outside: string[] = [];
     page.on('request', (r) => {
       // blob: URLs (the sandbox worker's wrapper) are not network requests.

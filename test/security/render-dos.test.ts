@@ -19,6 +19,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useBuiltApp } from '../support/built-app';
 import { startOpenAIServer } from '../support/openai-server';
+import { newAppPage } from '../support/warm-start-seed';
 import { runTask, turn, useOpenAIEndpoint } from '../e2e/ui-helpers';
 
 const app = useBuiltApp();
@@ -126,8 +127,7 @@ async function renderTimes(page: Page): Promise<{ name: string; ms: number; deta
 }
 
 async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
+  const { page } = await newAppPage(app.browser, url, { viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.addInitScript(() => {
