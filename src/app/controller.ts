@@ -107,8 +107,8 @@ export function createAppController(options: AppControllerOptions): AppControlle
     services.requestPersistence().catch(() => undefined);
   }
 
-  /** Saves a setting when the page keeps them; a store that cannot write only costs the setting. */
-  /** Saves a setting; resolves to why it was not saved, if it was not (refused, or kept in memory only). */
+  /** Saves a setting when the page keeps them; resolves to why it was not saved, if it was not
+   * (the store refused it, or keeps everything in memory only since storage filled up). */
   async function persist(key: string, value: unknown): Promise<ErrorData | undefined> {
     if (!options.persistSettings) return undefined;
     const refused = await store().then((s) => s.setSetting(key, value)).then(() => undefined, (e: unknown) => toErrorData(e, 'storage'));

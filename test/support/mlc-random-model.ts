@@ -107,7 +107,8 @@ function fillTensor(p: MlcParam, bytes: Uint8Array, random: (out: Uint32Array) =
  * SwiftShader that decides what a request costs: the prefill function took 49 s for a 9-token
  * prompt and 95 s for 37 tokens, a decode step takes ~14 s. The three generate calls of the
  * real-runtime test each start with a one-token input (a fresh "Hi", or the new "Go" after a
- * reused KV cache): ~29 s a call instead of ~65 (measured). What the test checks is the
+ * reused KV cache): ~29 s a call instead of ~65 (measured before Dawn's workgroup zero-init was
+ * turned off for that test too; ~26-29 s since). What the test checks is the
  * project's engine (streaming, stop filter, usage, abort, KV reuse), which a template does not
  * touch; the ChatML markup MLC-LLM writes for qwen2 (`<|im_start|>user\n…<|im_end|>\n`) would only
  * add tokens. web-llm needs one separator, so it is the empty string.
