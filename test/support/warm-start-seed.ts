@@ -8,9 +8,11 @@
 // copies the snapshot's IndexedDB database out (e2e-global-setup.ts), and `openApp`, `newAppPage`
 // and the helpers built on them write it into each new context before the app loads: those tests
 // see the app as a returning visitor does. Tests of a first visit ask for `coldStart` (the
-// first-visit UI tests, "interactive before Python is ready"); the sandbox and security suites'
-// own contexts (sandbox, chain, csp, markup, ...) and warm-start's profiles are never seeded, and
-// escape.test attacks one app sandbox of each kind (restored with COOP/COEP, cold without).
+// first-visit UI tests, "interactive before Python is ready"); the contexts of tests about how
+// Python boots or what a first visit meets (sandbox, packages, insecure-origin, chain, csp) and
+// warm-start's profiles are never seeded, escape.test attacks one app sandbox of each kind
+// (restored with COOP/COEP, cold without), and the other security suites (markup, render-dos,
+// prompt-injection, embed-host) are seeded like the UI tests.
 // L0_E2E_COLD=1 turns seeding off for a whole run.
 //
 // The copy is schema-agnostic: every object store and record of the database, Blobs and typed
